@@ -1,0 +1,1 @@
+//! lvs-core: the IPVS model and ipvsadm rule files.
