@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# tests/harness/run-kernel-tests.sh BIN-LIST — the in-VM runner (started by `tests/harness.sh test`
+# through guest-init.sh, so IPVS is loaded and checked already).
+#
+# For every Rust test executable listed in BIN-LIST (one path a line), runs every IGNORED test
+# (the kernel tests, see the convention in tests/harness.sh), each in its own process inside a fresh
+# network + mount namespace (empty IPVS table, lo up, a private /run/netns so the test can use
+# `ip netns add`).  Prints PASS/FAIL per test, the full output of failing tests, and finally
+#     kernel tests: N passed, N failed
+# Exit status: 0 only if every test passed and at least one test ran.
+set -uo pipefail
+
+BIN_LIST="${1:?usage: run-kernel-tests.sh BIN-LIST}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+REPO="$(cd "$HERE/../.." && pwd)"
+OUT="$(mktemp -d /tmp/lvs-kernel-tests.XXXXXX)"
+PASSED=0
+FAILED=0
+FAILED_NAMES=()
+
+# run_isolated CMD...: run CMD in a fresh network + mount namespace (see header).
+run_isolated() {
+    unshare --net --mount --propagation private -- bash -c '
+        set -e
+        mkdir -p /run/netns
+        mount -t tmpfs -o mode=0755 lvs-netns /run/netns
+        ip link set lo up
+        exec "$@"' lvs-isolated "$@"
+}
+
+# record NAME STATUS LOGFILE: count and print one result.
+record() {
+    local name="$1" status="$2" log="$3"
+    if [ "$status" = 0 ]; then
+        PASSED=$((PASSED + 1))
+        printf 'PASS  %s\n' "$name"
+    else
+        FAILED=$((FAILED + 1))
+        FAILED_NAMES+=("$name")
+        printf 'FAIL  %s (exit status %s)\n' "$name" "$status"
+        printf -- '----- output of %s -----\n' "$name"
+        cat "$log"
+        printf -- '----- end of %s -----\n' "$name"
+    fi
+}
+
+cd "$REPO"
+echo "[kernel-tests] kernel $(uname -r), $(ipvsadm -v)"
+
+# ---- 1. Rust: every ignored test of every test executable -----------------------------------
+while IFS= read -r bin; do
+    [ -n "$bin" ] || continue
+    if ! tests="$("$bin" --list --format terse --ignored 2>"$OUT/list.err")"; then
+        FAILED=$((FAILED + 1)); FAILED_NAMES+=("$bin --list")
+        echo "FAIL  $bin --list --ignored:"; cat "$OUT/list.err"
+        continue
+    fi
+    while IFS= read -r line; do
+        case "$line" in *": test") ;; *) continue ;; esac
+        name="${line%: test}"
+        label="$(basename "$bin" | sed 's/-[0-9a-f]\{16\}$//')::$name"
+        log="$OUT/test.log"
+        run_isolated "$bin" --exact "$name" --ignored --nocapture --test-threads=1 >"$log" 2>&1
+        record "$label" "$?" "$log"
+    done <<<"$tests"
+done <"$BIN_LIST"
+
+# ---- 2. EXTENSION POINT: further suites run here, in the same VM boot -----------------------
+# Add Python (pytest) or C test suites below.  Run each test (or suite) through `run_isolated`
+# so it gets its own empty IPVS table, and report it with `record NAME STATUS LOGFILE`, e.g.:
+#     run_isolated python3 -m pytest -q tests/python/test_x.py >"$OUT/x.log" 2>&1
+#     record "pytest::test_x" "$?" "$OUT/x.log"
+# ---------------------------------------------------------------------------------------------
+
+TOTAL=$((PASSED + FAILED))
+if [ "${#FAILED_NAMES[@]}" -gt 0 ]; then
+    echo "failed:"
+    printf '  %s\n' "${FAILED_NAMES[@]}"
+fi
+if [ "$TOTAL" = 0 ]; then
+    echo "[kernel-tests] ERROR: no kernel tests found (is every kernel test #[ignore]d as the convention says?)"
+fi
+echo "kernel tests: $PASSED passed, $FAILED failed"
+rm -rf "$OUT"
+[ "$FAILED" = 0 ] && [ "$TOTAL" -gt 0 ]
