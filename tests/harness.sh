@@ -37,7 +37,7 @@ APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 pyt
               procps util-linux)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
 
-say() { printf '[harness] %s\n' "$*" >&2; }
+say() { printf '[harness +%ss] %s\n' "$SECONDS" "$*" >&2; }
 die() { printf '[harness] ERROR: %s\n' "$*" >&2; exit 1; }
 
 # ---------------------------------------------------------------------------------------------
@@ -154,12 +154,20 @@ cmd_exec() {
     # The guest runs this through a shell: quote every word.
     guest_cmd="cd $(printf '%q' "$REPO") && exec $(printf '%q ' "$HARNESS_DIR/guest-init.sh" "$@")"
     say "booting kernel $ver under qemu TCG (virtme-ng)"
-    local rc=0
-    # </dev/null: vng must not read the caller's stdin (CI has none).
-    # vng runs virtme-run from PATH: put the venv first.
+    # - vng runs virtme-run from PATH: put the venv first.
+    # - </dev/null: vng must not read the caller's stdin (CI has none).
+    # - Pipe the output through tr: qemu reopens its stdout, so when stdout is a FILE the guest's
+    #   output overwrites what was written before (and pads with NUL bytes); a pipe is safe.
+    #   tr also drops the NUL bytes the console emits.  The guest's exit status is vng's
+    #   (PIPESTATUS[0]); it needs udev on the host (setup installs it).
+    local rc
+    set +e
     PATH="$CACHE/venv/bin:$PATH" "$CACHE/venv/bin/vng" -r "$kdir/boot/vmlinuz-$ver" --disable-kvm --force-9p \
         --memory "${LVS_VM_MEMORY:-2G}" --cpus "${LVS_VM_CPUS:-2}" \
-        --rwdir "$REPO" --exec "$guest_cmd" </dev/null || rc=$?
+        --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | tr -d '\000'
+    rc="${PIPESTATUS[0]}"
+    set -e
+    say "VM finished: exit status $rc"
     return "$rc"
 }
 
