@@ -1,0 +1,101 @@
+//! Connection-synchronisation daemons (`ipvsadm --start-daemon`, `--stop-daemon`,
+//! `-L --daemon`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::net::IpAddr;
+
+/// The longest interface name (`IP_VS_IFNAME_MAXLEN` - 1).
+pub const IFNAME_MAX: usize = 15;
+
+/// The default multicast interface ipvsadm starts a daemon on.
+pub const DEFAULT_MCAST_INTERFACE: &str = "eth0";
+
+/// The largest sync message payload ipvsadm accepts (65535 - 20 - 8).
+pub const SYNC_MAXLEN_MAX: u16 = 65507;
+
+/// Which side a sync daemon is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DaemonRole {
+    /// Sends connection state (`IP_VS_STATE_MASTER`, 1).
+    Master,
+    /// Receives it (`IP_VS_STATE_BACKUP`, 2).
+    Backup,
+}
+
+impl DaemonRole {
+    /// The kernel's `IP_VS_STATE_*` value.
+    pub const fn kernel_value(self) -> u32 {
+        match self {
+            DaemonRole::Master => 1,
+            DaemonRole::Backup => 2,
+        }
+    }
+
+    /// The role for a kernel state value.
+    pub const fn from_kernel(v: u32) -> Option<DaemonRole> {
+        match v {
+            1 => Some(DaemonRole::Master),
+            2 => Some(DaemonRole::Backup),
+            _ => None,
+        }
+    }
+
+    /// Parses ipvsadm's word (`master`, `backup`).
+    pub fn from_name(name: &str) -> Option<DaemonRole> {
+        match name {
+            "master" => Some(DaemonRole::Master),
+            "backup" => Some(DaemonRole::Backup),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DaemonRole {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DaemonRole::Master => "master",
+            DaemonRole::Backup => "backup",
+        })
+    }
+}
+
+/// A sync daemon's configuration. Optional values left `None` take the kernel's defaults
+/// (group 224.0.0.81, port 8848, ttl 1, maxlen from the interface MTU).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SyncDaemon {
+    /// Master or backup.
+    pub role: DaemonRole,
+    /// The multicast interface (`--mcast-interface`).
+    pub interface: String,
+    /// The sync id, 0 to 255 (`--syncid`).
+    pub syncid: u8,
+    /// Largest sync message payload, 1 to 65507 (`--sync-maxlen`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maxlen: Option<u16>,
+    /// Multicast group, IPv4 or IPv6 (`--mcast-group`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<IpAddr>,
+    /// UDP port, 1 to 65535 (`--mcast-port`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    /// Multicast TTL, 1 to 255 (`--mcast-ttl`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<u8>,
+}
+
+impl SyncDaemon {
+    /// A daemon on `interface` with sync id `syncid` and the kernel's defaults otherwise.
+    pub fn new(role: DaemonRole, interface: impl Into<String>, syncid: u8) -> Self {
+        SyncDaemon {
+            role,
+            interface: interface.into(),
+            syncid,
+            maxlen: None,
+            group: None,
+            port: None,
+            ttl: None,
+        }
+    }
+}

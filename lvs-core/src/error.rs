@@ -1,0 +1,356 @@
+//! Errors: broken model rules ([`ValidationError`]) and kernel refusals ([`Refusal`]), worded
+//! like ipvsadm.
+
+use crate::{Family, Netmask, TunnelType};
+use std::fmt;
+use thiserror::Error;
+
+/// A configuration that breaks one of ipvsadm's or the kernel's rules. Each variant names the
+/// rule.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ValidationError {
+    /// Firewall marks start at 1.
+    #[error("invalid fwmark value 0: marks start at 1")]
+    ZeroFwMark,
+    /// Port 0 means "every port" and needs persistence.
+    #[error("Zero port specified for non-persistent service")]
+    ZeroPortNotPersistent,
+    /// `-o` only makes sense for datagrams.
+    #[error("One-Packet Scheduling is only for UDP virtual services")]
+    OnePacketNotUdp,
+    /// The scheduler name is empty or longer than 15 bytes.
+    #[error("invalid scheduler name `{0}': 1 to 15 bytes")]
+    SchedulerName(String),
+    /// The persistence-engine name is empty or longer than 16 bytes.
+    #[error("invalid persistence engine name `{0}': 1 to 16 bytes")]
+    PeName(String),
+    /// Persistence lasts 1 to 2678400 seconds.
+    #[error("invalid timeout value `{0}' specified: persistence lasts 1 to 2678400 seconds")]
+    PersistenceTimeout(u32),
+    /// The persistence netmask is of the other family.
+    #[error("persistence netmask {mask} does not fit a {family} service")]
+    NetmaskFamily {
+        /// The mask given.
+        mask: Netmask,
+        /// The service's family.
+        family: Family,
+    },
+    /// IPv6 persistence prefixes are 1 to 128.
+    #[error("illegal ipv6 netmask specified: {0} (1 to 128)")]
+    Ipv6Prefix(u8),
+    /// The kernel refuses negative weights.
+    #[error("illegal weight specified: {0} (weights are 0 or more)")]
+    NegativeWeight(i32),
+    /// The lower connection threshold is above the upper one.
+    #[error("lower threshold {lower} is above upper threshold {upper}")]
+    ThresholdOrder {
+        /// `-y`.
+        lower: u32,
+        /// `-x`.
+        upper: u32,
+    },
+    /// A real server of another family than the service's needs tunnelling.
+    #[error("Different address family is allowed only for tunneling servers")]
+    MixedFamily,
+    /// gue tunnels need a port.
+    #[error("You need to supply the 'tun-port' option for the 'gue' tunnel type")]
+    GueNeedsPort,
+    /// Only gue takes a tunnel port.
+    #[error("Illegal 'tun-port' option with the '{0}' tunnel type")]
+    TunnelPortNotAllowed(TunnelType),
+    /// This checksum mode is not available for this tunnel type.
+    #[error("Illegal '{option}' option with the '{kind}' tunnel type")]
+    TunnelChecksumNotAllowed {
+        /// The tunnel type.
+        kind: TunnelType,
+        /// The checksum option.
+        option: String,
+    },
+    /// The interface name is empty or longer than 15 bytes.
+    #[error("invalid interface name `{0}': 1 to 15 bytes")]
+    InterfaceName(String),
+    /// A multicast group that is not a multicast address.
+    #[error("invalid mcast-group `{0}': not a multicast address")]
+    McastGroup(std::net::IpAddr),
+    /// A zero where ipvsadm takes 1 or more (sync-maxlen, mcast-port, mcast-ttl).
+    #[error("illegal {0} specified: 0")]
+    ZeroDaemonValue(&'static str),
+    /// The sync message payload is above 65507 bytes.
+    #[error("illegal sync-maxlen specified: {0} (1 to 65507)")]
+    SyncMaxlen(u16),
+}
+
+/// The kernel errno values IPVS answers with.
+pub mod errno {
+    /// Operation not permitted: no CAP_NET_ADMIN.
+    pub const EPERM: i32 = 1;
+    /// No such file or directory: scheduler, engine or destination missing.
+    pub const ENOENT: i32 = 2;
+    /// No such process: service or daemon missing.
+    pub const ESRCH: i32 = 3;
+    /// Out of memory.
+    pub const ENOMEM: i32 = 12;
+    /// Device or resource busy.
+    pub const EBUSY: i32 = 16;
+    /// File exists: service, destination or daemon already there.
+    pub const EEXIST: i32 = 17;
+    /// No such device: the daemon's interface.
+    pub const ENODEV: i32 = 19;
+    /// Invalid argument.
+    pub const EINVAL: i32 = 22;
+    /// Numerical result out of range: weight or thresholds.
+    pub const ERANGE: i32 = 34;
+    /// Message too long.
+    pub const EMSGSIZE: i32 = 90;
+    /// Protocol not available.
+    pub const ENOPROTOOPT: i32 = 92;
+    /// Operation not supported.
+    pub const EOPNOTSUPP: i32 = 95;
+    /// Address family not supported.
+    pub const EAFNOSUPPORT: i32 = 97;
+
+    /// glibc's `strerror` text for the errno values IPVS uses.
+    pub fn strerror(errno: i32) -> String {
+        let text = match errno {
+            EPERM => "Operation not permitted",
+            ENOENT => "No such file or directory",
+            ESRCH => "No such process",
+            ENOMEM => "Cannot allocate memory",
+            EBUSY => "Device or resource busy",
+            EEXIST => "File exists",
+            ENODEV => "No such device",
+            EINVAL => "Invalid argument",
+            ERANGE => "Numerical result out of range",
+            EMSGSIZE => "Message too long",
+            ENOPROTOOPT => "Protocol not available",
+            EOPNOTSUPP => "Operation not supported",
+            EAFNOSUPPORT => "Address family not supported by protocol",
+            n => return format!("Unknown error {n}"),
+        };
+        text.to_owned()
+    }
+}
+
+/// An operation on the kernel's IPVS table, as libipvs names them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Operation {
+    /// Read the version and table size.
+    GetInfo,
+    /// `-A`.
+    AddService,
+    /// `-E`.
+    EditService,
+    /// `-D`.
+    DeleteService,
+    /// Read services.
+    GetServices,
+    /// Read one service.
+    GetService,
+    /// `-a`.
+    AddDestination,
+    /// `-e`.
+    EditDestination,
+    /// `-d`.
+    DeleteDestination,
+    /// Read a service's destinations.
+    GetDestinations,
+    /// `-Z`.
+    Zero,
+    /// `-C`.
+    Flush,
+    /// `--set`.
+    SetTimeouts,
+    /// `-L --timeout`.
+    GetTimeouts,
+    /// `--start-daemon`.
+    StartDaemon,
+    /// `--stop-daemon`.
+    StopDaemon,
+    /// `-L --daemon`.
+    GetDaemons,
+}
+
+impl fmt::Display for Operation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operation::GetInfo => "get info",
+            Operation::AddService => "add service",
+            Operation::EditService => "edit service",
+            Operation::DeleteService => "delete service",
+            Operation::GetServices => "get services",
+            Operation::GetService => "get service",
+            Operation::AddDestination => "add destination",
+            Operation::EditDestination => "edit destination",
+            Operation::DeleteDestination => "delete destination",
+            Operation::GetDestinations => "get destinations",
+            Operation::Zero => "zero",
+            Operation::Flush => "flush",
+            Operation::SetTimeouts => "set timeouts",
+            Operation::GetTimeouts => "get timeouts",
+            Operation::StartDaemon => "start daemon",
+            Operation::StopDaemon => "stop daemon",
+            Operation::GetDaemons => "get daemons",
+        })
+    }
+}
+
+/// ipvsadm's message for `errno` after `op` (libipvs's `ipvs_strerror` table), falling back to
+/// `strerror`.
+pub fn ipvsadm_message(op: Operation, errno: i32) -> String {
+    use Operation::*;
+    use errno::*;
+    let specific = match (op, errno) {
+        (AddService, EEXIST) => Some("Service already exists"),
+        (AddService | EditService, ENOENT) => Some("Scheduler or persistence engine not found"),
+        (EditService | DeleteService | Zero, ESRCH) => Some("No such service"),
+        (AddDestination | EditDestination | DeleteDestination, ESRCH) => {
+            Some("Service not defined")
+        }
+        (AddDestination, EEXIST) => Some("Destination already exists"),
+        (EditDestination | DeleteDestination, ENOENT) => Some("No such destination"),
+        (StartDaemon, EEXIST) => Some("Daemon has already run"),
+        (StopDaemon, ESRCH) => Some("No daemon is running"),
+        (GetServices | GetDestinations | GetService, ESRCH) => Some("No such service"),
+        (_, EPERM) => Some("Permission denied (you must be root)"),
+        (_, EINVAL) => {
+            Some("Invalid operation.  Possibly wrong module version, address not unicast, ...")
+        }
+        (_, ENOPROTOOPT) => Some("Protocol not available"),
+        (_, ENOMEM) => Some("Memory allocation problem"),
+        (_, EOPNOTSUPP) => Some("Operation not supported with IPv6"),
+        (_, EAFNOSUPPORT) => Some("Operation not supported with specified address family"),
+        (_, EMSGSIZE) => Some("Module is wrong version"),
+        _ => None,
+    };
+    specific
+        .map(str::to_owned)
+        .unwrap_or_else(|| errno::strerror(errno))
+}
+
+/// What a refusal means, for callers that branch on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum RefusalKind {
+    /// The service exists already.
+    ServiceExists,
+    /// No such service.
+    NoSuchService,
+    /// The destination exists already.
+    DestinationExists,
+    /// No such destination.
+    NoSuchDestination,
+    /// The scheduler or persistence engine module is not there.
+    SchedulerNotFound,
+    /// The daemon runs already.
+    DaemonExists,
+    /// No such daemon runs.
+    NoSuchDaemon,
+    /// CAP_NET_ADMIN is missing.
+    PermissionDenied,
+    /// A value out of range (weight, thresholds).
+    OutOfRange,
+    /// An argument the kernel refuses.
+    InvalidArgument,
+    /// The family or feature is not supported.
+    NotSupported,
+    /// Anything else.
+    Other,
+}
+
+/// The kernel (or lvs's model of it) refused an operation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Refusal {
+    /// What was tried.
+    pub op: Operation,
+    /// The kernel's errno.
+    pub errno: i32,
+    /// Why, when lvs knows more than the errno says.
+    pub detail: Option<String>,
+}
+
+impl Refusal {
+    /// A refusal of `op` with `errno`.
+    pub fn new(op: Operation, errno: i32) -> Self {
+        Refusal {
+            op,
+            errno,
+            detail: None,
+        }
+    }
+
+    /// The same refusal with an explanation.
+    pub fn because(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// What the refusal means.
+    pub fn kind(&self) -> RefusalKind {
+        use Operation::*;
+        use errno::*;
+        match (self.op, self.errno) {
+            (AddService, EEXIST) => RefusalKind::ServiceExists,
+            (AddDestination, EEXIST) => RefusalKind::DestinationExists,
+            (StartDaemon, EEXIST) => RefusalKind::DaemonExists,
+            (StopDaemon, ESRCH) => RefusalKind::NoSuchDaemon,
+            (_, ESRCH) => RefusalKind::NoSuchService,
+            (AddService | EditService, ENOENT) => RefusalKind::SchedulerNotFound,
+            (_, ENOENT) => RefusalKind::NoSuchDestination,
+            (_, EPERM) => RefusalKind::PermissionDenied,
+            (_, ERANGE) => RefusalKind::OutOfRange,
+            (_, EINVAL) => RefusalKind::InvalidArgument,
+            (_, EAFNOSUPPORT | EOPNOTSUPP) => RefusalKind::NotSupported,
+            _ => RefusalKind::Other,
+        }
+    }
+
+    /// ipvsadm's message for this refusal.
+    pub fn ipvsadm_message(&self) -> String {
+        ipvsadm_message(self.op, self.errno)
+    }
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.ipvsadm_message())?;
+        if let Some(detail) = &self.detail {
+            write!(f, " ({detail})")?;
+        }
+        if self.errno == errno::EPERM {
+            f.write_str(": IPVS needs CAP_NET_ADMIN; run as root or grant the capability")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn messages_follow_ipvs_strerror() {
+        assert_eq!(
+            ipvsadm_message(Operation::AddService, errno::EEXIST),
+            "Service already exists"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::AddDestination, errno::ESRCH),
+            "Service not defined"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::EditService, errno::ESRCH),
+            "No such service"
+        );
+        assert_eq!(
+            ipvsadm_message(Operation::AddDestination, errno::ERANGE),
+            "Numerical result out of range"
+        );
+        let r = Refusal::new(Operation::DeleteDestination, errno::ENOENT);
+        assert_eq!(r.kind(), RefusalKind::NoSuchDestination);
+        assert_eq!(r.to_string(), "No such destination");
+    }
+}

@@ -1,0 +1,254 @@
+//! Forwarding methods (`-m`, `-g`, `-i`) and tunnel settings (`--tun-*`).
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` of `conn_flags`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+#[non_exhaustive]
+pub enum Forward {
+    /// NAT (`-m`, `Masq`): the director rewrites the destination and sees the replies.
+    Masquerade,
+    /// The real server is the director itself (`Local`). The kernel picks this by itself for
+    /// local addresses; ipvsadm has no switch for it and saves it as `-g`.
+    Local,
+    /// IP tunnelling (`-i`, `Tunnel`): ipip, gue or gre encapsulation.
+    Tunnel(Tunnel),
+    /// Direct routing (`-g`, `Route`), ipvsadm's default: only the MAC address is rewritten.
+    DirectRoute,
+    /// Cache bypass (kernel value 4); ipvsadm cannot set or name it.
+    Bypass,
+    /// Another value of the 3-bit field from a newer kernel.
+    Other(u32),
+}
+
+impl Default for Forward {
+    /// Direct routing, as ipvsadm defaults.
+    fn default() -> Self {
+        Forward::DirectRoute
+    }
+}
+
+impl Forward {
+    /// The kernel's `IP_VS_CONN_F_*` value (`MASQ` 0, `LOCALNODE` 1, `TUNNEL` 2, `DROUTE` 3,
+    /// `BYPASS` 4).
+    pub const fn kernel_value(&self) -> u32 {
+        match self {
+            Forward::Masquerade => 0,
+            Forward::Local => 1,
+            Forward::Tunnel(_) => 2,
+            Forward::DirectRoute => 3,
+            Forward::Bypass => 4,
+            Forward::Other(v) => *v,
+        }
+    }
+
+    /// The method for a kernel value; a tunnel gets `tunnel` as its settings.
+    pub const fn from_kernel(value: u32, tunnel: Tunnel) -> Forward {
+        match value & 0x7 {
+            0 => Forward::Masquerade,
+            1 => Forward::Local,
+            2 => Forward::Tunnel(tunnel),
+            3 => Forward::DirectRoute,
+            4 => Forward::Bypass,
+            v => Forward::Other(v),
+        }
+    }
+
+    /// The name ipvsadm's listing shows (`Masq`, `Local`, `Tunnel`, `Route`); ipvsadm has none
+    /// for the others.
+    pub const fn listing_name(&self) -> Option<&'static str> {
+        match self {
+            Forward::Masquerade => Some("Masq"),
+            Forward::Local => Some("Local"),
+            Forward::Tunnel(_) => Some("Tunnel"),
+            Forward::DirectRoute => Some("Route"),
+            Forward::Bypass | Forward::Other(_) => None,
+        }
+    }
+
+    /// The switch ipvsadm saves (`-m`, `-i`, `-g`; `Local` saves as `-g`).
+    pub const fn switch(&self) -> Option<&'static str> {
+        match self {
+            Forward::Masquerade => Some("-m"),
+            Forward::Tunnel(_) => Some("-i"),
+            Forward::Local | Forward::DirectRoute => Some("-g"),
+            Forward::Bypass | Forward::Other(_) => None,
+        }
+    }
+
+    /// The tunnel settings, for a tunnel.
+    pub const fn tunnel(&self) -> Option<&Tunnel> {
+        match self {
+            Forward::Tunnel(t) => Some(t),
+            _ => None,
+        }
+    }
+}
+
+/// The encapsulation of a tunnel (`--tun-type`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TunnelType {
+    /// IP in IP (0), the default.
+    #[default]
+    Ipip,
+    /// Generic UDP Encapsulation (1): needs a port.
+    Gue,
+    /// GRE (2).
+    Gre,
+    /// A type from a newer kernel.
+    Other(u8),
+}
+
+impl TunnelType {
+    /// The kernel's `IP_VS_CONN_F_TUNNEL_TYPE_*` value.
+    pub const fn kernel_value(self) -> u8 {
+        match self {
+            TunnelType::Ipip => 0,
+            TunnelType::Gue => 1,
+            TunnelType::Gre => 2,
+            TunnelType::Other(v) => v,
+        }
+    }
+
+    /// The type for a kernel value.
+    pub const fn from_kernel(v: u8) -> TunnelType {
+        match v {
+            0 => TunnelType::Ipip,
+            1 => TunnelType::Gue,
+            2 => TunnelType::Gre,
+            v => TunnelType::Other(v),
+        }
+    }
+
+    /// ipvsadm's name (`ipip`, `gue`, `gre`), if it has one.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            TunnelType::Ipip => Some("ipip"),
+            TunnelType::Gue => Some("gue"),
+            TunnelType::Gre => Some("gre"),
+            TunnelType::Other(_) => None,
+        }
+    }
+
+    /// Parses ipvsadm's name.
+    pub fn from_name(name: &str) -> Option<TunnelType> {
+        match name {
+            "ipip" => Some(TunnelType::Ipip),
+            "gue" => Some(TunnelType::Gue),
+            "gre" => Some(TunnelType::Gre),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for TunnelType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "type-{}", self.kernel_value()),
+        }
+    }
+}
+
+/// Tunnel checksum mode (`--tun-nocsum`, `--tun-csum`, `--tun-remcsum`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum TunnelChecksum {
+    /// No checksum (flags 0), the default.
+    #[default]
+    None,
+    /// Outer checksum (`IP_VS_TUNNEL_ENCAP_FLAG_CSUM`, 1): gue and gre.
+    Csum,
+    /// Remote checksum offload (`IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM`, 2): gue only.
+    RemCsum,
+    /// Any other combination of flag bits from the kernel.
+    Other(u16),
+}
+
+impl TunnelChecksum {
+    /// The kernel's `tun_flags` value.
+    pub const fn kernel_value(self) -> u16 {
+        match self {
+            TunnelChecksum::None => 0,
+            TunnelChecksum::Csum => 1,
+            TunnelChecksum::RemCsum => 2,
+            TunnelChecksum::Other(v) => v,
+        }
+    }
+
+    /// The mode for a kernel `tun_flags` value.
+    pub const fn from_kernel(v: u16) -> TunnelChecksum {
+        match v {
+            0 => TunnelChecksum::None,
+            1 => TunnelChecksum::Csum,
+            2 => TunnelChecksum::RemCsum,
+            v => TunnelChecksum::Other(v),
+        }
+    }
+
+    /// The ipvsadm option that selects this mode.
+    pub const fn option(self) -> Option<&'static str> {
+        match self {
+            TunnelChecksum::None => Some("--tun-nocsum"),
+            TunnelChecksum::Csum => Some("--tun-csum"),
+            TunnelChecksum::RemCsum => Some("--tun-remcsum"),
+            TunnelChecksum::Other(_) => None,
+        }
+    }
+
+    /// The short form `--tun-info` shows (`-c`, `+c`, `r+c`).
+    pub const fn info(self) -> Option<&'static str> {
+        match self {
+            TunnelChecksum::None => Some("-c"),
+            TunnelChecksum::Csum => Some("+c"),
+            TunnelChecksum::RemCsum => Some("r+c"),
+            TunnelChecksum::Other(_) => None,
+        }
+    }
+}
+
+/// Tunnel settings of a tunnelling real server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+pub struct Tunnel {
+    /// The encapsulation.
+    #[serde(rename = "type")]
+    pub kind: TunnelType,
+    /// The UDP port for gue (required there, 1 to 65535); 0 otherwise.
+    #[serde(default)]
+    pub port: u16,
+    /// The checksum mode.
+    #[serde(default)]
+    pub checksum: TunnelChecksum,
+}
+
+impl Tunnel {
+    /// Plain ipip, the default tunnel.
+    pub const IPIP: Tunnel = Tunnel {
+        kind: TunnelType::Ipip,
+        port: 0,
+        checksum: TunnelChecksum::None,
+    };
+
+    /// A gue tunnel to `port`.
+    pub const fn gue(port: u16, checksum: TunnelChecksum) -> Tunnel {
+        Tunnel {
+            kind: TunnelType::Gue,
+            port,
+            checksum,
+        }
+    }
+
+    /// A gre tunnel.
+    pub const fn gre(checksum: TunnelChecksum) -> Tunnel {
+        Tunnel {
+            kind: TunnelType::Gre,
+            port: 0,
+            checksum,
+        }
+    }
+}

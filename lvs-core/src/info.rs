@@ -1,0 +1,56 @@
+//! What `ipvsadm -L` prints in its first line: the IPVS version and connection table size.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+/// The kernel's IPVS version, packed as `(major << 16) | (minor << 8) | patch`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Version(pub u32);
+
+impl Version {
+    /// A version from its three parts.
+    pub const fn new(major: u8, minor: u8, patch: u8) -> Version {
+        Version(((major as u32) << 16) | ((minor as u32) << 8) | patch as u32)
+    }
+
+    /// The major number.
+    pub const fn major(self) -> u32 {
+        (self.0 >> 16) & 0xff
+    }
+
+    /// The minor number.
+    pub const fn minor(self) -> u32 {
+        (self.0 >> 8) & 0xff
+    }
+
+    /// The patch number.
+    pub const fn patch(self) -> u32 {
+        self.0 & 0xff
+    }
+}
+
+impl fmt::Display for Version {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}.{}", self.major(), self.minor(), self.patch())
+    }
+}
+
+/// The IPVS version and the size of the connection hash table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Info {
+    /// The IPVS version (1.2.1 in every kernel since 2.6.x).
+    pub version: Version,
+    /// Buckets in the connection table (4096 by default).
+    pub conn_table_size: u32,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn version_prints_like_ipvsadm() {
+        assert_eq!(Version(0x010201).to_string(), "1.2.1");
+        assert_eq!(Version::new(1, 2, 1), Version(0x010201));
+    }
+}

@@ -1,0 +1,192 @@
+//! ipvsadm rule files: what `ipvsadm-save -n` writes and `ipvsadm-restore` reads.
+//!
+//! - [`parse`] reads a rule file into [`Rule`]s (one [`Command`] per line, with its position),
+//!   accepting every line `ipvsadm -R` accepts and refusing the rest with ipvsadm's message and
+//!   the line and column.
+//! - [`Ruleset::from_rules`] also applies them, refusing what the kernel would refuse.
+//! - [`save`] writes a ruleset back, byte-identical to `ipvsadm -S -n`.
+//!
+//! Lines are split on blanks with no quoting; a token `ipvsadm` is dropped wherever it stands
+//! (so lines may start with it); blank lines and lines whose first non-blank character is `#`
+//! are skipped (ipvsadm-restore drops `#` lines before ipvsadm sees them).
+
+pub mod addr;
+pub mod options;
+pub mod parse;
+pub mod print;
+pub mod sort;
+
+pub use options::Token;
+pub use parse::{
+    ArgError, ArgErrorKind, Format, Invocation, ListWhat, NumericOnly, Resolver, parse_args,
+};
+pub use print::{SaveOptions, save};
+
+use crate::{Command, Refusal, Ruleset};
+use thiserror::Error;
+
+/// One rule: a command and where it was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    /// The 1-based line.
+    pub line: usize,
+    /// The 1-based column of the command.
+    pub column: usize,
+    /// What the line asks for.
+    pub command: Command,
+}
+
+/// Why a rule file was refused, and where.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum RulesError {
+    /// ipvsadm would refuse the line before it reaches the kernel.
+    #[error("{line}:{column}: {kind}")]
+    Syntax {
+        /// The 1-based line.
+        line: usize,
+        /// The 1-based column of the token at fault.
+        column: usize,
+        /// What is wrong.
+        kind: ArgErrorKind,
+    },
+    /// The kernel would refuse the line.
+    #[error("{line}:{column}: {refusal}")]
+    Refused {
+        /// The 1-based line.
+        line: usize,
+        /// The 1-based column of the command.
+        column: usize,
+        /// The kernel's answer.
+        refusal: Refusal,
+    },
+}
+
+impl RulesError {
+    /// The 1-based line.
+    pub fn line(&self) -> usize {
+        match self {
+            RulesError::Syntax { line, .. } | RulesError::Refused { line, .. } => *line,
+        }
+    }
+
+    /// The 1-based column.
+    pub fn column(&self) -> usize {
+        match self {
+            RulesError::Syntax { column, .. } | RulesError::Refused { column, .. } => *column,
+        }
+    }
+}
+
+/// Splits a line into tokens as ipvsadm's `config_stream_read` does: on spaces, tabs and
+/// carriage returns, dropping every `ipvsadm` token.
+pub fn tokenize(line: &str) -> Vec<Token<'_>> {
+    fn push<'a>(tokens: &mut Vec<Token<'a>>, text: &'a str, column: usize) {
+        // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
+        if text != "ipvsadm" {
+            tokens.push(Token { text, column });
+        }
+    }
+    let mut tokens = Vec::new();
+    let mut start: Option<usize> = None;
+    let mut start_col = 1;
+    for (column, (i, c)) in (1..).zip(line.char_indices()) {
+        if matches!(c, ' ' | '\t' | '\r' | '\n') {
+            if let Some(s) = start.take() {
+                push(&mut tokens, &line[s..i], start_col);
+            }
+        } else if start.is_none() {
+            start = Some(i);
+            start_col = column;
+        }
+    }
+    if let Some(s) = start {
+        push(&mut tokens, &line[s..], start_col);
+    }
+    tokens
+}
+
+/// Reads a rule file with ipvsadm's checks. Host and service names are refused: lvs-core reads
+/// numeric rules (what `ipvsadm-save -n` writes); see [`parse_with`] to resolve names.
+pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
+    parse_with(text, &NumericOnly)
+}
+
+/// [`parse`] with a resolver for host and service names.
+pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
+    let mut rules = Vec::new();
+    for (i, line) in text.lines().enumerate() {
+        if let Some(rule) = parse_line(i + 1, line, resolver)? {
+            rules.push(rule);
+        }
+    }
+    Ok(rules)
+}
+
+/// Reads one line of a rule file; blank and comment lines give `None`.
+pub fn parse_line(
+    line_no: usize,
+    line: &str,
+    resolver: &dyn Resolver,
+) -> Result<Option<Rule>, RulesError> {
+    if line.trim_start().starts_with('#') {
+        return Ok(None);
+    }
+    let tokens = tokenize(line);
+    let Some(first) = tokens.first() else {
+        return Ok(None);
+    };
+    let syntax = |e: ArgError| RulesError::Syntax {
+        line: line_no,
+        column: e.column,
+        kind: e.kind,
+    };
+    let command = match parse_args(&tokens, resolver).map_err(syntax)? {
+        Invocation::Change(c) => c,
+        _ => {
+            return Err(RulesError::Syntax {
+                line: line_no,
+                column: first.column,
+                kind: ArgErrorKind::NotARule(first.text.to_owned()),
+            });
+        }
+    };
+    Ok(Some(Rule {
+        line: line_no,
+        column: first.column,
+        command,
+    }))
+}
+
+impl Ruleset {
+    /// Reads a rule file and applies it to an empty table, as `ipvsadm -C; ipvsadm -R` would on
+    /// a fresh kernel, refusing the first line that ipvsadm or the kernel would refuse.
+    pub fn from_rules(text: &str) -> Result<Ruleset, RulesError> {
+        let mut ruleset = Ruleset::new();
+        ruleset.apply_rules(text)?;
+        Ok(ruleset)
+    }
+
+    /// Reads a rule file and applies it to this ruleset. On error, the lines before the bad
+    /// one stay applied, as with `ipvsadm -R`.
+    pub fn apply_rules(&mut self, text: &str) -> Result<(), RulesError> {
+        for rule in parse(text)? {
+            self.apply(&rule.command)
+                .map_err(|refusal| RulesError::Refused {
+                    line: rule.line,
+                    column: rule.column,
+                    refusal,
+                })?;
+        }
+        Ok(())
+    }
+
+    /// The rules that rebuild this ruleset's services and real servers, as `ipvsadm -S -n`
+    /// writes them, plus non-zero thresholds (which ipvsadm drops).
+    pub fn to_rules(&self) -> String {
+        save(self, SaveOptions::default())
+    }
+}
+
+#[cfg(test)]
+mod tests;

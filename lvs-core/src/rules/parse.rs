@@ -1,0 +1,950 @@
+//! Reading ipvsadm command lines and rule files the way ipvsadm 1.31 does
+//! (`parse_options` and `process_options` in ipvsadm.c).
+
+use super::addr::{atoi, inet_aton, inet_pton6, string_to_number};
+use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
+use crate::{
+    Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
+    Scheduler, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
+    TunnelType, daemon::DEFAULT_MCAST_INTERFACE, service::DEFAULT_PERSISTENCE_TIMEOUT,
+    timeouts::TIMEOUT_MAX,
+};
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use thiserror::Error;
+
+const AF_INET: u16 = 2;
+const AF_INET6: u16 = 10;
+const FWD_TUNNEL: u32 = 2;
+const FWD_DROUTE: u32 = 3;
+const FWD_MASQ: u32 = 0;
+
+/// Looks up names where ipvsadm would call the resolver: host names (`gethostbyname`, IPv4
+/// only) and service names (`getservbyname`). lvs-core does no I/O, so its default,
+/// [`NumericOnly`], knows no names; a program can pass one that does.
+pub trait Resolver {
+    /// The IPv4 address of a host name.
+    fn host(&self, name: &str) -> Option<Ipv4Addr>;
+    /// The port of a service name for a protocol.
+    fn service(&self, name: &str, protocol: Protocol) -> Option<u16>;
+}
+
+/// A [`Resolver`] that knows no names: rules must use numeric addresses and ports.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NumericOnly;
+
+impl Resolver for NumericOnly {
+    fn host(&self, _: &str) -> Option<Ipv4Addr> {
+        None
+    }
+    fn service(&self, _: &str, _: Protocol) -> Option<u16> {
+        None
+    }
+}
+
+/// Why a line was refused before anything reached the kernel, in ipvsadm's words where it has
+/// them.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[non_exhaustive]
+pub enum ArgErrorKind {
+    /// popt found an option it does not know.
+    #[error("{0}: unknown option")]
+    UnknownOption(String),
+    /// An option's value is missing.
+    #[error("{0}: missing argument")]
+    MissingValue(String),
+    /// A switch was given a value.
+    #[error("{0}: option does not take an argument")]
+    UnwantedValue(String),
+    /// The first option is not a command.
+    #[error(
+        "a rule must start with a command (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon), not `{0}'"
+    )]
+    NoCommand(String),
+    /// The line lists, saves or restores instead of changing anything.
+    #[error(
+        "`{0}' is not a rule: rule files change the table (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon)"
+    )]
+    NotARule(String),
+    /// ipvsadm's own message (`fail(2, ...)`).
+    #[error("{0}")]
+    Ipvsadm(String),
+}
+
+/// A refused command line: what is wrong and where.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{column}: {kind}")]
+pub struct ArgError {
+    /// The 1-based column of the token at fault.
+    pub column: usize,
+    /// What is wrong.
+    pub kind: ArgErrorKind,
+}
+
+fn fail<T>(column: usize, msg: impl Into<String>) -> Result<T, ArgError> {
+    Err(ArgError {
+        column,
+        kind: ArgErrorKind::Ipvsadm(msg.into()),
+    })
+}
+
+/// The list formats and switches of an `ipvsadm -L`/`-S` command line (`FMT_*`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Format {
+    /// `-n`.
+    pub numeric: bool,
+    /// `--stats`.
+    pub stats: bool,
+    /// `--rate`.
+    pub rate: bool,
+    /// `--thresholds`.
+    pub thresholds: bool,
+    /// `--persistent-conn`.
+    pub persistent_conn: bool,
+    /// `--nosort`.
+    pub nosort: bool,
+    /// `--exact`.
+    pub exact: bool,
+    /// `--tun-info`.
+    pub tun_info: bool,
+}
+
+/// What a listing command asks for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ListWhat {
+    /// Every service.
+    All,
+    /// One service.
+    Service(ServiceKey),
+    /// The connection table (`-c`).
+    Connections,
+    /// The timeouts (`--timeout`).
+    Timeouts,
+    /// The sync daemons (`--daemon`).
+    Daemons,
+}
+
+/// A whole ipvsadm command line, understood.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Invocation {
+    /// A change to the table.
+    Change(Command),
+    /// `-L`: a listing.
+    List {
+        /// What to list.
+        what: ListWhat,
+        /// How.
+        format: Format,
+    },
+    /// `-S`: the rules of the whole table.
+    Save {
+        /// How (only `-n` is allowed).
+        format: Format,
+    },
+    /// `-R`: read rules from standard input.
+    Restore,
+    /// `-h`.
+    Help,
+    /// `-v`.
+    Version,
+}
+
+/// ipvsadm's `struct ipvs_command_entry` while options are read.
+#[derive(Default)]
+struct Entry {
+    cmd: Option<Cmd>,
+    options: u64,
+    format: Format,
+    svc_af: u16,
+    protocol: u16,
+    svc_addr: Option<IpAddr>,
+    svc_port: u16,
+    fwmark: u32,
+    sched_name: String,
+    flags: u32,
+    timeout: u32,
+    netmask: u32,
+    pe_name: String,
+    dest_af: u16,
+    dest_addr: Option<IpAddr>,
+    dest_port: u16,
+    conn_flags: u32,
+    weight: i32,
+    u_threshold: u32,
+    l_threshold: u32,
+    tun_type: u8,
+    tun_port: u16,
+    tun_flags: u16,
+    daemon_role: Option<DaemonRole>,
+    mcast_ifn: String,
+    syncid: u8,
+    sync_maxlen: u16,
+    mcast_group: Option<IpAddr>,
+    mcast_port: u16,
+    mcast_ttl: u8,
+    timeouts: Timeouts,
+    /// Column of the service option, for messages about the service.
+    svc_col: usize,
+    /// Column of the command.
+    cmd_col: usize,
+}
+
+const SERVICE_ADDR: u8 = 1;
+const SERVICE_PORT: u8 = 2;
+
+/// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
+/// Returns the parts found, or 0 when the text is not an address.
+fn parse_service(
+    buf: &str,
+    protocol: u16,
+    resolver: &dyn Resolver,
+    af: &mut u16,
+    addr: &mut Option<IpAddr>,
+    port: &mut u16,
+    netmask: &mut u32,
+) -> u8 {
+    if buf.bytes().all(|b| b.is_ascii_digit()) {
+        return 0;
+    }
+    let mut host = buf;
+    let mut portp: Option<&str> = None;
+    if let Some(rest) = buf.strip_prefix('[') {
+        let Some((inside, after)) = rest.split_once(']') else {
+            return 0;
+        };
+        let Some(p) = after.strip_prefix(':') else {
+            return 0;
+        };
+        host = inside;
+        portp = Some(p);
+    }
+    if let Some(a6) = inet_pton6(host) {
+        *addr = Some(IpAddr::V6(a6));
+        *af = AF_INET6;
+        *netmask = 128;
+    } else {
+        // ipvsadm looks for the port again in what is left: `[1.2.3.4]:80` loses its port.
+        portp = None;
+        if let Some((h, p)) = host.rsplit_once(':') {
+            host = h;
+            portp = Some(p);
+        }
+        let a4 = inet_aton(host).or_else(|| resolver.host(host));
+        match a4 {
+            Some(a) => {
+                *addr = Some(IpAddr::V4(a));
+                *af = AF_INET;
+            }
+            None => return 0,
+        }
+    }
+    let mut result = SERVICE_ADDR;
+    if let Some(p) = portp {
+        result |= SERVICE_PORT;
+        let n = string_to_number(p, 0, 65535)
+            .map(|n| n as u16)
+            .or_else(|| resolver.service(p, Protocol::from_number(protocol)));
+        match n {
+            Some(n) => *port = n,
+            None => return 0,
+        }
+    }
+    result
+}
+
+fn set_option(e: &mut Entry, optc: Optc, column: usize) -> Result<(), ArgError> {
+    let bit = 1u64 << optc as u64;
+    if e.options & bit != 0 {
+        return fail(
+            column,
+            format!(
+                "multiple '{}' options specified",
+                super::options::OPT_NAMES[optc as usize]
+            ),
+        );
+    }
+    e.options |= bit;
+    Ok(())
+}
+
+fn set_command(e: &mut Entry, cmd: Cmd, column: usize) -> Result<(), ArgError> {
+    if e.cmd.is_some() {
+        return fail(column, "multiple commands specified");
+    }
+    e.cmd = Some(cmd);
+    e.cmd_col = column;
+    Ok(())
+}
+
+fn scan_error(err: ScanError) -> ArgError {
+    match err {
+        ScanError::Unknown { text, column } => ArgError {
+            column,
+            kind: ArgErrorKind::UnknownOption(text),
+        },
+        ScanError::MissingValue { text, column } => ArgError {
+            column,
+            kind: ArgErrorKind::MissingValue(text),
+        },
+        ScanError::UnwantedValue { text, column } => ArgError {
+            column,
+            kind: ArgErrorKind::UnwantedValue(text),
+        },
+    }
+}
+
+/// Reads one ipvsadm command line (the arguments after the program name), with ipvsadm's
+/// checks in ipvsadm's order, so the first error is the one ipvsadm reports.
+pub fn parse_args(tokens: &[Token<'_>], resolver: &dyn Resolver) -> Result<Invocation, ArgError> {
+    let mut e = Entry {
+        weight: 1,
+        conn_flags: FWD_DROUTE,
+        netmask: 0xffff_ffff,
+        ..Entry::default()
+    };
+    let mut scanner = Scanner::new(tokens);
+    let mut sched_flags_arg: Option<(&str, usize)> = None;
+
+    // The first option must be the command.
+    let first = match scanner.next_opt() {
+        None => {
+            let col = tokens.first().map_or(1, |t| t.column);
+            let what = tokens.first().map_or(String::new(), |t| t.text.to_owned());
+            return Err(ArgError {
+                column: col,
+                kind: ArgErrorKind::NoCommand(what),
+            });
+        }
+        Some(r) => r.map_err(scan_error)?,
+    };
+    let col = first.column;
+    match first.opt {
+        Opt::AddService => set_command(&mut e, Cmd::Add, col)?,
+        Opt::EditService => set_command(&mut e, Cmd::Edit, col)?,
+        Opt::DeleteService => set_command(&mut e, Cmd::Del, col)?,
+        Opt::AddServer => set_command(&mut e, Cmd::AddDest, col)?,
+        Opt::EditServer => set_command(&mut e, Cmd::EditDest, col)?,
+        Opt::DeleteServer => set_command(&mut e, Cmd::DelDest, col)?,
+        Opt::Clear => set_command(&mut e, Cmd::Flush, col)?,
+        Opt::List => set_command(&mut e, Cmd::List, col)?,
+        Opt::Zero => set_command(&mut e, Cmd::Zero, col)?,
+        Opt::Set => set_command(&mut e, Cmd::Timeout, col)?,
+        Opt::Restore => set_command(&mut e, Cmd::Restore, col)?,
+        Opt::Save => set_command(&mut e, Cmd::Save, col)?,
+        Opt::StartDaemon | Opt::StopDaemon => {
+            let start = first.opt == Opt::StartDaemon;
+            set_command(
+                &mut e,
+                if start {
+                    Cmd::StartDaemon
+                } else {
+                    Cmd::StopDaemon
+                },
+                col,
+            )?;
+            let (v, vcol) = first.value.unwrap_or(("", col));
+            e.daemon_role = DaemonRole::from_name(v);
+            if e.daemon_role.is_none() {
+                let msg = if start {
+                    "illegal start-daemon parameter specified"
+                } else {
+                    "illegal start_daemon specified"
+                };
+                return fail(vcol, msg);
+            }
+        }
+        Opt::Help => return Ok(Invocation::Help),
+        Opt::Version => return Ok(Invocation::Version),
+        _ => {
+            let text = tokens
+                .iter()
+                .find(|t| t.column <= col && col < t.column + t.text.len())
+                .map_or(String::new(), |t| t.text.to_owned());
+            return Err(ArgError {
+                column: col,
+                kind: ArgErrorKind::NoCommand(text),
+            });
+        }
+    }
+
+    while let Some(found) = scanner.next_opt() {
+        let Found { opt, column, value } = found.map_err(scan_error)?;
+        let (v, vcol) = value.unwrap_or(("", column));
+        match opt {
+            Opt::TcpService | Opt::UdpService | Opt::SctpService => {
+                set_option(&mut e, Optc::Service, column)?;
+                e.svc_col = column;
+                e.protocol = match opt {
+                    Opt::TcpService => 6,
+                    Opt::UdpService => 17,
+                    _ => 132,
+                };
+                let parsed = parse_service(
+                    v,
+                    e.protocol,
+                    resolver,
+                    &mut e.svc_af,
+                    &mut e.svc_addr,
+                    &mut e.svc_port,
+                    &mut e.netmask,
+                );
+                if parsed & SERVICE_ADDR == 0 {
+                    return fail(vcol, "illegal virtual server address[:port] specified");
+                }
+            }
+            Opt::FwmarkService => {
+                set_option(&mut e, Optc::Service, column)?;
+                e.svc_col = column;
+                e.svc_af = AF_INET;
+                e.protocol = 6;
+                e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
+                    Some(n) => n as u32,
+                    None => return fail(vcol, format!("invalid fwmark value `{v}' specified")),
+                };
+            }
+            Opt::Scheduler => {
+                set_option(&mut e, Optc::Scheduler, column)?;
+                e.sched_name = truncate(v, crate::scheduler::SCHEDULER_NAME_MAX);
+            }
+            Opt::Persistent => {
+                set_option(&mut e, Optc::Persistent, column)?;
+                e.flags |= ServiceFlags::KERNEL_PERSISTENT;
+                e.timeout = match value {
+                    None => DEFAULT_PERSISTENCE_TIMEOUT,
+                    Some((t, tcol)) => parse_timeout(t, tcol, 1)?,
+                };
+            }
+            Opt::Netmask => {
+                set_option(&mut e, Optc::Netmask, column)?;
+                if e.svc_af != AF_INET6 {
+                    match inet_aton(v).or_else(|| resolver.host(v)) {
+                        Some(m) => e.netmask = u32::from_ne_bytes(m.octets()),
+                        None => {
+                            return fail(vcol, "illegal virtual server persistent mask specified");
+                        }
+                    }
+                } else {
+                    let n = atoi(v);
+                    if !(1..=128).contains(&n) {
+                        return fail(vcol, "illegal ipv6 netmask specified");
+                    }
+                    e.netmask = n as u32;
+                }
+            }
+            Opt::RealServer => {
+                set_option(&mut e, Optc::Server, column)?;
+                let (mut af, mut addr, mut port, mut mask) =
+                    (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
+                let parsed = parse_service(
+                    v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+                );
+                e.dest_af = af;
+                e.dest_addr = addr;
+                e.dest_port = port;
+                if parsed & SERVICE_ADDR == 0 {
+                    return fail(vcol, "illegal real server address[:port] specified");
+                }
+                if parsed == SERVICE_ADDR {
+                    e.dest_port = e.svc_port;
+                }
+            }
+            Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => {
+                set_option(&mut e, Optc::Forward, column)?;
+                e.conn_flags = match opt {
+                    Opt::Ipip => FWD_TUNNEL,
+                    Opt::Gatewaying => FWD_DROUTE,
+                    _ => FWD_MASQ,
+                };
+            }
+            Opt::Weight => {
+                set_option(&mut e, Optc::Weight, column)?;
+                e.weight = match string_to_number(v, 0, 65535) {
+                    Some(n) => n as i32,
+                    None => return fail(vcol, "illegal weight specified"),
+                };
+            }
+            Opt::UThreshold => {
+                set_option(&mut e, Optc::UThreshold, column)?;
+                e.u_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
+                    Some(n) => n as u32,
+                    None => return fail(vcol, "illegal u_threshold specified"),
+                };
+            }
+            Opt::LThreshold => {
+                set_option(&mut e, Optc::LThreshold, column)?;
+                e.l_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
+                    Some(n) => n as u32,
+                    None => return fail(vcol, "illegal l_threshold specified"),
+                };
+            }
+            Opt::Connection => set_option(&mut e, Optc::Connection, column)?,
+            Opt::Numeric => {
+                set_option(&mut e, Optc::Numeric, column)?;
+                e.format.numeric = true;
+            }
+            Opt::McastInterface => {
+                set_option(&mut e, Optc::Mcast, column)?;
+                e.mcast_ifn = truncate(v, crate::daemon::IFNAME_MAX);
+            }
+            Opt::SyncId => {
+                set_option(&mut e, Optc::SyncId, column)?;
+                e.syncid = match string_to_number(v, 0, 255) {
+                    Some(n) => n as u8,
+                    None => return fail(vcol, "illegal syncid specified"),
+                };
+            }
+            Opt::Timeout => set_option(&mut e, Optc::Timeout, column)?,
+            Opt::Daemon => set_option(&mut e, Optc::Daemon, column)?,
+            Opt::Stats => {
+                set_option(&mut e, Optc::Stats, column)?;
+                e.format.stats = true;
+            }
+            Opt::Rate => {
+                set_option(&mut e, Optc::Rate, column)?;
+                e.format.rate = true;
+            }
+            Opt::Thresholds => {
+                set_option(&mut e, Optc::Thresholds, column)?;
+                e.format.thresholds = true;
+            }
+            Opt::PersistentConn => {
+                set_option(&mut e, Optc::PersistentConn, column)?;
+                e.format.persistent_conn = true;
+            }
+            Opt::NoSort => {
+                set_option(&mut e, Optc::NoSort, column)?;
+                e.format.nosort = true;
+            }
+            Opt::Sort => {}
+            Opt::Exact => {
+                set_option(&mut e, Optc::Exact, column)?;
+                e.format.exact = true;
+            }
+            Opt::Ipv6 => {
+                if e.fwmark != 0 {
+                    e.svc_af = AF_INET6;
+                    e.netmask = 128;
+                } else {
+                    return fail(column, "-6 used before -f");
+                }
+            }
+            Opt::Ops => {
+                set_option(&mut e, Optc::OnePacket, column)?;
+                e.flags |= ServiceFlags::ONE_PACKET.bits();
+            }
+            Opt::Pe => {
+                set_option(&mut e, Optc::PersistenceEngine, column)?;
+                e.pe_name = truncate(v, crate::service::PE_NAME_MAX);
+            }
+            Opt::SchedFlags => {
+                set_option(&mut e, Optc::SchedFlags, column)?;
+                sched_flags_arg = Some((v, vcol));
+            }
+            Opt::McastGroup => {
+                set_option(&mut e, Optc::McastGroup, column)?;
+                let group = if v.contains(':') {
+                    match v.parse::<std::net::Ipv6Addr>() {
+                        Ok(a) if a.is_multicast() => IpAddr::V6(a),
+                        _ => return fail(vcol, format!("invalid IPv6 mcast-group `{v}'")),
+                    }
+                } else {
+                    match v.parse::<Ipv4Addr>() {
+                        Ok(a) if a.is_multicast() => IpAddr::V4(a),
+                        _ => return fail(vcol, format!("invalid IPv4 mcast-group `{v}'")),
+                    }
+                };
+                e.mcast_group = Some(group);
+            }
+            Opt::McastPort => {
+                set_option(&mut e, Optc::McastPort, column)?;
+                e.mcast_port = match string_to_number(v, 1, 65535) {
+                    Some(n) => n as u16,
+                    None => return fail(vcol, "illegal mcast-port specified"),
+                };
+            }
+            Opt::McastTtl => {
+                set_option(&mut e, Optc::McastTtl, column)?;
+                e.mcast_ttl = match string_to_number(v, 1, 255) {
+                    Some(n) => n as u8,
+                    None => return fail(vcol, "illegal mcast-ttl specified"),
+                };
+            }
+            Opt::SyncMaxlen => {
+                set_option(&mut e, Optc::SyncMaxlen, column)?;
+                e.sync_maxlen = match string_to_number(v, 1, 65535 - 20 - 8) {
+                    Some(n) => n as u16,
+                    None => return fail(vcol, "illegal sync-maxlen specified"),
+                };
+            }
+            Opt::TunInfo => {
+                set_option(&mut e, Optc::TunInfo, column)?;
+                e.format.tun_info = true;
+            }
+            Opt::TunType => {
+                set_option(&mut e, Optc::TunType, column)?;
+                e.tun_type = match TunnelType::from_name(v) {
+                    Some(t) => t.kernel_value(),
+                    None => return fail(vcol, "illegal tunnel type specified"),
+                };
+            }
+            Opt::TunPort => {
+                set_option(&mut e, Optc::TunPort, column)?;
+                e.tun_port = match string_to_number(v, 1, 65535) {
+                    Some(n) => n as u16,
+                    None => return fail(vcol, "illegal tunnel port specified"),
+                };
+            }
+            Opt::TunNocsum => set_option(&mut e, Optc::TunNocsum, column)?,
+            Opt::TunCsum => {
+                set_option(&mut e, Optc::TunCsum, column)?;
+                e.tun_flags |= 1;
+            }
+            Opt::TunRemcsum => {
+                set_option(&mut e, Optc::TunRemcsum, column)?;
+                e.tun_flags |= 2;
+            }
+            // A second command.
+            Opt::AddService
+            | Opt::EditService
+            | Opt::DeleteService
+            | Opt::Clear
+            | Opt::List
+            | Opt::Zero
+            | Opt::AddServer
+            | Opt::EditServer
+            | Opt::DeleteServer
+            | Opt::Set
+            | Opt::Help
+            | Opt::Version
+            | Opt::Restore
+            | Opt::Save
+            | Opt::StartDaemon
+            | Opt::StopDaemon => {
+                return fail(
+                    column,
+                    format!("invalid option `{}'", option_text(tokens, column)),
+                );
+            }
+        }
+    }
+
+    let cmd = e.cmd.unwrap_or(Cmd::List);
+    let mut positional = scanner.positional.into_iter();
+    if cmd == Cmd::Timeout {
+        let (a, b, c) = (positional.next(), positional.next(), positional.next());
+        let (Some(a), Some(b), Some(c)) = (a, b, c) else {
+            return fail(e.cmd_col, "--set option requires 3 timeout values");
+        };
+        e.timeouts = Timeouts {
+            tcp: parse_timeout(a.text, a.column, 0)?,
+            tcp_fin: parse_timeout(b.text, b.column, 0)?,
+            udp: parse_timeout(c.text, c.column, 0)?,
+        };
+    }
+    if let Some(extra) = positional.next() {
+        return fail(extra.column, format!("unexpected argument {}", extra.text));
+    }
+    if let Some((arg, col)) = sched_flags_arg {
+        let sched = if e.sched_name.is_empty() {
+            "wlc"
+        } else {
+            e.sched_name.as_str()
+        };
+        e.flags &= !ServiceFlags::SCHED_ALL.bits();
+        e.flags |= parse_sched_flags(sched, arg, col)?.bits();
+    }
+    generic_opt_check(cmd, e.options).or_else(|msg| fail(e.cmd_col, msg))?;
+    finish(e, cmd)
+}
+
+/// The text of the token at `column`, for messages.
+fn option_text(tokens: &[Token<'_>], column: usize) -> String {
+    tokens
+        .iter()
+        .find(|t| t.column <= column && column < t.column + t.text.len())
+        .map_or(String::new(), |t| t.text.to_owned())
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    let mut end = s.len().min(max);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    s[..end].to_owned()
+}
+
+fn parse_timeout(v: &str, column: usize, min: i64) -> Result<u32, ArgError> {
+    match string_to_number(v, min, i64::from(TIMEOUT_MAX)) {
+        Some(n) => Ok(n as u32),
+        None => fail(column, format!("invalid timeout value `{v}' specified")),
+    }
+}
+
+/// ipvsadm's `parse_sched_flags`: comma-separated names, each checked against the scheduler.
+fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFlags, ArgError> {
+    let scheduler = Scheduler::from(sched);
+    let mut flags = ServiceFlags::empty();
+    let names: Vec<&str> = arg.split(',').filter(|s| !s.is_empty()).collect();
+    if names.is_empty() {
+        return fail(column, format!("invalid scheduler flag `{arg}'"));
+    }
+    for name in names {
+        match SchedFlag::from_name(name) {
+            None => return fail(column, format!("invalid scheduler flag `{name}'")),
+            Some(f) if !f.allowed_with(&scheduler) => {
+                return fail(column, format!("incompatible scheduler flag `{name}'"));
+            }
+            Some(f) => flags |= f.bits(),
+        }
+    }
+    Ok(flags)
+}
+
+/// The checks `process_options` makes after reading the options, then the command.
+fn finish(mut e: Entry, cmd: Cmd) -> Result<Invocation, ArgError> {
+    if matches!(cmd, Cmd::Add | Cmd::Edit) {
+        if e.fwmark == 0 && e.svc_port == 0 && e.flags & ServiceFlags::KERNEL_PERSISTENT == 0 {
+            return fail(e.svc_col, "Zero port specified for non-persistent service");
+        }
+        if e.flags & ServiceFlags::ONE_PACKET.bits() != 0 && e.fwmark == 0 && e.protocol != 17 {
+            return fail(
+                e.svc_col,
+                "One-Packet Scheduling is only for UDP virtual services",
+            );
+        }
+        if e.sched_name.is_empty() {
+            e.sched_name = "wlc".to_owned();
+        }
+    }
+    if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
+        e.mcast_ifn = DEFAULT_MCAST_INTERFACE.to_owned();
+    }
+    let fwd = e.conn_flags & 0x7;
+    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
+        if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
+            e.dest_port = e.svc_port;
+        }
+        if e.dest_af != e.svc_af && fwd != FWD_TUNNEL {
+            return fail(
+                e.cmd_col,
+                "Different address family is allowed only for tunneling servers",
+            );
+        }
+        let tun_opts = [
+            Optc::TunType,
+            Optc::TunPort,
+            Optc::TunNocsum,
+            Optc::TunCsum,
+            Optc::TunRemcsum,
+        ];
+        let any_tun = tun_opts.iter().any(|o| e.options & (1 << *o as u64) != 0);
+        if any_tun && fwd != FWD_TUNNEL {
+            return fail(e.cmd_col, "Tunnel options conflict with forward method");
+        }
+        tunnel_opt_check(&e)?;
+    }
+    let has = |o: Optc| e.options & (1 << o as u64) != 0;
+    let invocation = match cmd {
+        Cmd::List => {
+            let listing = [Optc::Connection, Optc::Timeout, Optc::Daemon];
+            let formats = [Optc::Stats, Optc::Rate, Optc::Thresholds];
+            if (listing.iter().any(|o| has(*o)) && formats.iter().any(|o| has(*o)))
+                || ((has(Optc::Timeout) || has(Optc::Daemon)) && has(Optc::PersistentConn))
+            {
+                return fail(e.cmd_col, "options conflicts in the list command");
+            }
+            let what = if has(Optc::Connection) {
+                ListWhat::Connections
+            } else if has(Optc::Service) {
+                ListWhat::Service(service_key(&e))
+            } else if has(Optc::Timeout) {
+                ListWhat::Timeouts
+            } else if has(Optc::Daemon) {
+                ListWhat::Daemons
+            } else {
+                ListWhat::All
+            };
+            Invocation::List {
+                what,
+                format: e.format,
+            }
+        }
+        Cmd::Save => Invocation::Save { format: e.format },
+        Cmd::Restore => Invocation::Restore,
+        Cmd::Flush => Invocation::Change(Command::Flush),
+        Cmd::Add => Invocation::Change(Command::AddService(service(&e))),
+        Cmd::Edit => Invocation::Change(Command::EditService(service(&e))),
+        Cmd::Del => Invocation::Change(Command::DeleteService(service_key(&e))),
+        Cmd::Zero => Invocation::Change(Command::Zero(has(Optc::Service).then(|| service_key(&e)))),
+        Cmd::AddDest => Invocation::Change(Command::AddDestination {
+            service: service_key(&e),
+            destination: destination(&e),
+        }),
+        Cmd::EditDest => Invocation::Change(Command::EditDestination {
+            service: service_key(&e),
+            destination: destination(&e),
+        }),
+        Cmd::DelDest => Invocation::Change(Command::DeleteDestination {
+            service: service_key(&e),
+            addr: dest_addr(&e),
+        }),
+        Cmd::Timeout => Invocation::Change(Command::SetTimeouts(e.timeouts)),
+        Cmd::StartDaemon | Cmd::StopDaemon => {
+            let role = e.daemon_role.unwrap_or(DaemonRole::Master);
+            if cmd == Cmd::StopDaemon {
+                Invocation::Change(Command::StopDaemon(role))
+            } else {
+                Invocation::Change(Command::StartDaemon(SyncDaemon {
+                    role,
+                    interface: e.mcast_ifn.clone(),
+                    syncid: e.syncid,
+                    maxlen: (e.sync_maxlen != 0).then_some(e.sync_maxlen),
+                    group: e.mcast_group,
+                    port: (e.mcast_port != 0).then_some(e.mcast_port),
+                    ttl: (e.mcast_ttl != 0).then_some(e.mcast_ttl),
+                }))
+            }
+        }
+    };
+    Ok(invocation)
+}
+
+/// ipvsadm's `tunnel_opt_check`: which tunnel options each tunnel type takes.
+fn tunnel_opt_check(e: &Entry) -> Result<(), ArgError> {
+    // Columns: tun-port, tun-nocsum, tun-csum, tun-remcsum.
+    let opts = [
+        Optc::TunPort,
+        Optc::TunNocsum,
+        Optc::TunCsum,
+        Optc::TunRemcsum,
+    ];
+    let (name, rules): (&str, &[u8; 4]) = match e.tun_type {
+        0 => ("ipip", b"xxxx"),
+        1 => ("gue", b"+111"),
+        _ => ("gre", b"x11x"),
+    };
+    let opt_name = |o: Optc| super::options::OPT_NAMES[o as usize];
+    let mut last: Option<Optc> = None;
+    for (o, rule) in opts.iter().zip(rules) {
+        let set = e.options & (1 << *o as u64) != 0;
+        match (set, rule) {
+            (false, b'+') => {
+                return fail(
+                    e.cmd_col,
+                    format!(
+                        "You need to supply the '{}' option for the '{name}' tunnel type",
+                        opt_name(*o)
+                    ),
+                );
+            }
+            (true, b'x') => {
+                return fail(
+                    e.cmd_col,
+                    format!(
+                        "Illegal '{}' option with the '{name}' tunnel type",
+                        opt_name(*o)
+                    ),
+                );
+            }
+            (true, b'1') => match last {
+                None => last = Some(*o),
+                Some(l) => {
+                    return fail(
+                        e.cmd_col,
+                        format!(
+                            "The option '{}' conflicts with the '{}' option in the '{name}' tunnel type",
+                            opt_name(*o),
+                            opt_name(l)
+                        ),
+                    );
+                }
+            },
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+fn family(af: u16) -> Family {
+    if af == AF_INET6 {
+        Family::Inet6
+    } else {
+        Family::Inet
+    }
+}
+
+fn service_key(e: &Entry) -> ServiceKey {
+    if e.fwmark != 0 {
+        ServiceKey::FwMark {
+            family: family(e.svc_af),
+            mark: e.fwmark,
+        }
+    } else {
+        let ip = e.svc_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        ServiceKey::Inet {
+            protocol: Protocol::from_number(e.protocol),
+            addr: SocketAddr::new(ip, e.svc_port),
+        }
+    }
+}
+
+fn service(e: &Entry) -> Service {
+    let key = service_key(e);
+    let persistence = (e.flags & ServiceFlags::KERNEL_PERSISTENT != 0).then(|| Persistence {
+        timeout: e.timeout,
+        netmask: match key.family() {
+            Family::Inet => Netmask::V4(Ipv4Addr::from(e.netmask.to_ne_bytes())),
+            Family::Inet6 => Netmask::V6(e.netmask.min(128) as u8),
+        },
+    });
+    Service {
+        key,
+        scheduler: Scheduler::from(e.sched_name.as_str()),
+        flags: ServiceFlags::from_bits_retain(e.flags & !ServiceFlags::KERNEL_PERSISTENT),
+        persistence,
+        pe: (!e.pe_name.is_empty()).then(|| e.pe_name.clone()),
+    }
+}
+
+fn dest_addr(e: &Entry) -> SocketAddr {
+    SocketAddr::new(
+        e.dest_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
+        e.dest_port,
+    )
+}
+
+fn destination(e: &Entry) -> Destination {
+    let tunnel = Tunnel {
+        kind: TunnelType::from_kernel(e.tun_type),
+        port: e.tun_port,
+        checksum: TunnelChecksum::from_kernel(e.tun_flags),
+    };
+    Destination {
+        addr: dest_addr(e),
+        forward: Forward::from_kernel(e.conn_flags, tunnel),
+        weight: e.weight,
+        upper_threshold: e.u_threshold,
+        lower_threshold: e.l_threshold,
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let names = [
+            (self.numeric, "-n"),
+            (self.stats, "--stats"),
+            (self.rate, "--rate"),
+            (self.thresholds, "--thresholds"),
+            (self.persistent_conn, "--persistent-conn"),
+            (self.nosort, "--nosort"),
+            (self.exact, "--exact"),
+            (self.tun_info, "--tun-info"),
+        ];
+        let set: Vec<&str> = names
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, n)| *n)
+            .collect();
+        f.write_str(&set.join(" "))
+    }
+}

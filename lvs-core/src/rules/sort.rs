@@ -1,0 +1,155 @@
+//! The order ipvsadm lists services and real servers in: libipvs's `ipvs_cmp_services` and
+//! `ipvs_cmp_dests` under glibc's `qsort`.
+//!
+//! The comparisons subtract unsigned 32-bit values and read the difference as a signed int,
+//! so addresses more than 2^31 apart compare "backwards" (10.0.0.1 sorts after 200.0.0.1).
+//! Byte-identical output needs the same arithmetic and the same sort algorithm: glibc 2.36's
+//! `qsort` is a top-down merge sort (`msort_with_tmp`), which this module reproduces.
+
+use crate::{Destination, Family, ServiceKey};
+use std::cmp::Ordering;
+use std::net::IpAddr;
+
+/// The 32-bit words of an address as libipvs compares them (host order; IPv4 in word 0).
+fn words(ip: &IpAddr) -> [u32; 4] {
+    match ip {
+        IpAddr::V4(a) => [u32::from(*a), 0, 0, 0],
+        IpAddr::V6(a) => {
+            let o = a.octets();
+            let w = |i: usize| u32::from_be_bytes([o[i], o[i + 1], o[i + 2], o[i + 3]]);
+            [w(0), w(4), w(8), w(12)]
+        }
+    }
+}
+
+fn wrapping_diff(a: u32, b: u32) -> i32 {
+    a.wrapping_sub(b) as i32
+}
+
+fn addr_diff(af_v6: bool, a: &[u32; 4], b: &[u32; 4]) -> i32 {
+    if af_v6 {
+        let mut r = 0;
+        for i in 0..4 {
+            r = wrapping_diff(a[i], b[i]);
+            if r != 0 {
+                break;
+            }
+        }
+        r
+    } else {
+        wrapping_diff(a[0], b[0])
+    }
+}
+
+/// `ipvs_cmp_services`.
+pub fn cmp_services(a: &ServiceKey, b: &ServiceKey) -> i32 {
+    let fields = |k: &ServiceKey| -> (u32, u16, u16, [u32; 4], u16) {
+        match k {
+            ServiceKey::Inet { protocol, addr } => (
+                0,
+                k.family().af(),
+                protocol.number(),
+                words(&addr.ip()),
+                addr.port(),
+            ),
+            ServiceKey::FwMark { family, mark } => (*mark, family.af(), 6, [0; 4], 0),
+        }
+    };
+    let (fa, afa, pa, wa, porta) = fields(a);
+    let (fb, afb, pb, wb, portb) = fields(b);
+    let mut r = wrapping_diff(fa, fb);
+    if r != 0 {
+        return r;
+    }
+    r = i32::from(afa) - i32::from(afb);
+    if r != 0 {
+        return r;
+    }
+    r = i32::from(pa) - i32::from(pb);
+    if r != 0 {
+        return r;
+    }
+    r = addr_diff(afa == Family::Inet6.af(), &wa, &wb);
+    if r != 0 {
+        return r;
+    }
+    i32::from(porta) - i32::from(portb)
+}
+
+/// `ipvs_cmp_dests`.
+pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
+    let r = addr_diff(
+        a.family() == Family::Inet6,
+        &words(&a.addr.ip()),
+        &words(&b.addr.ip()),
+    );
+    if r != 0 {
+        return r;
+    }
+    i32::from(a.addr.port()) - i32::from(b.addr.port())
+}
+
+/// glibc's merge sort (`msort_with_tmp`): split at n/2, sort both halves, merge taking from
+/// the left while `cmp(left, right) <= 0`.
+pub fn glibc_msort<T: Clone>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
+    let n = items.len();
+    if n <= 1 {
+        return;
+    }
+    let n1 = n / 2;
+    glibc_msort(&mut items[..n1], cmp);
+    glibc_msort(&mut items[n1..], cmp);
+    let mut merged = Vec::with_capacity(n);
+    let (mut i, mut j) = (0, n1);
+    while i < n1 && j < n {
+        if cmp(&items[i], &items[j]) <= 0 {
+            merged.push(items[i].clone());
+            i += 1;
+        } else {
+            merged.push(items[j].clone());
+            j += 1;
+        }
+    }
+    merged.extend_from_slice(&items[i..n1]);
+    merged.extend_from_slice(&items[j..n]);
+    items.clone_from_slice(&merged);
+}
+
+/// An [`Ordering`] from a C comparison result.
+pub fn ordering(r: i32) -> Ordering {
+    r.cmp(&0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(s: &str) -> ServiceKey {
+        ServiceKey::tcp(s.parse().unwrap())
+    }
+
+    #[test]
+    fn addresses_far_apart_compare_backwards_like_libipvs() {
+        assert!(cmp_services(&key("10.0.0.1:80"), &key("100.0.0.1:80")) < 0);
+        assert!(cmp_services(&key("100.0.0.1:80"), &key("200.0.0.1:80")) < 0);
+        // 0x0a000001 - 0xc8000001 wraps to a positive int.
+        assert!(cmp_services(&key("10.0.0.1:80"), &key("200.0.0.1:80")) > 0);
+    }
+
+    #[test]
+    fn inet_services_sort_before_marks_and_by_family_then_protocol() {
+        let mark = ServiceKey::fwmark(Family::Inet, 1);
+        assert!(cmp_services(&key("10.0.0.1:80"), &mark) < 0);
+        let udp = ServiceKey::udp("10.0.0.1:80".parse().unwrap());
+        assert!(cmp_services(&key("10.0.0.1:80"), &udp) < 0);
+        let v6 = ServiceKey::tcp("[::1]:80".parse().unwrap());
+        assert!(cmp_services(&key("10.0.0.1:80"), &v6) < 0);
+    }
+
+    #[test]
+    fn msort_is_stable_merge() {
+        let mut v = vec![5, 3, 9, 1, 3, 7];
+        glibc_msort(&mut v, &|a: &i32, b: &i32| a - b);
+        assert_eq!(v, [1, 3, 3, 5, 7, 9]);
+    }
+}

@@ -1,0 +1,405 @@
+//! A whole IPVS configuration: services with their real servers, timeouts and sync daemons;
+//! and the kernel's rules for changing it, so that rule files can be checked with no kernel.
+
+use crate::{
+    Command, DaemonRole, Destination, Forward, Netmask, Operation, Refusal, Scheduler, Service,
+    ServiceKey, SyncDaemon, Timeouts, errno,
+};
+use serde::{Deserialize, Serialize};
+use std::net::{IpAddr, SocketAddr};
+
+/// A service with its real servers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VirtualService {
+    /// The service.
+    pub service: Service,
+    /// Its real servers. Order carries no meaning for equality; commands applied through
+    /// [`Ruleset::apply`] put new servers first, as the kernel lists them.
+    #[serde(default)]
+    pub destinations: Vec<Destination>,
+}
+
+impl VirtualService {
+    /// A service with no real servers yet.
+    pub fn new(service: Service) -> Self {
+        VirtualService {
+            service,
+            destinations: Vec::new(),
+        }
+    }
+
+    /// The real server at `addr`.
+    pub fn destination(&self, addr: &SocketAddr) -> Option<&Destination> {
+        self.destinations.iter().find(|d| d.addr == *addr)
+    }
+
+    fn same_config(&self, other: &VirtualService) -> bool {
+        self.service == other.service
+            && self.destinations.len() == other.destinations.len()
+            && self
+                .destinations
+                .iter()
+                .all(|d| other.destination(&d.addr) == Some(d))
+    }
+}
+
+/// A whole IPVS configuration.
+///
+/// Equality compares configuration as sets: the order of services and real servers does not
+/// matter. Statistics are never part of a ruleset.
+#[derive(Debug, Clone, Default, Eq, Serialize, Deserialize)]
+pub struct Ruleset {
+    /// The virtual services.
+    #[serde(default)]
+    pub services: Vec<VirtualService>,
+    /// Connection timeouts, when the ruleset sets them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timeouts: Option<Timeouts>,
+    /// Sync daemons.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub daemons: Vec<SyncDaemon>,
+}
+
+impl PartialEq for Ruleset {
+    fn eq(&self, other: &Self) -> bool {
+        self.services.len() == other.services.len()
+            && self.services.iter().all(|vs| {
+                other
+                    .service(&vs.service.key)
+                    .is_some_and(|o| vs.same_config(o))
+            })
+            && self.timeouts == other.timeouts
+            && self.daemons.len() == other.daemons.len()
+            && self.daemons.iter().all(|d| other.daemons.contains(d))
+    }
+}
+
+/// Which schedulers and persistence engines the simulated kernel has, for
+/// [`Ruleset::apply_with`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct KernelProfile {
+    /// Scheduler modules that load.
+    pub schedulers: Vec<Scheduler>,
+    /// Persistence engine modules that load.
+    pub engines: Vec<String>,
+}
+
+impl Default for KernelProfile {
+    /// Debian's kernel: every mainline scheduler but `twos`, and the `sip` engine.
+    fn default() -> Self {
+        KernelProfile {
+            schedulers: Scheduler::all_known()
+                .filter(|s| *s != Scheduler::TwoChoice)
+                .collect(),
+            engines: vec!["sip".to_owned()],
+        }
+    }
+}
+
+impl KernelProfile {
+    fn has_scheduler(&self, s: &Scheduler) -> bool {
+        // The kernel takes "none" for a service without a scheduler.
+        s.name() == "none" || self.schedulers.contains(s)
+    }
+}
+
+impl Ruleset {
+    /// An empty ruleset, as a fresh kernel has.
+    pub fn new() -> Self {
+        Ruleset::default()
+    }
+
+    /// The service with this key.
+    pub fn service(&self, key: &ServiceKey) -> Option<&VirtualService> {
+        self.services.iter().find(|vs| vs.service.key == *key)
+    }
+
+    fn service_mut(&mut self, key: &ServiceKey) -> Option<&mut VirtualService> {
+        self.services.iter_mut().find(|vs| vs.service.key == *key)
+    }
+
+    /// The number of services and real servers.
+    pub fn object_count(&self) -> usize {
+        self.services
+            .iter()
+            .map(|vs| 1 + vs.destinations.len())
+            .sum()
+    }
+
+    /// Applies `command` as the kernel would, or says why the kernel would refuse it (and
+    /// changes nothing). The kernel is Debian's ([`KernelProfile::default`]) in a fresh
+    /// network namespace.
+    pub fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
+        self.apply_with(command, &KernelProfile::default())
+    }
+
+    /// [`Ruleset::apply`] for a kernel with other modules.
+    pub fn apply_with(&mut self, command: &Command, kernel: &KernelProfile) -> Result<(), Refusal> {
+        let op = command.operation();
+        let refuse = |errno: i32| Refusal::new(op, errno);
+        match command {
+            Command::AddService(svc) => {
+                if self.service(&svc.key).is_some() {
+                    return Err(refuse(errno::EEXIST));
+                }
+                check_service(op, svc, kernel)?;
+                self.services.push(VirtualService::new(svc.clone()));
+            }
+            Command::EditService(svc) => {
+                if self.service(&svc.key).is_none() {
+                    return Err(refuse(errno::ESRCH));
+                }
+                check_service(op, svc, kernel)?;
+                if let Some(vs) = self.service_mut(&svc.key) {
+                    vs.service = svc.clone();
+                }
+            }
+            Command::DeleteService(key) => {
+                let before = self.services.len();
+                self.services.retain(|vs| vs.service.key != *key);
+                if self.services.len() == before {
+                    return Err(refuse(errno::ESRCH));
+                }
+            }
+            Command::Flush => self.services.clear(),
+            Command::AddDestination {
+                service,
+                destination: d,
+            }
+            | Command::EditDestination {
+                service,
+                destination: d,
+            } => {
+                let daemons_run = !self.daemons.is_empty();
+                let vs = self
+                    .service_mut(service)
+                    .ok_or_else(|| refuse(errno::ESRCH))?;
+                check_destination(op, &vs.service.key, d, daemons_run)?;
+                let existing = vs.destinations.iter().position(|x| x.addr == d.addr);
+                match (op, existing) {
+                    (Operation::AddDestination, Some(_)) => return Err(refuse(errno::EEXIST)),
+                    (Operation::AddDestination, None) => {
+                        if !unicast(&d.addr.ip()) {
+                            return Err(refuse(errno::EINVAL)
+                                .because(format!("{} is not a unicast address", d.addr.ip())));
+                        }
+                        // The kernel lists the newest real server first.
+                        vs.destinations.insert(0, *d);
+                    }
+                    (_, Some(i)) => vs.destinations[i] = *d,
+                    (_, None) => return Err(refuse(errno::ENOENT)),
+                }
+            }
+            Command::DeleteDestination { service, addr } => {
+                let vs = self
+                    .service_mut(service)
+                    .ok_or_else(|| refuse(errno::ESRCH))?;
+                let i = vs
+                    .destinations
+                    .iter()
+                    .position(|x| x.addr == *addr)
+                    .ok_or_else(|| refuse(errno::ENOENT))?;
+                vs.destinations.remove(i);
+            }
+            Command::Zero(Some(key)) if self.service(key).is_none() => {
+                return Err(refuse(errno::ESRCH));
+            }
+            Command::Zero(_) => {}
+            Command::SetTimeouts(t) => {
+                let current = self.timeouts.unwrap_or(Timeouts::KERNEL_DEFAULT);
+                self.timeouts = Some(t.over(current));
+            }
+            Command::StartDaemon(d) => {
+                if self.daemons.iter().any(|x| x.role == d.role) {
+                    return Err(refuse(errno::EEXIST));
+                }
+                if self.has_mixed_family() {
+                    return Err(refuse(errno::EINVAL)
+                        .because("sync daemons cannot run beside mixed-family real servers"));
+                }
+                self.daemons.push(d.clone());
+            }
+            Command::StopDaemon(role) => {
+                let before = self.daemons.len();
+                self.daemons.retain(|x| x.role != *role);
+                if self.daemons.len() == before {
+                    return Err(refuse(errno::ESRCH));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn has_mixed_family(&self) -> bool {
+        self.services.iter().any(|vs| {
+            let family = vs.service.key.family();
+            vs.destinations.iter().any(|d| d.family() != family)
+        })
+    }
+
+    /// The running daemon of `role`.
+    pub fn daemon(&self, role: DaemonRole) -> Option<&SyncDaemon> {
+        self.daemons.iter().find(|d| d.role == role)
+    }
+}
+
+/// The checks of the kernel's `ip_vs_add_service`/`ip_vs_edit_service`.
+fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result<(), Refusal> {
+    if !kernel.has_scheduler(&svc.scheduler) {
+        return Err(Refusal::new(op, errno::ENOENT)
+            .because(format!("no scheduler module ip_vs_{}", svc.scheduler)));
+    }
+    if let Some(pe) = &svc.pe {
+        if !kernel.engines.contains(pe) {
+            return Err(Refusal::new(op, errno::ENOENT)
+                .because(format!("no persistence engine module ip_vs_pe_{pe}")));
+        }
+    }
+    if let Some(p) = &svc.persistence {
+        let fits = match (p.netmask, svc.key.family()) {
+            (Netmask::V4(_), crate::Family::Inet) => true,
+            (Netmask::V6(plen), crate::Family::Inet6) => (1..=128).contains(&plen),
+            _ => false,
+        };
+        if !fits {
+            return Err(Refusal::new(op, errno::EINVAL).because(format!(
+                "persistence netmask {} does not fit the service",
+                p.netmask
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The checks of the kernel's `ip_vs_genl_set_cmd` and `ip_vs_add_dest`/`ip_vs_edit_dest`,
+/// in the kernel's order.
+fn check_destination(
+    op: Operation,
+    service: &ServiceKey,
+    d: &Destination,
+    daemons_run: bool,
+) -> Result<(), Refusal> {
+    let refuse = |errno: i32, why: String| Err(Refusal::new(op, errno).because(why));
+    if d.family() != service.family() {
+        if daemons_run {
+            return refuse(
+                errno::EINVAL,
+                "mixed-family real servers while a sync daemon runs".into(),
+            );
+        }
+        if !matches!(d.forward, Forward::Tunnel(_)) {
+            return refuse(
+                errno::EINVAL,
+                "a real server of another family than its service needs tunnelling (-i)".into(),
+            );
+        }
+    }
+    if d.weight < 0 {
+        return refuse(errno::ERANGE, format!("weight {} is negative", d.weight));
+    }
+    if d.lower_threshold > d.upper_threshold {
+        return refuse(
+            errno::ERANGE,
+            format!(
+                "lower threshold {} is above upper threshold {}",
+                d.lower_threshold, d.upper_threshold
+            ),
+        );
+    }
+    if let Forward::Tunnel(t) = &d.forward {
+        if t.kind == crate::TunnelType::Gue && t.port == 0 {
+            return refuse(errno::EINVAL, "a gue tunnel needs a port".into());
+        }
+    }
+    Ok(())
+}
+
+/// Whether the kernel takes `ip` as a real server in a fresh namespace (`inet_addr_type` is
+/// unicast, or `ipv6_addr_type` is unicast and not link-local).
+fn unicast(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(o[0] == 0 || a.is_broadcast() || a.is_multicast())
+        }
+        IpAddr::V6(a) => {
+            let seg = a.segments();
+            !(a.is_unspecified()
+                || a.is_multicast()
+                || (seg[0] & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped().is_some())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::RefusalKind;
+
+    fn key() -> ServiceKey {
+        ServiceKey::tcp("10.0.0.13:80".parse().unwrap())
+    }
+
+    fn add_dest(addr: &str) -> Command {
+        Command::AddDestination {
+            service: key(),
+            destination: Destination::new(addr.parse().unwrap()),
+        }
+    }
+
+    #[test]
+    fn kernel_refusals() {
+        let mut r = Ruleset::new();
+        assert_eq!(
+            r.apply(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
+            RefusalKind::NoSuchService
+        );
+        r.apply(&Command::AddService(Service::new(key()))).unwrap();
+        let again = r
+            .apply(&Command::AddService(Service::new(key())))
+            .unwrap_err();
+        assert_eq!(again.kind(), RefusalKind::ServiceExists);
+        r.apply(&add_dest("192.168.8.14:80")).unwrap();
+        assert_eq!(
+            r.apply(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
+            RefusalKind::DestinationExists
+        );
+        assert_eq!(
+            r.apply(&add_dest("224.0.0.1:80")).unwrap_err().kind(),
+            RefusalKind::InvalidArgument
+        );
+        let mut bad = Destination::new("192.168.8.15:80".parse().unwrap());
+        bad.lower_threshold = 3;
+        let e = r
+            .apply(&Command::AddDestination {
+                service: key(),
+                destination: bad,
+            })
+            .unwrap_err();
+        assert_eq!(e.kind(), RefusalKind::OutOfRange);
+        let unknown = Service::new(key()).with_scheduler("nosuch");
+        let e = r.apply(&Command::EditService(unknown)).unwrap_err();
+        assert_eq!(e.kind(), RefusalKind::SchedulerNotFound);
+        assert_eq!(r.service(&key()).unwrap().destinations.len(), 1);
+    }
+
+    #[test]
+    fn new_destinations_come_first_and_equality_ignores_order() {
+        let mut a = Ruleset::new();
+        a.apply(&Command::AddService(Service::new(key()))).unwrap();
+        a.apply(&add_dest("192.168.8.14:80")).unwrap();
+        a.apply(&add_dest("192.168.8.15:80")).unwrap();
+        let addrs: Vec<_> = a.services[0]
+            .destinations
+            .iter()
+            .map(|d| d.addr.to_string())
+            .collect();
+        assert_eq!(addrs, ["192.168.8.15:80", "192.168.8.14:80"]);
+        let mut b = a.clone();
+        b.services[0].destinations.reverse();
+        assert_eq!(a, b);
+        b.services[0].destinations[0].weight = 2;
+        assert_ne!(a, b);
+    }
+}

@@ -1,0 +1,228 @@
+//! Validation: the rules ipvsadm and the kernel apply, checked before anything is sent.
+
+use crate::{
+    Destination, Forward, Netmask, Protocol, Service, ServiceFlags, ServiceKey, SyncDaemon, Tunnel,
+    TunnelChecksum, TunnelType, ValidationError,
+    daemon::{IFNAME_MAX, SYNC_MAXLEN_MAX},
+    scheduler::SCHEDULER_NAME_MAX,
+    service::{PE_NAME_MAX, PERSISTENCE_TIMEOUT_MAX},
+};
+
+impl Service {
+    /// Checks the service against ipvsadm's and the kernel's rules.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match self.key {
+            ServiceKey::FwMark { mark: 0, .. } => return Err(ValidationError::ZeroFwMark),
+            ServiceKey::Inet { addr, .. } if addr.port() == 0 && self.persistence.is_none() => {
+                return Err(ValidationError::ZeroPortNotPersistent);
+            }
+            _ => {}
+        }
+        if self.flags.contains(ServiceFlags::ONE_PACKET)
+            && !self.key.is_fwmark()
+            && self.key.protocol() != Protocol::Udp
+        {
+            return Err(ValidationError::OnePacketNotUdp);
+        }
+        let name = self.scheduler.name();
+        if name.is_empty() || name.len() > SCHEDULER_NAME_MAX {
+            return Err(ValidationError::SchedulerName(name.to_owned()));
+        }
+        if let Some(pe) = &self.pe {
+            if pe.is_empty() || pe.len() > PE_NAME_MAX {
+                return Err(ValidationError::PeName(pe.clone()));
+            }
+        }
+        if let Some(p) = &self.persistence {
+            if p.timeout == 0 || p.timeout > PERSISTENCE_TIMEOUT_MAX {
+                return Err(ValidationError::PersistenceTimeout(p.timeout));
+            }
+            let family = self.key.family();
+            if p.netmask.family() != family {
+                return Err(ValidationError::NetmaskFamily {
+                    mask: p.netmask,
+                    family,
+                });
+            }
+            if let Netmask::V6(plen) = p.netmask {
+                if plen == 0 || plen > 128 {
+                    return Err(ValidationError::Ipv6Prefix(plen));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Destination {
+    /// Checks the real server against ipvsadm's and the kernel's rules, for `service`.
+    pub fn validate(&self, service: &ServiceKey) -> Result<(), ValidationError> {
+        if self.weight < 0 {
+            return Err(ValidationError::NegativeWeight(self.weight));
+        }
+        if self.lower_threshold > self.upper_threshold {
+            return Err(ValidationError::ThresholdOrder {
+                lower: self.lower_threshold,
+                upper: self.upper_threshold,
+            });
+        }
+        match &self.forward {
+            Forward::Tunnel(t) => t.validate(),
+            _ if self.family() != service.family() => Err(ValidationError::MixedFamily),
+            _ => Ok(()),
+        }
+    }
+}
+
+impl Tunnel {
+    /// Checks the tunnel options against ipvsadm's table of tunnel types and options.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        let checksum_ok = match (self.kind, self.checksum) {
+            (TunnelType::Other(_), _) => true,
+            (_, TunnelChecksum::Other(_)) => false,
+            (TunnelType::Ipip, c) => c == TunnelChecksum::None,
+            (TunnelType::Gre, c) => c != TunnelChecksum::RemCsum,
+            (TunnelType::Gue, _) => true,
+        };
+        if !checksum_ok {
+            let option = self
+                .checksum
+                .option()
+                .unwrap_or("tun-flags")
+                .trim_start_matches('-');
+            return Err(ValidationError::TunnelChecksumNotAllowed {
+                kind: self.kind,
+                option: option.to_owned(),
+            });
+        }
+        match (self.kind, self.port) {
+            (TunnelType::Gue, 0) => Err(ValidationError::GueNeedsPort),
+            (TunnelType::Ipip | TunnelType::Gre, p) if p != 0 => {
+                Err(ValidationError::TunnelPortNotAllowed(self.kind))
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+impl SyncDaemon {
+    /// Checks the daemon's settings against ipvsadm's ranges.
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        if self.interface.is_empty() || self.interface.len() > IFNAME_MAX {
+            return Err(ValidationError::InterfaceName(self.interface.clone()));
+        }
+        if let Some(group) = self.group {
+            if !group.is_multicast() {
+                return Err(ValidationError::McastGroup(group));
+            }
+        }
+        match self.maxlen {
+            Some(0) => return Err(ValidationError::ZeroDaemonValue("sync-maxlen")),
+            Some(n) if n > SYNC_MAXLEN_MAX => return Err(ValidationError::SyncMaxlen(n)),
+            _ => {}
+        }
+        if self.port == Some(0) {
+            return Err(ValidationError::ZeroDaemonValue("mcast-port"));
+        }
+        if self.ttl == Some(0) {
+            return Err(ValidationError::ZeroDaemonValue("mcast-ttl"));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Family, Persistence, Scheduler};
+
+    fn tcp(s: &str) -> ServiceKey {
+        ServiceKey::tcp(s.parse().unwrap())
+    }
+
+    #[test]
+    fn service_rules() {
+        assert_eq!(
+            Service::new(tcp("10.0.0.1:0")).validate(),
+            Err(ValidationError::ZeroPortNotPersistent)
+        );
+        assert!(
+            Service::new(tcp("10.0.0.1:0"))
+                .with_persistence(360)
+                .validate()
+                .is_ok()
+        );
+        let mut s = Service::new(tcp("10.0.0.1:80"));
+        s.flags = ServiceFlags::ONE_PACKET;
+        assert_eq!(s.validate(), Err(ValidationError::OnePacketNotUdp));
+        s.key = ServiceKey::udp("10.0.0.1:53".parse().unwrap());
+        assert!(s.validate().is_ok());
+        s.key = ServiceKey::fwmark(Family::Inet, 0);
+        assert_eq!(s.validate(), Err(ValidationError::ZeroFwMark));
+        let mut s = Service::new(tcp("10.0.0.1:80"));
+        s.persistence = Some(Persistence {
+            timeout: 10,
+            netmask: Netmask::V6(64),
+        });
+        assert!(matches!(
+            s.validate(),
+            Err(ValidationError::NetmaskFamily { .. })
+        ));
+        s.persistence = Some(Persistence {
+            timeout: 0,
+            netmask: Netmask::host(Family::Inet),
+        });
+        assert_eq!(s.validate(), Err(ValidationError::PersistenceTimeout(0)));
+        let s = Service::new(tcp("10.0.0.1:80")).with_scheduler("a-very-long-scheduler");
+        assert!(matches!(
+            s.validate(),
+            Err(ValidationError::SchedulerName(_))
+        ));
+        let s = Service::new(tcp("10.0.0.1:80")).with_scheduler(Scheduler::MaglevHash);
+        assert!(s.validate().is_ok());
+    }
+
+    #[test]
+    fn destination_rules() {
+        let svc = tcp("10.0.0.1:80");
+        let d = Destination::new("192.168.0.1:80".parse().unwrap());
+        assert!(d.validate(&svc).is_ok());
+        assert_eq!(
+            d.with_weight(-1).validate(&svc),
+            Err(ValidationError::NegativeWeight(-1))
+        );
+        let t = Destination {
+            lower_threshold: 5,
+            ..d
+        };
+        assert_eq!(
+            t.validate(&svc),
+            Err(ValidationError::ThresholdOrder { lower: 5, upper: 0 })
+        );
+        let v6 = Destination::new("[2001:db8::1]:80".parse().unwrap());
+        assert_eq!(v6.validate(&svc), Err(ValidationError::MixedFamily));
+        assert!(
+            v6.with_forward(Forward::Tunnel(Tunnel::IPIP))
+                .validate(&svc)
+                .is_ok()
+        );
+        let gue = Forward::Tunnel(Tunnel::gue(0, TunnelChecksum::None));
+        assert_eq!(
+            d.with_forward(gue).validate(&svc),
+            Err(ValidationError::GueNeedsPort)
+        );
+        let gre = Forward::Tunnel(Tunnel::gre(TunnelChecksum::RemCsum));
+        assert!(matches!(
+            d.with_forward(gre).validate(&svc),
+            Err(ValidationError::TunnelChecksumNotAllowed { .. })
+        ));
+        let ipip_port = Forward::Tunnel(Tunnel {
+            port: 5,
+            ..Tunnel::IPIP
+        });
+        assert_eq!(
+            d.with_forward(ipip_port).validate(&svc),
+            Err(ValidationError::TunnelPortNotAllowed(TunnelType::Ipip))
+        );
+    }
+}
