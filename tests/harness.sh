@@ -4,7 +4,7 @@
 # The development and CI machines run a kernel WITHOUT IPVS and without module support, so every
 # test that talks to IPVS runs inside a Debian kernel booted under qemu (TCG) with virtme-ng, which
 # shares this machine's root filesystem read-only (same binaries, cargo outputs, ipvsadm) and the
-# repository read-write.  See /work/shared/reference/vm.md (or tests/README.md) for the background.
+# repository read-write.  See tests/README.md (and shared/reference/vm.md) for the background.
 #
 # Subcommands:
 #   setup              install what is missing (apt packages, the Debian kernel, virtme-ng); idempotent
@@ -99,6 +99,8 @@ setup_kernel() {
         rm -rf "$CACHE/debs"
         touch "$dir/.stamp"
     fi
+    # Drop kernels that a security update replaced.
+    find "$CACHE/kernel" -mindepth 1 -maxdepth 1 ! -name "$ver" -exec rm -rf {} +
     printf '%s\n' "$ver" >"$CACHE/kernel-version"
 }
 
