@@ -233,11 +233,22 @@ impl ServiceFlags {
         .union(ServiceFlags::SCHED_3);
 
     /// The scheduler flags by ipvsadm's names for this scheduler, comma-separated
-    /// (`sh-fallback,sh-port`, `flag-1`); empty when none is set.
+    /// (`sh-fallback,sh-port`, `flag-1`); empty when none is set. Like ipvsadm, this drops
+    /// flag 3 under sh and mh, which have no name for it.
     pub fn sched_flag_names(self, scheduler: &Scheduler) -> String {
+        self.names(scheduler, "")
+    }
+
+    /// [`Self::sched_flag_names`], but naming flag 3 `flag-3` under sh and mh too, so that
+    /// every set bit is written.
+    pub fn sched_flag_names_lossless(self, scheduler: &Scheduler) -> String {
+        self.names(scheduler, "flag-3")
+    }
+
+    fn names(self, scheduler: &Scheduler, hashed_flag_3: &'static str) -> String {
         let names: [&str; 3] = match scheduler {
-            Scheduler::SourceHash => ["sh-fallback", "sh-port", ""],
-            Scheduler::MaglevHash => ["mh-fallback", "mh-port", ""],
+            Scheduler::SourceHash => ["sh-fallback", "sh-port", hashed_flag_3],
+            Scheduler::MaglevHash => ["mh-fallback", "mh-port", hashed_flag_3],
             _ => ["flag-1", "flag-2", "flag-3"],
         };
         [

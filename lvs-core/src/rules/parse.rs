@@ -458,7 +458,8 @@ pub fn parse_args(tokens: &[Token<'_>], resolver: &dyn Resolver) -> Result<Invoc
             }
             Opt::Weight => {
                 set_option(&mut e, Optc::Weight, column)?;
-                e.weight = match string_to_number(v, 0, 65535) {
+                // Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535).
+                e.weight = match string_to_number(v, 0, i64::from(i32::MAX)) {
                     Some(n) => n as i32,
                     None => return fail(vcol, "illegal weight specified"),
                 };

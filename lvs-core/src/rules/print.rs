@@ -11,20 +11,22 @@ use std::net::SocketAddr;
 /// How to write rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SaveOptions {
-    /// Also write ` -x N` and ` -y N` for non-zero connection thresholds, which ipvsadm -S
-    /// drops (and ipvsadm -R reads). On by default, so that saving loses nothing.
-    pub thresholds: bool,
+    /// Write what ipvsadm -S loses, in a form ipvsadm -R reads: ` -x N` and ` -y N` for
+    /// non-zero connection thresholds, `flag-3` for the third scheduler flag under sh and mh
+    /// (ipvsadm writes nothing for it, leaving a bare `-b `), and firewall marks above
+    /// 2^31 - 1 unsigned (ipvsadm writes them negative). On by default.
+    pub lossless: bool,
 }
 
 impl Default for SaveOptions {
     fn default() -> Self {
-        SaveOptions { thresholds: true }
+        SaveOptions { lossless: true }
     }
 }
 
 impl SaveOptions {
-    /// Exactly what ipvsadm 1.31 writes: no thresholds.
-    pub const IPVSADM: SaveOptions = SaveOptions { thresholds: false };
+    /// Exactly what ipvsadm 1.31 writes.
+    pub const IPVSADM: SaveOptions = SaveOptions { lossless: false };
 }
 
 /// `a.b.c.d:port` or `[v6]:port`, as ipvsadm writes with `-n`.
@@ -36,24 +38,41 @@ pub fn addr_port(addr: &SocketAddr) -> String {
 }
 
 /// How a service is named in a rule: `-t 10.0.0.1:80`, `-f 10 -6`.
-pub fn rule_service_name(key: &ServiceKey) -> String {
+///
+/// ipvsadm 1.31 prints marks above 2^31 - 1 as negative numbers (`%d`), which it cannot read
+/// back; with `options.lossless` they print unsigned, as later ipvsadm versions do.
+pub fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
+    let mark = |m: u32| {
+        if options.lossless {
+            m.to_string()
+        } else {
+            (m as i32).to_string()
+        }
+    };
     match key {
-        // ipvsadm 1.31 prints the mark with %d.
         ServiceKey::FwMark {
             family: Family::Inet,
-            mark,
-        } => format!("-f {}", *mark as i32),
+            mark: m,
+        } => format!("-f {}", mark(*m)),
         ServiceKey::FwMark {
             family: Family::Inet6,
-            mark,
-        } => format!("-f {} -6", *mark as i32),
+            mark: m,
+        } => format!("-f {} -6", mark(*m)),
         ServiceKey::Inet { protocol, addr } => format!("{} {}", protocol.option(), addr_port(addr)),
     }
 }
 
 /// The services in the order ipvsadm lists them.
+///
+/// The kernel lists address services before firewall-mark services (two hash tables), and
+/// libipvs's comparison is not a total order for values more than 2^31 apart, so the input
+/// order can matter: lvs feeds the sort in the kernel's table order, and within a table in
+/// the ruleset's order. (The kernel's bucket order within a table depends on a per-namespace
+/// address, so ipvsadm itself is not deterministic there.)
 pub fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
-    let mut services: Vec<&VirtualService> = ruleset.services.iter().collect();
+    let (mut services, marks): (Vec<&VirtualService>, Vec<&VirtualService>) =
+        ruleset.services.iter().partition(|vs| !vs.service.key.is_fwmark());
+    services.extend(marks);
     glibc_msort(
         &mut services,
         &|a: &&VirtualService, b: &&VirtualService| cmp_services(&a.service.key, &b.service.key),
@@ -82,7 +101,7 @@ pub fn save(ruleset: &Ruleset, options: SaveOptions) -> String {
 
 fn write_service(out: &mut String, vs: &VirtualService, options: SaveOptions) {
     let svc = &vs.service;
-    let name = rule_service_name(&svc.key);
+    let name = rule_service_name(&svc.key, options);
     let _ = write!(out, "-A {name} -s {}", svc.scheduler);
     if let Some(p) = &svc.persistence {
         let _ = write!(out, " -p {}", p.timeout);
@@ -103,7 +122,12 @@ fn write_service(out: &mut String, vs: &VirtualService, options: SaveOptions) {
         out.push_str(" -o");
     }
     if svc.flags.intersects(crate::ServiceFlags::SCHED_ALL) {
-        let _ = write!(out, " -b {}", svc.flags.sched_flag_names(&svc.scheduler));
+        let names = if options.lossless {
+            svc.flags.sched_flag_names_lossless(&svc.scheduler)
+        } else {
+            svc.flags.sched_flag_names(&svc.scheduler)
+        };
+        let _ = write!(out, " -b {names}");
     }
     out.push('\n');
     for d in sorted_destinations(vs) {
@@ -133,7 +157,7 @@ fn write_destination(out: &mut String, svc_name: &str, d: &Destination, options:
             TunnelType::Other(_) => {}
         }
     }
-    if options.thresholds {
+    if options.lossless {
         if d.upper_threshold != 0 {
             let _ = write!(out, " -x {}", d.upper_threshold);
         }
