@@ -27,6 +27,7 @@
 #   LVS_FORCE_VM=1       use the VM even if the host kernel has IPVS.
 #   LVS_SKIP_HOST_CHECKS=1  (development only) skip fmt/clippy/unit tests in `test`.
 #   LVS_VM_MEMORY, LVS_VM_CPUS  VM size (default 2G, 2).
+#   LVS_VM_TIMEOUT       seconds before a hung VM is killed (default 3600; each kernel test has 600).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -164,7 +165,8 @@ cmd_exec() {
     #   (PIPESTATUS[0]); it needs udev on the host (setup installs it).
     local rc
     set +e
-    PATH="$CACHE/venv/bin:$PATH" "$CACHE/venv/bin/vng" -r "$kdir/boot/vmlinuz-$ver" --disable-kvm --force-9p \
+    # - timeout: a guest that hangs (boot or test) is killed after LVS_VM_TIMEOUT seconds.
+    PATH="$CACHE/venv/bin:$PATH" timeout --kill-after=30 "${LVS_VM_TIMEOUT:-3600}" "$CACHE/venv/bin/vng" -r "$kdir/boot/vmlinuz-$ver" --disable-kvm --force-9p \
         --memory "${LVS_VM_MEMORY:-2G}" --cpus "${LVS_VM_CPUS:-2}" \
         --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | tr -d '\000'
     rc="${PIPESTATUS[0]}"

@@ -17,6 +17,7 @@ OUT="$(mktemp -d /tmp/lvs-kernel-tests.XXXXXX)"
 PASSED=0
 FAILED=0
 FAILED_NAMES=()
+TEST_TIMEOUT=600   # seconds per kernel test (timeout(1) exit status 124 = timed out)
 
 # run_isolated CMD...: run CMD in a fresh network + mount namespace (see header).
 run_isolated() {
@@ -60,7 +61,9 @@ while IFS= read -r bin; do
         name="${line%: test}"
         label="$(basename "$bin" | sed 's/-[0-9a-f]\{16\}$//')::$name"
         log="$OUT/test.log"
-        run_isolated "$bin" --exact "$name" --ignored --nocapture --test-threads=1 >"$log" 2>&1
+        # A hung test must not hang the run: $TEST_TIMEOUT seconds each, then it is killed.
+        run_isolated timeout --kill-after=10 "$TEST_TIMEOUT" \
+            "$bin" --exact "$name" --ignored --nocapture --test-threads=1 >"$log" 2>&1
         record "$label" "$?" "$log"
     done <<<"$tests"
 done <"$BIN_LIST"
