@@ -78,7 +78,10 @@ fn lvs_prints_what_ipvsadm_saved() {
                 let lossless = Ruleset::from_rules(&r.to_rules())
                     .unwrap_or_else(|e| panic!("{}: lvs cannot read its own save: {e}", g.name));
                 // A save holds services and real servers only, as ipvsadm's does.
-                let services_only = Ruleset { services: r.services.clone(), ..Ruleset::new() };
+                let services_only = Ruleset {
+                    services: r.services.clone(),
+                    ..Ruleset::new()
+                };
                 if lossless != services_only {
                     failures.push(format!("{}: lossless save does not read back", g.name));
                 }

@@ -70,8 +70,10 @@ pub fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
 /// the ruleset's order. (The kernel's bucket order within a table depends on a per-namespace
 /// address, so ipvsadm itself is not deterministic there.)
 pub fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
-    let (mut services, marks): (Vec<&VirtualService>, Vec<&VirtualService>) =
-        ruleset.services.iter().partition(|vs| !vs.service.key.is_fwmark());
+    let (mut services, marks): (Vec<&VirtualService>, Vec<&VirtualService>) = ruleset
+        .services
+        .iter()
+        .partition(|vs| !vs.service.key.is_fwmark());
     services.extend(marks);
     glibc_msort(
         &mut services,
