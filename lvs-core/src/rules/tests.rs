@@ -107,7 +107,7 @@ fn ipvsadm_refusals_with_columns() {
         e.to_string(),
         "1:1: Illegal 'weight' option with the 'add-service' command"
     );
-    let e = err("-a -t 10.0.0.13:80 -r 192.168.8.14 -w 70000");
+    let e = err("-a -t 10.0.0.13:80 -r 192.168.8.14 -w 2147483648");
     assert_eq!(e.to_string(), "1:39: illegal weight specified");
     assert_eq!(
         message("-A -t 10.0.0.13:0"),
