@@ -4,3 +4,5 @@
 //! validation, no I/O). The kernel backend joins it when `lvs-netlink` lands.
 
 pub use lvs_core::*;
+pub use lvs_netlink as netlink;
+pub use lvs_netlink::Ipvs;

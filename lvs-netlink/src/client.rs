@@ -1,0 +1,627 @@
+//! [`Ipvs`]: a handle on one network namespace's IPVS table.
+
+use crate::features::{self, Features, Observed};
+use crate::snapshot::Snapshot;
+use crate::socket::{Transport, open_socket};
+use crate::wire::netlink::{self, Reply};
+use crate::wire::request::{self, Request};
+use crate::wire::{GenlMessage, cmd_attr, command_nest, config, daemon, dest, service};
+use crate::{Error, conn};
+use lvs_core::{
+    Command, DaemonRole, Destination, DestinationState, Forward, Info, Refusal, Ruleset, Service,
+    ServiceKey, ServiceState, SyncDaemon, Timeouts, TunnelChecksum, TunnelType, Version,
+    VirtualService, errno,
+};
+use std::collections::{HashMap, VecDeque};
+use std::fs::File;
+use std::io::{self, Read};
+use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// A handle on the IPVS table of one network namespace, over generic netlink.
+///
+/// It owns one netlink socket; calls are serialised on it, so a handle may be shared between
+/// threads. Every operation needs CAP_NET_ADMIN, reads included.
+///
+/// ```no_run
+/// use lvs_core::{Destination, Forward, Service, ServiceKey};
+/// use lvs_netlink::Ipvs;
+///
+/// let ipvs = Ipvs::new()?;
+/// let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
+/// ipvs.add_service(&Service::new(key).with_scheduler("rr"))?;
+/// let real = Destination::new("192.168.8.14:80".parse().unwrap());
+/// ipvs.add_destination(&key, &real.with_forward(Forward::Masquerade))?;
+/// for (service, state) in ipvs.services()? {
+///     println!("{} {} conns={}", service.key, service.scheduler, state.stats.conns);
+/// }
+/// # Ok::<(), lvs_netlink::Error>(())
+/// ```
+pub struct Ipvs {
+    transport: Mutex<Transport>,
+    /// The handle's network namespace, for `/proc/net/ip_vs_conn`.
+    netns: Option<File>,
+    observed: Mutex<Observed>,
+    release: String,
+}
+
+impl std::fmt::Debug for Ipvs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ipvs")
+            .field("kernel_release", &self.release)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Opens a socket and resolves the family, loading `ip_vs` once if the family is missing.
+fn connect() -> Result<Transport, Error> {
+    let sock = open_socket()?;
+    let sock = match Transport::resolve(sock)? {
+        Ok(t) => return Ok(t),
+        Err(sock) => sock,
+    };
+    // As ipvsadm does: the module may just not be loaded yet.
+    let modprobe = std::process::Command::new("modprobe")
+        .args(["--", "ip_vs"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status();
+    match Transport::resolve(sock)? {
+        Ok(t) => Ok(t),
+        Err(_) => Err(Error::NotAvailable {
+            reason: match modprobe {
+                Ok(status) if status.success() => {
+                    "the kernel has no \"IPVS\" generic-netlink family".to_owned()
+                }
+                Ok(_) => "the kernel has no \"IPVS\" generic-netlink family and `modprobe ip_vs` \
+                          failed: this kernel is built without IPVS (CONFIG_IP_VS)"
+                    .to_owned(),
+                Err(e) => format!(
+                    "the kernel has no \"IPVS\" generic-netlink family and `modprobe ip_vs` \
+                     could not run ({e}); load the ip_vs module"
+                ),
+            },
+        }),
+    }
+}
+
+/// `/run/netns/NAME` for a bare name, the path itself otherwise.
+fn netns_path(ns: &Path) -> PathBuf {
+    if ns.components().count() == 1 && !ns.has_root() {
+        Path::new("/run/netns").join(ns)
+    } else {
+        ns.to_path_buf()
+    }
+}
+
+/// Runs `f` on a short-lived thread that has joined the network namespace `ns`, so the
+/// calling thread never moves. Sockets and files opened there keep that namespace.
+fn in_namespace<T: Send>(
+    ns: &File,
+    f: impl FnOnce() -> Result<T, Error> + Send,
+) -> Result<T, Error> {
+    let fd = ns.as_raw_fd();
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            // SAFETY: fd is a namespace file kept open by the caller for this scope.
+            if unsafe { libc::setns(fd, libc::CLONE_NEWNET) } != 0 {
+                return Err(Error::Io(io::Error::last_os_error()));
+            }
+            f()
+        })
+        .join()
+        .unwrap_or_else(|_| Err(Error::Protocol("namespace thread panicked".into())))
+    })
+}
+
+/// The most requests lvs keeps in flight per datagram in [`Ipvs::batch`].
+const MAX_BATCH_CHUNK: usize = 4096;
+
+impl Ipvs {
+    /// Opens the IPVS table of the calling thread's network namespace.
+    ///
+    /// If the kernel has no "IPVS" family yet, runs `modprobe -- ip_vs` (as ipvsadm does) and
+    /// tries again; [`Error::NotAvailable`] says when IPVS is not in this kernel.
+    ///
+    /// ```no_run
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// println!("IP Virtual Server version {}", ipvs.info()?.version);
+    /// # Ok::<(), lvs_netlink::Error>(())
+    /// ```
+    pub fn new() -> Result<Ipvs, Error> {
+        let transport = connect()?;
+        Ok(Ipvs::from_parts(
+            transport,
+            File::open("/proc/thread-self/ns/net").ok(),
+        ))
+    }
+
+    /// Opens the IPVS table of another network namespace: a name under `/run/netns` (what
+    /// `ip netns add` creates) or a path such as `/proc/PID/ns/net`. The calling thread stays
+    /// where it is.
+    pub fn in_netns(ns: impl AsRef<Path>) -> Result<Ipvs, Error> {
+        let path = netns_path(ns.as_ref());
+        let file = File::open(&path).map_err(|e| {
+            Error::Io(io::Error::new(
+                e.kind(),
+                format!("cannot open network namespace {}: {e}", path.display()),
+            ))
+        })?;
+        let transport = in_namespace(&file, connect)?;
+        Ok(Ipvs::from_parts(transport, Some(file)))
+    }
+
+    fn from_parts(transport: Transport, netns: Option<File>) -> Ipvs {
+        Ipvs {
+            transport: Mutex::new(transport),
+            netns,
+            observed: Mutex::new(Observed::default()),
+            release: features::kernel_release(),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Transport> {
+        // A panic while holding the lock leaves the socket usable: replies are matched by
+        // sequence number, so stale ones are skipped.
+        self.transport
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn observe(&self, f: impl FnOnce(&mut Observed)) {
+        let mut o = self
+            .observed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        f(&mut o);
+    }
+
+    fn transact(&self, req: &Request) -> Result<Vec<GenlMessage>, Error> {
+        self.lock().transact(req)
+    }
+
+    /// The IPVS version and connection table size (the first line of `ipvsadm -L`).
+    pub fn info(&self) -> Result<Info, Error> {
+        let replies = self.transact(&request::get_info())?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| Error::Protocol("no reply to GET_INFO".into()))?;
+        Ok(config::decode_info(&reply.attrs)?)
+    }
+
+    /// What the running kernel's IPVS supports.
+    pub fn features(&self) -> Result<Features, Error> {
+        let info = self.info()?;
+        Ok(self.feature_flags(info.version))
+    }
+
+    fn feature_flags(&self, version: Version) -> Features {
+        let seen = *self
+            .observed
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        Features::from_parts(version, self.release.clone(), seen)
+    }
+
+    fn decode_service(&self, msg: &GenlMessage) -> Result<(Service, ServiceState), Error> {
+        let r = service::decode(command_nest(&msg.attrs, cmd_attr::SERVICE)?)?;
+        self.observe(|o| o.stats64 = Some(r.has_stats64));
+        Ok((r.service, r.state))
+    }
+
+    fn decode_dest(
+        &self,
+        msg: &GenlMessage,
+        key: &ServiceKey,
+    ) -> Result<(Destination, DestinationState), Error> {
+        let r = dest::decode(command_nest(&msg.attrs, cmd_attr::DEST)?, key.family())?;
+        self.observe(|o| {
+            o.addr_family = Some(r.has_addr_family);
+            o.stats64 = Some(r.has_stats64);
+            o.tunnel_type = Some(r.has_tun_type);
+            o.tunnel_flags = Some(r.has_tun_flags);
+        });
+        Ok((r.destination, r.state))
+    }
+
+    /// Every service with its counters (`ipvsadm -L` without the real servers).
+    pub fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
+        self.transact(&request::get_services())?
+            .iter()
+            .map(|m| self.decode_service(m))
+            .collect()
+    }
+
+    /// One service, or `None` if there is no such service.
+    pub fn service(&self, key: &ServiceKey) -> Result<Option<(Service, ServiceState)>, Error> {
+        match self.transact(&request::get_service(key)) {
+            Ok(replies) => match replies.first() {
+                Some(m) => self.decode_service(m).map(Some),
+                None => Err(Error::Protocol("no reply to GET_SERVICE".into())),
+            },
+            Err(Error::Kernel(r)) if r.errno == errno::ESRCH => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// A service's real servers with their counters. A missing service is an error
+    /// ("No such service").
+    pub fn destinations(
+        &self,
+        key: &ServiceKey,
+    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+        let replies = self.transact(&request::get_destinations(key))?;
+        // The kernel answers a dump for a missing service with an empty list.
+        if replies.is_empty() && self.service(key)?.is_none() {
+            return Err(Error::Kernel(Refusal::new(
+                lvs_core::Operation::GetDestinations,
+                errno::ESRCH,
+            )));
+        }
+        replies.iter().map(|m| self.decode_dest(m, key)).collect()
+    }
+
+    /// `ipvsadm -A`: adds a service.
+    pub fn add_service(&self, service: &Service) -> Result<(), Error> {
+        self.apply(&Command::AddService(service.clone()))
+    }
+
+    /// `ipvsadm -E`: replaces a service's configuration.
+    pub fn update_service(&self, service: &Service) -> Result<(), Error> {
+        self.apply(&Command::EditService(service.clone()))
+    }
+
+    /// `ipvsadm -D`: deletes a service and its real servers.
+    pub fn delete_service(&self, key: &ServiceKey) -> Result<(), Error> {
+        self.apply(&Command::DeleteService(*key))
+    }
+
+    /// `ipvsadm -a`: adds a real server to a service.
+    pub fn add_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply(&Command::AddDestination {
+            service: *key,
+            destination: *dest,
+        })
+    }
+
+    /// `ipvsadm -e`: replaces a real server's configuration.
+    pub fn update_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply(&Command::EditDestination {
+            service: *key,
+            destination: *dest,
+        })
+    }
+
+    /// `ipvsadm -d`: removes a real server.
+    pub fn delete_destination(&self, key: &ServiceKey, addr: &SocketAddr) -> Result<(), Error> {
+        self.apply(&Command::DeleteDestination {
+            service: *key,
+            addr: *addr,
+        })
+    }
+
+    /// `ipvsadm -Z`: zeroes one service's counters, or every counter.
+    pub fn zero(&self, key: Option<&ServiceKey>) -> Result<(), Error> {
+        self.apply(&Command::Zero(key.copied()))
+    }
+
+    /// `ipvsadm -C`: deletes every service.
+    pub fn flush(&self) -> Result<(), Error> {
+        self.apply(&Command::Flush)
+    }
+
+    /// `ipvsadm -L --timeout`.
+    pub fn timeouts(&self) -> Result<Timeouts, Error> {
+        let replies = self.transact(&request::get_timeouts())?;
+        let reply = replies
+            .first()
+            .ok_or_else(|| Error::Protocol("no reply to GET_CONFIG".into()))?;
+        Ok(config::decode_timeouts(&reply.attrs)?)
+    }
+
+    /// `ipvsadm --set`: sets timeouts (0 keeps a value).
+    pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
+        self.apply(&Command::SetTimeouts(*timeouts))
+    }
+
+    /// `ipvsadm -L --daemon`: the running sync daemons, with the kernel's defaults filled in.
+    pub fn daemons(&self) -> Result<Vec<SyncDaemon>, Error> {
+        self.transact(&request::get_daemons())?
+            .iter()
+            .map(|m| Ok(daemon::decode(command_nest(&m.attrs, cmd_attr::DAEMON)?)?))
+            .collect()
+    }
+
+    /// `ipvsadm --start-daemon`.
+    pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<(), Error> {
+        self.apply(&Command::StartDaemon(daemon.clone()))
+    }
+
+    /// `ipvsadm --stop-daemon`.
+    pub fn stop_daemon(&self, role: DaemonRole) -> Result<(), Error> {
+        self.apply(&Command::StopDaemon(role))
+    }
+
+    /// Carries out one command, after checking it ([`Error::Invalid`]) and that the kernel
+    /// can do it ([`Error::NotSupported`]); on error nothing changed.
+    pub fn apply(&self, command: &Command) -> Result<(), Error> {
+        let req = self.check(command)?;
+        self.transact(&req).map(drop)
+    }
+
+    /// Sends `command` with no checks of lvs's own, so that the kernel's answer comes back as
+    /// it is (for tests and diagnostics).
+    pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
+        let req = request::command(command).ok_or_else(|| unknown_command(command))?;
+        self.transact(&req).map(drop)
+    }
+
+    /// The checks [`Ipvs::apply`] makes, and the request to send.
+    fn check(&self, command: &Command) -> Result<Request, Error> {
+        match command {
+            Command::AddService(s) | Command::EditService(s) => s.validate()?,
+            Command::AddDestination {
+                service,
+                destination,
+            }
+            | Command::EditDestination {
+                service,
+                destination,
+            } => {
+                destination.validate(service)?;
+                self.check_dest_features(service, destination)?;
+            }
+            Command::StartDaemon(d) => d.validate()?,
+            _ => {}
+        }
+        request::command(command).ok_or_else(|| unknown_command(command))
+    }
+
+    fn check_dest_features(&self, key: &ServiceKey, d: &Destination) -> Result<(), Error> {
+        let f = self.feature_flags(Version(0));
+        let unsupported = |what: &str| {
+            Err(Error::NotSupported {
+                what: format!("{what} (kernel {})", f.kernel_release),
+            })
+        };
+        if d.family() != key.family() && !f.addr_family {
+            return unsupported("real servers of another family than the service (Linux 3.18)");
+        }
+        if let Forward::Tunnel(t) = &d.forward {
+            if (t.kind != TunnelType::Ipip || t.port != 0) && !f.tunnel_type {
+                return unsupported("tunnel types other than ipip (Linux 5.2)");
+            }
+            if (t.checksum != TunnelChecksum::None || t.kind == TunnelType::Gre) && !f.tunnel_flags
+            {
+                return unsupported("tunnel checksums and gre (Linux 5.3)");
+            }
+        }
+        Ok(())
+    }
+
+    /// Reads everything at once: the services (one dump), every service's real servers (one
+    /// `GET_DEST` dump per service, many per datagram), the timeouts and the daemons.
+    ///
+    /// ```no_run
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let snap = ipvs.snapshot()?;
+    /// print!("{}", snap.ruleset.to_rules());
+    /// for ((service, addr), state) in &snap.destination_state {
+    ///     println!("{service} -> {addr}: {} active", state.active_conns);
+    /// }
+    /// # Ok::<(), lvs_netlink::Error>(())
+    /// ```
+    pub fn snapshot(&self) -> Result<Snapshot, Error> {
+        let services = self.services()?;
+        let keys: Vec<ServiceKey> = services.iter().map(|(s, _)| s.key).collect();
+        let mut dests = self.destinations_pipelined(&keys)?;
+        let mut snap = Snapshot {
+            ruleset: Ruleset::new(),
+            service_state: HashMap::with_capacity(services.len()),
+            destination_state: HashMap::new(),
+        };
+        for (svc, state) in services {
+            let key = svc.key;
+            let mut vs = VirtualService::new(svc);
+            for (d, dstate) in dests.remove(&key).unwrap_or_default() {
+                snap.destination_state.insert((key, d.addr), dstate);
+                vs.destinations.push(d);
+            }
+            snap.service_state.insert(key, state);
+            snap.ruleset.services.push(vs);
+        }
+        snap.ruleset.timeouts = Some(self.timeouts()?);
+        snap.ruleset.daemons = self.daemons()?;
+        Ok(snap)
+    }
+
+    /// `GET_DEST` dumps for many services, several per datagram. The kernel runs one dump at
+    /// a time per socket: a dump that does not finish in its first reply makes the next ones
+    /// in the datagram fail with EBUSY, and those are sent again in the next round.
+    fn destinations_pipelined(
+        &self,
+        keys: &[ServiceKey],
+    ) -> Result<HashMap<ServiceKey, Vec<(Destination, DestinationState)>>, Error> {
+        let mut out: HashMap<ServiceKey, Vec<(Destination, DestinationState)>> = HashMap::new();
+        let mut queue: VecDeque<usize> = (0..keys.len()).collect();
+        let mut t = self.lock();
+        // A dump reply may take a 32 KiB buffer of the receive budget.
+        let chunk = (t.rcvbuf / (64 << 10)).clamp(1, 256);
+        while !queue.is_empty() {
+            let mut datagram = Vec::new();
+            let mut inflight: HashMap<u32, usize> = HashMap::new();
+            let mut raw: Vec<(usize, GenlMessage)> = Vec::new();
+            while inflight.len() < chunk {
+                let Some(i) = queue.pop_front() else { break };
+                let seq = t.next_seq();
+                t.frame(&mut datagram, &request::get_destinations(&keys[i]), seq);
+                inflight.insert(seq, i);
+            }
+            t.send(&datagram)?;
+            let mut retry = Vec::new();
+            while !inflight.is_empty() {
+                let n = t.recv()?;
+                for m in netlink::messages(t.received(n)) {
+                    let m = m?;
+                    let Some(&i) = inflight.get(&m.seq) else {
+                        continue;
+                    };
+                    match m.reply()? {
+                        Reply::Data(p) => raw.push((i, GenlMessage::decode(p)?)),
+                        Reply::Ack | Reply::Done(0) => {
+                            inflight.remove(&m.seq);
+                        }
+                        Reply::Error(e) | Reply::Done(e) if e == errno::EBUSY => {
+                            inflight.remove(&m.seq);
+                            retry.push(i);
+                        }
+                        Reply::Error(e) | Reply::Done(e) => {
+                            return Err(Error::Kernel(Refusal::new(
+                                lvs_core::Operation::GetDestinations,
+                                e,
+                            )));
+                        }
+                        Reply::Ignore => {}
+                    }
+                }
+            }
+            for i in retry.into_iter().rev() {
+                queue.push_front(i);
+            }
+            for (i, msg) in raw {
+                let entry = self.decode_dest(&msg, &keys[i])?;
+                out.entry(keys[i]).or_default().push(entry);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Carries out many commands, pipelined: each is checked (as [`Ipvs::apply`] does), then
+    /// as many requests as the socket buffers hold go out in one datagram, each with its own
+    /// sequence number and `NLM_F_ACK`, and the acks are matched back by sequence number.
+    /// The kernel applies them in order and goes on after a failure, so the result for each
+    /// command is its own; there is no transaction.
+    ///
+    /// ```no_run
+    /// use lvs_core::{Command, Destination, Service, ServiceKey};
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let mut commands = Vec::new();
+    /// for i in 0..1000u16 {
+    ///     let key = ServiceKey::tcp(format!("10.0.{}.{}:80", i / 250, i % 250 + 1).parse().unwrap());
+    ///     commands.push(Command::AddService(Service::new(key)));
+    ///     commands.push(Command::AddDestination {
+    ///         service: key,
+    ///         destination: Destination::new("192.168.1.1:80".parse().unwrap()),
+    ///     });
+    /// }
+    /// let results = ipvs.batch(&commands);
+    /// let failed = results.iter().filter(|r| r.is_err()).count();
+    /// println!("{failed} of {} failed", commands.len());
+    /// # Ok::<(), lvs_netlink::Error>(())
+    /// ```
+    pub fn batch(&self, commands: &[Command]) -> Vec<Result<(), Error>> {
+        let mut results: Vec<Option<Result<(), Error>>> = Vec::with_capacity(commands.len());
+        let mut requests: Vec<Option<Request>> = Vec::with_capacity(commands.len());
+        for c in commands {
+            match self.check(c) {
+                Ok(r) => {
+                    requests.push(Some(r));
+                    results.push(None);
+                }
+                Err(e) => {
+                    requests.push(None);
+                    results.push(Some(Err(e)));
+                }
+            }
+        }
+        let mut t = self.lock();
+        // An ack's skb takes well under 2 KiB of the receive budget, an error with the echoed
+        // request a little more; a datagram must stay below the send buffer.
+        let max_count = (t.rcvbuf / 2048).clamp(16, MAX_BATCH_CHUNK);
+        let max_bytes = (t.sndbuf / 2).clamp(16 << 10, 4 << 20);
+        let mut next = 0;
+        while next < requests.len() {
+            let mut datagram = Vec::new();
+            let mut inflight: HashMap<u32, usize> = HashMap::new();
+            while next < requests.len() && inflight.len() < max_count && datagram.len() < max_bytes
+            {
+                if let Some(req) = &requests[next] {
+                    let seq = t.next_seq();
+                    t.frame(&mut datagram, req, seq);
+                    inflight.insert(seq, next);
+                }
+                next += 1;
+            }
+            if inflight.is_empty() {
+                continue;
+            }
+            if let Err(e) = t.send(&datagram) {
+                let msg = e.to_string();
+                for i in inflight.into_values() {
+                    results[i] = Some(Err(Error::Protocol(format!("not sent: {msg}"))));
+                }
+                continue;
+            }
+            while !inflight.is_empty() {
+                let n = match t.recv() {
+                    Ok(n) => n,
+                    Err(e) => {
+                        // Most likely ENOBUFS: acks were lost and the outcome is unknown.
+                        let msg = e.to_string();
+                        for i in inflight.drain().map(|(_, i)| i) {
+                            results[i] = Some(Err(Error::Protocol(format!(
+                                "acknowledgement lost ({msg}); the outcome is unknown"
+                            ))));
+                        }
+                        break;
+                    }
+                };
+                for m in netlink::messages(t.received(n)) {
+                    let Ok(m) = m else { continue };
+                    let Some(&i) = inflight.get(&m.seq) else {
+                        continue;
+                    };
+                    let outcome = match m.reply() {
+                        Ok(Reply::Ack) => Ok(()),
+                        Ok(Reply::Error(e)) => {
+                            Err(Error::Kernel(Refusal::new(commands[i].operation(), e)))
+                        }
+                        Ok(_) => continue,
+                        Err(e) => Err(Error::from(e)),
+                    };
+                    inflight.remove(&m.seq);
+                    results[i] = Some(outcome);
+                }
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.unwrap_or_else(|| Err(Error::Protocol("no answer".into()))))
+            .collect()
+    }
+
+    /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`, read from
+    /// inside that namespace).
+    pub fn connections(&self) -> Result<Vec<conn::Connection>, Error> {
+        let read = || -> Result<String, Error> {
+            let mut text = String::new();
+            File::open("/proc/thread-self/net/ip_vs_conn")?.read_to_string(&mut text)?;
+            Ok(text)
+        };
+        let text = match &self.netns {
+            Some(ns) => in_namespace(ns, read)?,
+            None => read()?,
+        };
+        conn::parse(&text).map_err(|e| Error::Protocol(e.to_string()))
+    }
+}
+
+fn unknown_command(command: &Command) -> Error {
+    Error::NotSupported {
+        what: format!("{} (this lvs-netlink cannot send it)", command.operation()),
+    }
+}

@@ -1,0 +1,92 @@
+//! What the running kernel's IPVS can do, for settings older kernels would silently drop.
+
+use lvs_core::Version;
+
+/// Features of the running kernel's IPVS.
+///
+/// Each flag comes from what the kernel's replies carried when lvs has seen one (a
+/// destination reply with or without `ADDR_FAMILY`, say); before that, from the kernel release
+/// (`uname -r`) and the feature timeline in the IPVS reference.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Features {
+    /// The IPVS version (`GET_INFO`; 1.2.1 in every kernel since 2.6).
+    pub ipvs_version: Version,
+    /// The kernel release, e.g. `6.1.0-28-amd64`.
+    pub kernel_release: String,
+    /// Real servers of another family than their service (`IPVS_DEST_ATTR_ADDR_FAMILY`,
+    /// Linux 3.18).
+    pub addr_family: bool,
+    /// 64-bit counters (`IPVS_*_ATTR_STATS64`, Linux 4.1).
+    pub stats64: bool,
+    /// gue tunnels (`IPVS_DEST_ATTR_TUN_TYPE`/`TUN_PORT`, Linux 5.2).
+    pub tunnel_type: bool,
+    /// Tunnel checksum flags and gre (`IPVS_DEST_ATTR_TUN_FLAGS`, Linux 5.3).
+    pub tunnel_flags: bool,
+}
+
+/// What lvs has seen in the kernel's replies; `None` until a reply told.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Observed {
+    pub addr_family: Option<bool>,
+    pub stats64: Option<bool>,
+    pub tunnel_type: Option<bool>,
+    pub tunnel_flags: Option<bool>,
+}
+
+/// `(major, minor)` of a release string such as `6.1.0-28-amd64`.
+pub fn parse_release(release: &str) -> Option<(u32, u32)> {
+    let mut parts = release.split(|c: char| !c.is_ascii_digit());
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    Some((major, minor))
+}
+
+/// The running kernel's release (`uname -r`).
+pub(crate) fn kernel_release() -> String {
+    // SAFETY: uname fills a zeroed utsname; the release is NUL-terminated within its array.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    if unsafe { libc::uname(&mut uts) } != 0 {
+        return String::new();
+    }
+    let bytes: Vec<u8> = uts
+        .release
+        .iter()
+        .take_while(|c| **c != 0)
+        .map(|c| *c as u8)
+        .collect();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+impl Features {
+    pub(crate) fn from_parts(ipvs_version: Version, release: String, seen: Observed) -> Features {
+        let at_least = |want: (u32, u32)| parse_release(&release).is_none_or(|have| have >= want);
+        Features {
+            ipvs_version,
+            addr_family: seen.addr_family.unwrap_or_else(|| at_least((3, 18))),
+            stats64: seen.stats64.unwrap_or_else(|| at_least((4, 1))),
+            tunnel_type: seen.tunnel_type.unwrap_or_else(|| at_least((5, 2))),
+            tunnel_flags: seen.tunnel_flags.unwrap_or_else(|| at_least((5, 3))),
+            kernel_release: release,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_timeline() {
+        assert_eq!(parse_release("6.1.0-28-amd64"), Some((6, 1)));
+        assert_eq!(parse_release("5.2"), Some((5, 2)));
+        assert_eq!(parse_release("garbage"), None);
+        let old = Features::from_parts(Version(0x010201), "5.2.0".into(), Observed::default());
+        assert!(old.tunnel_type && !old.tunnel_flags && old.stats64);
+        let seen = Observed {
+            tunnel_type: Some(false),
+            ..Observed::default()
+        };
+        let f = Features::from_parts(Version(0x010201), "6.1.0".into(), seen);
+        assert!(!f.tunnel_type && f.tunnel_flags);
+    }
+}

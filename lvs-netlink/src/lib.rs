@@ -1,0 +1,49 @@
+//! lvs-netlink: the kernel backend of lvs. It drives the Linux kernel's IPVS table over
+//! generic netlink (the "IPVS" family), speaking the lvs-core model.
+//!
+//! - [`Ipvs`] (in `client`): a handle on one network namespace's IPVS table: read
+//!   services, real servers, timeouts, daemons and counters; change them one at a time
+//!   ([`Ipvs::apply`]) or pipelined ([`Ipvs::batch`]); read everything at once
+//!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]).
+//! - [`wire`]: the pure wire format, one module per attribute space, with no socket.
+//! - [`Snapshot`]: configuration plus state, as one read gives it.
+//! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
+//! - [`conn`]: the connection table from `/proc/net/ip_vs_conn`.
+//! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O.
+//!
+//! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
+//!
+//! ```no_run
+//! use lvs_core::{Command, Ruleset};
+//! use lvs_netlink::Ipvs;
+//!
+//! let ipvs = Ipvs::new()?;
+//! let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")
+//!     .expect("valid rules");
+//! let mut commands = Vec::new();
+//! for vs in &wanted.services {
+//!     commands.push(Command::AddService(vs.service.clone()));
+//!     for d in &vs.destinations {
+//!         commands.push(Command::AddDestination { service: vs.service.key, destination: *d });
+//!     }
+//! }
+//! for result in ipvs.batch(&commands) {
+//!     result?;
+//! }
+//! assert_eq!(ipvs.snapshot()?.services(), wanted);
+//! # Ok::<(), lvs_netlink::Error>(())
+//! ```
+
+mod client;
+pub mod conn;
+mod error;
+mod features;
+mod snapshot;
+mod socket;
+pub mod wire;
+
+pub use client::Ipvs;
+pub use conn::{ConnParseError, Connection};
+pub use error::Error;
+pub use features::{Features, parse_release};
+pub use snapshot::Snapshot;

@@ -1,0 +1,236 @@
+//! The transport: a neli netlink socket bound to the generic-netlink bus, the IPVS family id,
+//! sequence numbers, and request/reply exchanges.
+
+use crate::Error;
+use crate::wire::netlink::{self, Reply, flags};
+use crate::wire::request::Request;
+use crate::wire::{FAMILY_NAME, GenlMessage};
+use lvs_core::{Refusal, errno};
+use neli::consts::genl::{CtrlAttr, CtrlCmd};
+use neli::consts::nl::{GenlId, NlmF};
+use neli::consts::socket::{Msg, NlFamily};
+use neli::genl::{AttrTypeBuilder, Genlmsghdr, GenlmsghdrBuilder, NlattrBuilder};
+use neli::nl::{NlPayload, NlmsghdrBuilder};
+use neli::socket::NlSocket;
+use neli::types::GenlBuffer;
+use neli::utils::Groups;
+use neli::{FromBytesWithInput, ToBytes};
+use std::io::{self, Cursor};
+use std::os::fd::AsRawFd;
+
+/// Socket buffer size lvs asks for (8 MiB), so that thousands of pipelined acks fit.
+const BUFFER_SIZE: usize = 8 << 20;
+/// Receive buffer: the kernel caps a dump datagram at 32 KiB plus overhead.
+const RECV_LEN: usize = 64 << 10;
+
+/// A netlink socket talking to the IPVS family.
+pub(crate) struct Transport {
+    sock: NlSocket,
+    family: u16,
+    seq: u32,
+    buf: Vec<u8>,
+    /// The send and receive buffer sizes the kernel granted (already doubled).
+    pub(crate) sndbuf: usize,
+    pub(crate) rcvbuf: usize,
+}
+
+/// A socket that is open but whose family is not resolved yet.
+pub(crate) fn open_socket() -> Result<NlSocket, Error> {
+    let sock = NlSocket::connect(NlFamily::Generic, None, Groups::empty())?;
+    sock.block()?;
+    set_buffer(&sock, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF);
+    set_buffer(&sock, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF);
+    Ok(sock)
+}
+
+fn set_buffer(sock: &NlSocket, force: libc::c_int, plain: libc::c_int) {
+    let size = libc::c_int::try_from(BUFFER_SIZE).unwrap_or(libc::c_int::MAX);
+    for opt in [force, plain] {
+        // SAFETY: a valid fd, a pointer to a c_int and its size.
+        let rc = unsafe {
+            libc::setsockopt(
+                sock.as_raw_fd(),
+                libc::SOL_SOCKET,
+                opt,
+                (&size as *const libc::c_int).cast(),
+                std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+            )
+        };
+        // The FORCE variant needs CAP_NET_ADMIN; the plain one is capped by net.core.*mem_max.
+        if rc == 0 {
+            return;
+        }
+    }
+}
+
+fn get_buffer(sock: &NlSocket, opt: libc::c_int) -> usize {
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: a valid fd, a pointer to a c_int and its size.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_SOCKET,
+            opt,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc == 0 {
+        usize::try_from(v).unwrap_or(0)
+    } else {
+        // The kernel's usual default.
+        212_992
+    }
+}
+
+impl Transport {
+    /// Resolves the IPVS family on `sock`; `Ok(None)` when the kernel has no such family.
+    pub(crate) fn resolve(sock: NlSocket) -> Result<Result<Transport, NlSocket>, Error> {
+        let sndbuf = get_buffer(&sock, libc::SO_SNDBUF);
+        let rcvbuf = get_buffer(&sock, libc::SO_RCVBUF);
+        let mut t = Transport {
+            sock,
+            family: 0,
+            seq: 1,
+            buf: vec![0; RECV_LEN],
+            sndbuf,
+            rcvbuf,
+        };
+        match t.resolve_family()? {
+            Some(id) => {
+                t.family = id;
+                Ok(Ok(t))
+            }
+            None => Ok(Err(t.sock)),
+        }
+    }
+
+    fn resolve_family(&mut self) -> Result<Option<u16>, Error> {
+        let neli_err = |e: &dyn std::fmt::Display| Error::Protocol(format!("neli: {e}"));
+        let attr = NlattrBuilder::default()
+            .nla_type(
+                AttrTypeBuilder::default()
+                    .nla_type(CtrlAttr::FamilyName)
+                    .build()
+                    .map_err(|e| neli_err(&e))?,
+            )
+            .nla_payload(FAMILY_NAME)
+            .build()
+            .map_err(|e| neli_err(&e))?;
+        let genl = GenlmsghdrBuilder::default()
+            .cmd(CtrlCmd::Getfamily)
+            .version(2)
+            .attrs(std::iter::once(attr).collect::<GenlBuffer<_, _>>())
+            .build()
+            .map_err(|e| neli_err(&e))?;
+        let seq = self.next_seq();
+        let msg = NlmsghdrBuilder::default()
+            .nl_type(GenlId::Ctrl)
+            .nl_flags(NlmF::REQUEST | NlmF::ACK)
+            .nl_seq(seq)
+            .nl_payload(NlPayload::Payload(genl))
+            .build()
+            .map_err(|e| neli_err(&e))?;
+        let mut out = Cursor::new(Vec::new());
+        msg.to_bytes(&mut out).map_err(|e| neli_err(&e))?;
+        self.sock.send(out.get_ref(), Msg::empty())?;
+        let mut id = None;
+        loop {
+            let n = self.recv()?;
+            for m in netlink::messages(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    continue;
+                }
+                match m.reply()? {
+                    Reply::Data(payload) => {
+                        let hdr = Genlmsghdr::<CtrlCmd, CtrlAttr>::from_bytes_with_input(
+                            &mut Cursor::new(payload),
+                            payload.len(),
+                        )
+                        .map_err(|e| neli_err(&e))?;
+                        id = hdr
+                            .attrs()
+                            .get_attr_handle()
+                            .get_attr_payload_as::<u16>(CtrlAttr::FamilyId)
+                            .ok();
+                    }
+                    Reply::Ack | Reply::Done(_) => return Ok(id),
+                    Reply::Error(e) if e == errno::ENOENT => return Ok(None),
+                    Reply::Error(e) => {
+                        return Err(Error::Io(io::Error::from_raw_os_error(e)));
+                    }
+                    Reply::Ignore => {}
+                }
+            }
+        }
+    }
+
+    pub(crate) fn next_seq(&mut self) -> u32 {
+        self.seq = self.seq.wrapping_add(1).max(1);
+        self.seq
+    }
+
+    /// Appends `req` as one netlink message with sequence number `seq` to `out`.
+    pub(crate) fn frame(&self, out: &mut Vec<u8>, req: &Request, seq: u32) {
+        let f = if req.dump {
+            flags::REQUEST | flags::DUMP
+        } else {
+            flags::REQUEST | flags::ACK
+        };
+        netlink::append(out, self.family, f, seq, &req.msg.encode());
+    }
+
+    pub(crate) fn send(&self, datagram: &[u8]) -> Result<(), Error> {
+        self.sock.send(datagram, Msg::empty())?;
+        Ok(())
+    }
+
+    /// Receives one datagram into the internal buffer; returns its length.
+    pub(crate) fn recv(&mut self) -> Result<usize, Error> {
+        loop {
+            match self.sock.recv(&mut self.buf[..], Msg::empty()) {
+                Ok((n, _)) => return Ok(n),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(Error::Io(e)),
+            }
+        }
+    }
+
+    /// The last datagram received.
+    pub(crate) fn received(&self, n: usize) -> &[u8] {
+        &self.buf[..n]
+    }
+
+    /// Sends one request and collects its replies (the data messages of a doit or a dump).
+    pub(crate) fn transact(&mut self, req: &Request) -> Result<Vec<GenlMessage>, Error> {
+        let seq = self.next_seq();
+        let mut out = Vec::new();
+        self.frame(&mut out, req, seq);
+        self.send(&out)?;
+        let mut replies = Vec::new();
+        loop {
+            let n = self.recv()?;
+            let mut finished = None;
+            for m in netlink::messages(&self.buf[..n]) {
+                let m = m?;
+                if m.seq != seq {
+                    // A late answer to an earlier, abandoned request.
+                    continue;
+                }
+                match m.reply()? {
+                    Reply::Data(payload) => replies.push(GenlMessage::decode(payload)?),
+                    Reply::Ack | Reply::Done(0) => finished = Some(Ok(())),
+                    Reply::Error(e) | Reply::Done(e) => {
+                        finished = Some(Err(Error::Kernel(Refusal::new(req.op, e))))
+                    }
+                    Reply::Ignore => {}
+                }
+            }
+            if let Some(result) = finished {
+                return result.map(|()| replies);
+            }
+        }
+    }
+}

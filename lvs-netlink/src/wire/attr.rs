@@ -1,0 +1,266 @@
+//! Netlink attributes (TLVs): a writer that builds them and a reader that walks them.
+//!
+//! Every attribute is `u16 len | u16 type | payload`, padded to 4 bytes. The top two bits of
+//! the type are flags (`NLA_F_NESTED`, `NLA_F_NET_BYTEORDER`); readers ignore them, because the
+//! kernel's IPVS code and older userspace (libnl before 3.4) do not set them on nests.
+
+use super::DecodeError;
+
+/// `NLA_F_NESTED`: set on the nests lvs writes.
+pub const NLA_F_NESTED: u16 = 0x8000;
+/// `NLA_F_NET_BYTEORDER`.
+pub const NLA_F_NET_BYTEORDER: u16 = 0x4000;
+/// The attribute type without its flag bits.
+pub const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
+const HEADER: usize = 4;
+
+/// Rounds up to the 4-byte netlink alignment.
+pub const fn align(len: usize) -> usize {
+    (len + 3) & !3
+}
+
+/// Builds a sequence of attributes.
+#[derive(Debug, Default, Clone)]
+pub struct AttrWriter {
+    buf: Vec<u8>,
+}
+
+impl AttrWriter {
+    /// An empty sequence.
+    pub fn new() -> Self {
+        AttrWriter::default()
+    }
+
+    /// The bytes written so far.
+    pub fn finish(self) -> Vec<u8> {
+        self.buf
+    }
+
+    /// One attribute with a raw payload.
+    pub fn bytes(&mut self, ty: u16, payload: &[u8]) -> &mut Self {
+        let len = HEADER + payload.len();
+        // Payloads here are at most a few hundred bytes; a u16 length is never exceeded.
+        self.buf
+            .extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_ne_bytes());
+        self.buf.extend_from_slice(&ty.to_ne_bytes());
+        self.buf.extend_from_slice(payload);
+        self.buf.resize(align(self.buf.len()), 0);
+        self
+    }
+
+    /// A `u8` attribute.
+    pub fn u8(&mut self, ty: u16, v: u8) -> &mut Self {
+        self.bytes(ty, &[v])
+    }
+
+    /// A `u16` attribute in host order.
+    pub fn u16(&mut self, ty: u16, v: u16) -> &mut Self {
+        self.bytes(ty, &v.to_ne_bytes())
+    }
+
+    /// A `__be16` attribute (ports).
+    pub fn be16(&mut self, ty: u16, v: u16) -> &mut Self {
+        self.bytes(ty, &v.to_be_bytes())
+    }
+
+    /// A `u32` attribute in host order.
+    pub fn u32(&mut self, ty: u16, v: u32) -> &mut Self {
+        self.bytes(ty, &v.to_ne_bytes())
+    }
+
+    /// A NUL-terminated string.
+    pub fn string(&mut self, ty: u16, s: &str) -> &mut Self {
+        let mut payload = Vec::with_capacity(s.len() + 1);
+        payload.extend_from_slice(s.as_bytes());
+        payload.push(0);
+        self.bytes(ty, &payload)
+    }
+
+    /// A nest (with `NLA_F_NESTED`) holding what `fill` writes.
+    pub fn nest(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
+        let mut inner = AttrWriter::new();
+        fill(&mut inner);
+        self.bytes(ty | NLA_F_NESTED, &inner.buf)
+    }
+}
+
+/// One attribute read from a buffer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Attr<'a> {
+    /// The type without flag bits.
+    pub ty: u16,
+    /// The payload, without padding.
+    pub payload: &'a [u8],
+}
+
+/// Walks the attributes of `buf`; a truncated attribute ends the walk with an error that names
+/// `space` (the attribute space, e.g. `IPVS_SVC_ATTR`).
+pub fn attrs<'a>(
+    space: &'static str,
+    buf: &'a [u8],
+) -> impl Iterator<Item = Result<Attr<'a>, DecodeError>> + 'a {
+    let mut rest = buf;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() < HEADER {
+            let problem = format!("{} trailing bytes, too short for an attribute", rest.len());
+            rest = &[];
+            return Some(Err(DecodeError::new(space, problem)));
+        }
+        let len = usize::from(u16::from_ne_bytes([rest[0], rest[1]]));
+        let ty = u16::from_ne_bytes([rest[2], rest[3]]) & NLA_TYPE_MASK;
+        if len < HEADER || len > rest.len() {
+            let problem = format!(
+                "attribute type {ty} claims {len} bytes, {} are left",
+                rest.len()
+            );
+            rest = &[];
+            return Some(Err(DecodeError::new(space, problem)));
+        }
+        let attr = Attr {
+            ty,
+            payload: &rest[HEADER..len],
+        };
+        rest = rest.get(align(len)..).unwrap_or(&[]);
+        Some(Ok(attr))
+    })
+}
+
+/// Reads payloads of known sizes, naming the attribute when the size is wrong.
+pub struct Payload<'a> {
+    /// The attribute's name, e.g. `IPVS_SVC_ATTR_FLAGS`.
+    pub name: &'static str,
+    /// Its bytes.
+    pub bytes: &'a [u8],
+}
+
+impl<'a> Payload<'a> {
+    /// Names `bytes` as attribute `name`.
+    pub fn new(name: &'static str, bytes: &'a [u8]) -> Self {
+        Payload { name, bytes }
+    }
+
+    fn exact<const N: usize>(&self) -> Result<[u8; N], DecodeError> {
+        <[u8; N]>::try_from(self.bytes).map_err(|_| {
+            DecodeError::new(
+                self.name,
+                format!("expected {N} bytes, got {}", self.bytes.len()),
+            )
+        })
+    }
+
+    /// A `u8`.
+    pub fn u8(&self) -> Result<u8, DecodeError> {
+        Ok(self.exact::<1>()?[0])
+    }
+
+    /// A host-order `u16`.
+    pub fn u16(&self) -> Result<u16, DecodeError> {
+        Ok(u16::from_ne_bytes(self.exact()?))
+    }
+
+    /// A `__be16`.
+    pub fn be16(&self) -> Result<u16, DecodeError> {
+        Ok(u16::from_be_bytes(self.exact()?))
+    }
+
+    /// A host-order `u32`.
+    pub fn u32(&self) -> Result<u32, DecodeError> {
+        Ok(u32::from_ne_bytes(self.exact()?))
+    }
+
+    /// Four raw bytes (IPv4 addresses and masks, in network order).
+    pub fn raw4(&self) -> Result<[u8; 4], DecodeError> {
+        self.exact()
+    }
+
+    /// Sixteen raw bytes (`union nf_inet_addr`).
+    pub fn raw16(&self) -> Result<[u8; 16], DecodeError> {
+        self.exact()
+    }
+
+    /// A host-order `u64`.
+    pub fn u64(&self) -> Result<u64, DecodeError> {
+        Ok(u64::from_ne_bytes(self.exact()?))
+    }
+
+    /// A counter the kernel sends as `u32` or `u64`, depending on the attribute space.
+    pub fn counter(&self) -> Result<u64, DecodeError> {
+        match self.bytes.len() {
+            4 => self.u32().map(u64::from),
+            8 => self.u64(),
+            n => Err(DecodeError::new(
+                self.name,
+                format!("expected 4 or 8 bytes, got {n}"),
+            )),
+        }
+    }
+
+    /// A string, NUL-terminated or not; bytes after the first NUL are ignored.
+    pub fn string(&self) -> Result<String, DecodeError> {
+        let end = self
+            .bytes
+            .iter()
+            .position(|b| *b == 0)
+            .unwrap_or(self.bytes.len());
+        std::str::from_utf8(&self.bytes[..end])
+            .map(str::to_owned)
+            .map_err(|e| DecodeError::new(self.name, format!("not UTF-8: {e}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn write_then_read() {
+        let mut w = AttrWriter::new();
+        w.u16(1, 2).string(6, "rr").nest(10, |n| {
+            n.u32(1, 7);
+        });
+        let buf = w.finish();
+        let read: Vec<_> = attrs("T", &buf).collect::<Result<_, _>>().unwrap();
+        assert_eq!(read.len(), 3);
+        assert_eq!(
+            read[0],
+            Attr {
+                ty: 1,
+                payload: &[2, 0]
+            }
+        );
+        assert_eq!(read[1].payload, b"rr\0");
+        assert_eq!(read[2].ty, 10, "the nested flag is masked off");
+        let inner: Vec<_> = attrs("T", read[2].payload)
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(Payload::new("X", inner[0].payload).u32().unwrap(), 7);
+    }
+
+    #[test]
+    fn truncated_input_is_an_error_not_a_panic() {
+        let buf = [8u8, 0, 1, 0, 1, 2];
+        let r: Result<Vec<_>, _> = attrs("IPVS_SVC_ATTR", &buf).collect();
+        let e = r.unwrap_err();
+        assert_eq!(e.attribute, "IPVS_SVC_ATTR");
+        let r: Result<Vec<_>, _> = attrs("S", &[1u8, 0]).collect();
+        assert!(r.is_err());
+        let r: Result<Vec<_>, _> = attrs("S", &[2u8, 0, 1, 0]).collect();
+        assert!(r.is_err(), "a length below the header size");
+    }
+
+    #[test]
+    fn size_errors_name_the_attribute() {
+        let e = Payload::new("IPVS_SVC_ATTR_FLAGS", &[0; 4])
+            .raw16()
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "IPVS_SVC_ATTR_FLAGS: expected 16 bytes, got 4"
+        );
+        assert_eq!(Payload::new("S", b"sip\0junk").string().unwrap(), "sip");
+        assert_eq!(Payload::new("S", b"sip").string().unwrap(), "sip");
+    }
+}

@@ -1,0 +1,167 @@
+//! Netlink message framing: `nlmsghdr`, and what a reply means (data, ack, error, end of dump).
+
+use super::DecodeError;
+use super::attr::align;
+
+/// `NLMSG_NOOP`.
+pub const NLMSG_NOOP: u16 = 1;
+/// `NLMSG_ERROR`: an error, or an ack when the code is 0.
+pub const NLMSG_ERROR: u16 = 2;
+/// `NLMSG_DONE`: the end of a dump.
+pub const NLMSG_DONE: u16 = 3;
+/// `NLMSG_OVERRUN`.
+pub const NLMSG_OVERRUN: u16 = 4;
+
+/// `nlmsghdr` flags lvs uses.
+pub mod flags {
+    /// `NLM_F_REQUEST`.
+    pub const REQUEST: u16 = 0x1;
+    /// `NLM_F_MULTI`: part of a dump.
+    pub const MULTI: u16 = 0x2;
+    /// `NLM_F_ACK`: answer with an ack.
+    pub const ACK: u16 = 0x4;
+    /// `NLM_F_DUMP` (`ROOT | MATCH`).
+    pub const DUMP: u16 = 0x300;
+}
+
+/// The size of `nlmsghdr`.
+pub const HEADER_LEN: usize = 16;
+
+/// Appends one netlink message (port id 0: the kernel) to `out`.
+pub fn append(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[u8]) {
+    let len = HEADER_LEN + payload.len();
+    out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
+    out.extend_from_slice(&ty.to_ne_bytes());
+    out.extend_from_slice(&flags.to_ne_bytes());
+    out.extend_from_slice(&seq.to_ne_bytes());
+    out.extend_from_slice(&0u32.to_ne_bytes());
+    out.extend_from_slice(payload);
+    out.resize(out.len() + (align(len) - len), 0);
+}
+
+/// One netlink message of a received datagram.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Message<'a> {
+    /// `nlmsg_type`: the family id, or `NLMSG_ERROR`/`NLMSG_DONE`.
+    pub ty: u16,
+    /// `nlmsg_flags`.
+    pub flags: u16,
+    /// `nlmsg_seq`: the request this answers.
+    pub seq: u32,
+    /// `nlmsg_pid`.
+    pub pid: u32,
+    /// The bytes after the header.
+    pub payload: &'a [u8],
+}
+
+/// What a received message means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply<'a> {
+    /// A reply with data (a generic-netlink payload).
+    Data(&'a [u8]),
+    /// The request succeeded (`NLMSG_ERROR` with code 0).
+    Ack,
+    /// The request failed with this (positive) errno.
+    Error(i32),
+    /// The dump ended; a non-zero errno means it failed.
+    Done(i32),
+    /// `NLMSG_NOOP` or `NLMSG_OVERRUN`: nothing to act on.
+    Ignore,
+}
+
+impl<'a> Message<'a> {
+    /// What the message means.
+    pub fn reply(&self) -> Result<Reply<'a>, DecodeError> {
+        let code = || -> Result<i32, DecodeError> {
+            let bytes = self.payload.get(..4).ok_or_else(|| {
+                DecodeError::new("nlmsgerr", format!("{} bytes", self.payload.len()))
+            })?;
+            let mut b = [0u8; 4];
+            b.copy_from_slice(bytes);
+            Ok(i32::from_ne_bytes(b))
+        };
+        Ok(match self.ty {
+            NLMSG_ERROR => match code()? {
+                0 => Reply::Ack,
+                e => Reply::Error(e.saturating_neg()),
+            },
+            // An old kernel may send DONE with no payload.
+            NLMSG_DONE if self.payload.len() < 4 => Reply::Done(0),
+            NLMSG_DONE => Reply::Done(code()?.saturating_neg()),
+            NLMSG_NOOP | NLMSG_OVERRUN => Reply::Ignore,
+            _ => Reply::Data(self.payload),
+        })
+    }
+}
+
+/// Walks the messages of a datagram.
+pub fn messages(buf: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DecodeError>> + '_ {
+    let mut rest = buf;
+    std::iter::from_fn(move || {
+        if rest.is_empty() {
+            return None;
+        }
+        if rest.len() < HEADER_LEN {
+            let n = rest.len();
+            rest = &[];
+            return Some(Err(DecodeError::new(
+                "nlmsghdr",
+                format!("{n} trailing bytes, too short for a header"),
+            )));
+        }
+        let word = |i: usize| u32::from_ne_bytes([rest[i], rest[i + 1], rest[i + 2], rest[i + 3]]);
+        let len = usize::try_from(word(0)).unwrap_or(usize::MAX);
+        if len < HEADER_LEN || len > rest.len() {
+            let problem = format!("length {len} with {} bytes left", rest.len());
+            rest = &[];
+            return Some(Err(DecodeError::new("nlmsghdr", problem)));
+        }
+        let msg = Message {
+            ty: u16::from_ne_bytes([rest[4], rest[5]]),
+            flags: u16::from_ne_bytes([rest[6], rest[7]]),
+            seq: word(8),
+            pid: word(12),
+            payload: &rest[HEADER_LEN..len],
+        };
+        rest = rest.get(align(len)..).unwrap_or(&[]);
+        Some(Ok(msg))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_and_reads_back() {
+        let mut buf = Vec::new();
+        append(&mut buf, 0x20, flags::REQUEST | flags::ACK, 7, &[1, 2, 3]);
+        append(&mut buf, NLMSG_ERROR, 0, 8, &(-17i32).to_ne_bytes());
+        append(&mut buf, NLMSG_ERROR, 0, 9, &0i32.to_ne_bytes());
+        append(&mut buf, NLMSG_DONE, flags::MULTI, 10, &0i32.to_ne_bytes());
+        assert_eq!(buf.len(), 20 + 20 + 20 + 20);
+        let msgs: Vec<_> = messages(&buf).collect::<Result<_, _>>().unwrap();
+        assert_eq!(msgs[0].seq, 7);
+        assert_eq!(msgs[0].reply().unwrap(), Reply::Data(&[1, 2, 3]));
+        assert_eq!(msgs[1].reply().unwrap(), Reply::Error(17));
+        assert_eq!(msgs[2].reply().unwrap(), Reply::Ack);
+        assert_eq!(msgs[3].reply().unwrap(), Reply::Done(0));
+    }
+
+    #[test]
+    fn bad_lengths_are_errors() {
+        let mut buf = Vec::new();
+        append(&mut buf, 0x20, 0, 1, &[]);
+        buf[0] = 200;
+        assert!(messages(&buf).next().unwrap().is_err());
+        assert!(messages(&[0u8; 5]).next().unwrap().is_err());
+        let short = Message {
+            ty: NLMSG_ERROR,
+            flags: 0,
+            seq: 0,
+            pid: 0,
+            payload: &[0, 0],
+        };
+        assert!(short.reply().is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! Requests: one [`Command`] or one query as a generic-netlink message.
+
+use super::attr::AttrWriter;
+use super::{GenlMessage, cmd, cmd_attr, config, daemon, dest, service};
+use lvs_core::{Command, Operation, ServiceKey};
+
+/// A request: the message, whether it is a dump, and the operation it performs (for error
+/// messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The generic-netlink message.
+    pub msg: GenlMessage,
+    /// Sent with `NLM_F_DUMP` (answered with many messages and `NLMSG_DONE`).
+    pub dump: bool,
+    /// What it does.
+    pub op: Operation,
+}
+
+impl Request {
+    fn new(op: Operation, cmd: u8, dump: bool, fill: impl FnOnce(&mut AttrWriter)) -> Self {
+        let mut w = AttrWriter::new();
+        fill(&mut w);
+        Request {
+            msg: GenlMessage::new(cmd, w.finish()),
+            dump,
+            op,
+        }
+    }
+}
+
+fn key_nest(w: &mut AttrWriter, key: &ServiceKey) {
+    w.nest(cmd_attr::SERVICE, |n| service::encode_key(n, key));
+}
+
+/// The request that carries out `command`, or `None` for a command this version of lvs
+/// does not know how to send. Nothing is validated here: see [`crate::Ipvs::apply`] for the
+/// checks made before sending.
+pub fn command(command: &Command) -> Option<Request> {
+    let op = command.operation();
+    Some(match command {
+        Command::AddService(s) => Request::new(op, cmd::NEW_SERVICE, false, |w| {
+            w.nest(cmd_attr::SERVICE, |n| service::encode(n, s));
+        }),
+        Command::EditService(s) => Request::new(op, cmd::SET_SERVICE, false, |w| {
+            w.nest(cmd_attr::SERVICE, |n| service::encode(n, s));
+        }),
+        Command::DeleteService(k) => Request::new(op, cmd::DEL_SERVICE, false, |w| key_nest(w, k)),
+        Command::Flush => Request::new(op, cmd::FLUSH, false, |_| {}),
+        Command::AddDestination {
+            service,
+            destination,
+        } => Request::new(op, cmd::NEW_DEST, false, |w| {
+            key_nest(w, service);
+            w.nest(cmd_attr::DEST, |n| dest::encode(n, destination));
+        }),
+        Command::EditDestination {
+            service,
+            destination,
+        } => Request::new(op, cmd::SET_DEST, false, |w| {
+            key_nest(w, service);
+            w.nest(cmd_attr::DEST, |n| dest::encode(n, destination));
+        }),
+        Command::DeleteDestination { service, addr } => {
+            Request::new(op, cmd::DEL_DEST, false, |w| {
+                key_nest(w, service);
+                w.nest(cmd_attr::DEST, |n| dest::encode_key(n, addr));
+            })
+        }
+        Command::Zero(key) => Request::new(op, cmd::ZERO, false, |w| {
+            if let Some(k) = key {
+                key_nest(w, k);
+            }
+        }),
+        Command::SetTimeouts(t) => Request::new(op, cmd::SET_CONFIG, false, |w| {
+            config::encode_timeouts(w, t)
+        }),
+        Command::StartDaemon(d) => Request::new(op, cmd::NEW_DAEMON, false, |w| {
+            w.nest(cmd_attr::DAEMON, |n| daemon::encode(n, d));
+        }),
+        Command::StopDaemon(role) => Request::new(op, cmd::DEL_DAEMON, false, |w| {
+            w.nest(cmd_attr::DAEMON, |n| daemon::encode_stop(n, *role));
+        }),
+        _ => return None,
+    })
+}
+
+/// Dump every service.
+pub fn get_services() -> Request {
+    Request::new(Operation::GetServices, cmd::GET_SERVICE, true, |_| {})
+}
+
+/// Get one service.
+pub fn get_service(key: &ServiceKey) -> Request {
+    Request::new(Operation::GetService, cmd::GET_SERVICE, false, |w| {
+        key_nest(w, key)
+    })
+}
+
+/// Dump a service's real servers.
+pub fn get_destinations(key: &ServiceKey) -> Request {
+    Request::new(Operation::GetDestinations, cmd::GET_DEST, true, |w| {
+        key_nest(w, key)
+    })
+}
+
+/// Dump the sync daemons.
+pub fn get_daemons() -> Request {
+    Request::new(Operation::GetDaemons, cmd::GET_DAEMON, true, |_| {})
+}
+
+/// Get the timeouts.
+pub fn get_timeouts() -> Request {
+    Request::new(Operation::GetTimeouts, cmd::GET_CONFIG, false, |_| {})
+}
+
+/// Get the version and connection table size.
+pub fn get_info() -> Request {
+    Request::new(Operation::GetInfo, cmd::GET_INFO, false, |_| {})
+}
