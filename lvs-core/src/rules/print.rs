@@ -3,7 +3,8 @@
 use super::addr::ntop;
 use super::sort::{cmp_dests, cmp_services, glibc_msort};
 use crate::{
-    Destination, Family, Forward, Netmask, Ruleset, ServiceKey, TunnelType, VirtualService,
+    Command, Destination, Family, Forward, Netmask, Ruleset, Service, ServiceFlags, ServiceKey,
+    TunnelType, VirtualService,
 };
 use std::fmt::Write;
 use std::net::SocketAddr;
@@ -96,15 +97,69 @@ pub fn sorted_destinations(vs: &VirtualService) -> Vec<&Destination> {
 pub fn save(ruleset: &Ruleset, options: SaveOptions) -> String {
     let mut out = String::new();
     for vs in sorted_services(ruleset) {
-        write_service(&mut out, vs, options);
+        let name = rule_service_name(&vs.service.key, options);
+        out.push_str(&service_rule("-A", &vs.service, options));
+        out.push('\n');
+        for d in sorted_destinations(vs) {
+            out.push_str(&destination_rule("-a", &name, d, options));
+            out.push('\n');
+        }
     }
     out
 }
 
-fn write_service(out: &mut String, vs: &VirtualService, options: SaveOptions) {
-    let svc = &vs.service;
-    let name = rule_service_name(&svc.key, options);
-    let _ = write!(out, "-A {name} -s {}", svc.scheduler);
+/// One command as the rule line ipvsadm reads (`-A -t 10.0.0.13:80 -s rr`, `--set 900 120 300`).
+pub fn command_rule(command: &Command, options: SaveOptions) -> String {
+    let name = |key: &ServiceKey| rule_service_name(key, options);
+    match command {
+        Command::AddService(s) => service_rule("-A", s, options),
+        Command::EditService(s) => service_rule("-E", s, options),
+        Command::DeleteService(key) => format!("-D {}", name(key)),
+        Command::Flush => "-C".to_owned(),
+        Command::AddDestination {
+            service,
+            destination,
+        } => destination_rule("-a", &name(service), destination, options),
+        Command::EditDestination {
+            service,
+            destination,
+        } => destination_rule("-e", &name(service), destination, options),
+        Command::DeleteDestination { service, addr } => {
+            format!("-d {} -r {}", name(service), addr_port(addr))
+        }
+        Command::Zero(None) => "-Z".to_owned(),
+        Command::Zero(Some(key)) => format!("-Z {}", name(key)),
+        Command::SetTimeouts(t) => format!("--set {} {} {}", t.tcp, t.tcp_fin, t.udp),
+        Command::StartDaemon(d) => {
+            let mut line = format!(
+                "--start-daemon {} --mcast-interface {} --syncid {}",
+                d.role, d.interface, d.syncid
+            );
+            if let Some(n) = d.maxlen {
+                let _ = write!(line, " --sync-maxlen {n}");
+            }
+            if let Some(g) = d.group {
+                let _ = write!(line, " --mcast-group {}", ntop(&g));
+            }
+            if let Some(p) = d.port {
+                let _ = write!(line, " --mcast-port {p}");
+            }
+            if let Some(t) = d.ttl {
+                let _ = write!(line, " --mcast-ttl {t}");
+            }
+            line
+        }
+        Command::StopDaemon(role) => format!("--stop-daemon {role}"),
+    }
+}
+
+/// A service as a rule line introduced by `cmd` (`-A` or `-E`), as ipvsadm -S writes it.
+pub fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
+    let mut out = format!(
+        "{cmd} {} -s {}",
+        rule_service_name(&svc.key, options),
+        svc.scheduler
+    );
     if let Some(p) = &svc.persistence {
         let _ = write!(out, " -p {}", p.timeout);
         match (svc.key.family(), p.netmask) {
@@ -120,10 +175,10 @@ fn write_service(out: &mut String, vs: &VirtualService, options: SaveOptions) {
     if let Some(pe) = &svc.pe {
         let _ = write!(out, " --pe {pe}");
     }
-    if svc.flags.contains(crate::ServiceFlags::ONE_PACKET) {
+    if svc.flags.contains(ServiceFlags::ONE_PACKET) {
         out.push_str(" -o");
     }
-    if svc.flags.intersects(crate::ServiceFlags::SCHED_ALL) {
+    if svc.flags.intersects(ServiceFlags::SCHED_ALL) {
         let names = if options.lossless {
             svc.flags.sched_flag_names_lossless(&svc.scheduler)
         } else {
@@ -131,18 +186,21 @@ fn write_service(out: &mut String, vs: &VirtualService, options: SaveOptions) {
         };
         let _ = write!(out, " -b {names}");
     }
-    out.push('\n');
-    for d in sorted_destinations(vs) {
-        write_destination(out, &name, d, options);
-    }
+    out
 }
 
-fn write_destination(out: &mut String, svc_name: &str, d: &Destination, options: SaveOptions) {
+/// A real server as a rule line introduced by `cmd` (`-a` or `-e`) for the service named
+/// `svc_name`, as ipvsadm -S writes it.
+pub fn destination_rule(
+    cmd: &str,
+    svc_name: &str,
+    d: &Destination,
+    options: SaveOptions,
+) -> String {
     // glibc prints a NULL string as "(null)"; ipvsadm passes NULL for methods it cannot name.
     let switch = d.forward.switch().unwrap_or("(null)");
-    let _ = write!(
-        out,
-        "-a {svc_name} -r {} {switch} -w {}",
+    let mut out = format!(
+        "{cmd} {svc_name} -r {} {switch} -w {}",
         addr_port(&d.addr),
         d.weight
     );
@@ -167,5 +225,5 @@ fn write_destination(out: &mut String, svc_name: &str, d: &Destination, options:
             let _ = write!(out, " -y {}", d.lower_threshold);
         }
     }
-    out.push('\n');
+    out
 }
