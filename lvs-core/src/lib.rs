@@ -13,6 +13,7 @@
 //! - [`ruleset`]: a whole configuration, and the kernel's rules for changing it
 //!   ([`Ruleset::apply`]).
 //! - [`command`]: one change ([`Command`]).
+//! - [`plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
 //! - [`rules`]: ipvsadm rule files, read and written exactly as ipvsadm 1.31 does.
 //! - [`error`]: validation errors and kernel refusals in ipvsadm's words.
 //!
@@ -35,6 +36,7 @@ pub mod error;
 pub mod family;
 pub mod forward;
 pub mod info;
+pub mod plan;
 pub mod rules;
 pub mod ruleset;
 pub mod scheduler;
@@ -50,6 +52,7 @@ pub use error::{Operation, Refusal, RefusalKind, ValidationError, errno, ipvsadm
 pub use family::Family;
 pub use forward::{Forward, Tunnel, TunnelChecksum, TunnelType};
 pub use info::{Info, Version};
+pub use plan::{Plan, PlanOptions, Stage, Step, plan};
 pub use ruleset::{KernelProfile, Ruleset, VirtualService};
 pub use scheduler::Scheduler;
 pub use service::{Netmask, Persistence, Protocol, SchedFlag, Service, ServiceFlags, ServiceKey};

@@ -230,3 +230,92 @@ proptest! {
         let _ = Ruleset::from_rules(&words.join(" "));
     }
 }
+
+/// The object a command touches: a service, or a real server of a service.
+fn touched(c: &lvs_core::Command) -> Option<(ServiceKey, Option<SocketAddr>)> {
+    use lvs_core::Command::*;
+    match c {
+        AddService(s) | EditService(s) => Some((s.key, None)),
+        DeleteService(k) => Some((*k, None)),
+        AddDestination { service, destination } | EditDestination { service, destination } => {
+            Some((*service, Some(destination.addr)))
+        }
+        DeleteDestination { service, addr } => Some((*service, Some(*addr))),
+        _ => None,
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn plan_turns_current_into_desired(current in ruleset(), desired in ruleset(), overlap in any::<bool>()) {
+        // Half the time, let the two share services so that edits happen.
+        let desired = if overlap {
+            let mut d = current.clone();
+            for vs in desired.services {
+                if d.service(&vs.service.key).is_none() {
+                    d.services.push(vs);
+                }
+            }
+            for vs in d.services.iter_mut().step_by(2) {
+                vs.destinations.pop();
+                if let Some(first) = vs.destinations.first_mut() {
+                    first.weight = first.weight.wrapping_add(1).max(0);
+                }
+            }
+            d
+        } else {
+            desired
+        };
+        let plan = lvs_core::plan(&current, &desired, &lvs_core::PlanOptions::default());
+        let mut applied = current.clone();
+        for step in &plan.steps {
+            applied.apply(&step.command).map_err(|e| {
+                TestCaseError::fail(format!("{e} at {:?}\n{plan}", step.command))
+            })?;
+        }
+        prop_assert_eq!(&applied, &desired, "{}", plan);
+        // Nothing to do the second time.
+        prop_assert!(lvs_core::plan(&applied, &desired, &Default::default()).is_empty());
+        // No step undoes or repeats another: each object is touched at most once, and nothing
+        // touches a real server of a service the plan deletes.
+        let mut seen = std::collections::HashSet::new();
+        for c in plan.commands() {
+            if let Some(obj) = touched(c) {
+                prop_assert!(seen.insert(obj), "{:?} touched twice\n{}", obj, plan);
+            }
+        }
+        for c in plan.commands() {
+            if let lvs_core::Command::DeleteService(k) = c {
+                prop_assert!(!seen.iter().any(|(s, d)| s == k && d.is_some()), "{}", plan);
+            }
+        }
+        // The printed plan reads back as the same commands.
+        let reread: Vec<_> = parse(&plan.to_rules()).map_err(|e| TestCaseError::fail(e.to_string()))?
+            .into_iter().map(|r| r.command).collect();
+        let planned: Vec<_> = plan.commands().cloned().collect();
+        prop_assert_eq!(reread, planned);
+    }
+
+    #[test]
+    fn draining_converges(current in ruleset(), desired in ruleset()) {
+        let mut state = current;
+        let mut options = lvs_core::PlanOptions { drain: true, ..Default::default() };
+        for round in 0..3 {
+            let plan = lvs_core::plan(&state, &desired, &options);
+            if plan.is_empty() {
+                prop_assert_eq!(&state, &desired, "converged to something else after {} rounds", round);
+                return Ok(());
+            }
+            for c in plan.commands() {
+                state.apply(c).map_err(|e| TestCaseError::fail(format!("{e}\n{plan}")))?;
+            }
+            // Every drained real server has finished its connections by the next round.
+            options.idle = state.services.iter()
+                .flat_map(|vs| vs.destinations.iter().map(move |d| (vs.service.key, d.addr)))
+                .collect();
+        }
+        prop_assert!(false, "no convergence in 3 rounds");
+    }
+}

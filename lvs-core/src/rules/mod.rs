@@ -20,7 +20,7 @@ pub use options::Token;
 pub use parse::{
     ArgError, ArgErrorKind, Format, Invocation, ListWhat, NumericOnly, Resolver, parse_args,
 };
-pub use print::{SaveOptions, save};
+pub use print::{SaveOptions, command_rule, save};
 
 use crate::{Command, Refusal, Ruleset};
 use thiserror::Error;

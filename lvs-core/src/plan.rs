@@ -1,0 +1,369 @@
+//! The plan that turns one ruleset into another with the fewest changes, never a flush.
+//!
+//! `ipvsadm-restore` flushes the table and replays every rule: connections lose their
+//! scheduling state, counters reset, and traffic drops while the table is empty. [`plan`]
+//! compares the kernel's current ruleset with the desired one and lists only what differs, in
+//! an order in which every step is valid:
+//!
+//! 1. stop sync daemons that change or go;
+//! 2. delete services that go (with their real servers), then real servers that go (or, when
+//!    draining, set their weight to 0 first and delete them once idle);
+//! 3. edit services whose configuration changed (scheduler, flags, persistence: the kernel
+//!    edits these in place, keeping the real servers and their connections);
+//! 4. add new services, then add new real servers and edit changed ones;
+//! 5. set timeouts; start sync daemons.
+//!
+//! Identity never changes in place: a service is its [`ServiceKey`] and a real server its
+//! address, so a new address is a delete and an add, everything else is an edit.
+
+use crate::rules::print::{SaveOptions, command_rule};
+use crate::{Command, Destination, Ruleset, ServiceKey, Timeouts};
+use std::collections::HashSet;
+use std::fmt;
+use std::net::SocketAddr;
+
+/// How far [`plan`] goes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PlanOptions {
+    /// Leave services that the desired ruleset does not name alone (by default they are
+    /// deleted, so that the kernel ends up exactly equal to the desired ruleset).
+    pub keep_unlisted: bool,
+    /// Drain real servers instead of deleting them: a real server that goes is first set to
+    /// weight 0 and kept, so that its connections finish; it is deleted by a later plan once it
+    /// is listed in [`PlanOptions::idle`]. A service that goes is deleted once all its real
+    /// servers are.
+    pub drain: bool,
+    /// Real servers with no connections left (active, inactive or persistent), as the caller
+    /// read them from the kernel; used by [`PlanOptions::drain`].
+    pub idle: HashSet<(ServiceKey, SocketAddr)>,
+}
+
+/// The ordered changes that turn one ruleset into another.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    /// The changes, in an order where each is valid after the ones before.
+    pub steps: Vec<Step>,
+}
+
+/// One change of a plan, and the stage it belongs to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// Steps of one stage do not depend on each other; a stage depends on the ones before.
+    pub stage: Stage,
+    /// The change.
+    pub command: Command,
+}
+
+/// The stages of a plan, in order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Stage {
+    /// Stop daemons, delete and drain.
+    Remove,
+    /// Edit services, add services, set timeouts.
+    Services,
+    /// Add and edit real servers.
+    Destinations,
+    /// Start daemons.
+    Daemons,
+}
+
+impl Plan {
+    /// Whether nothing needs to change.
+    pub fn is_empty(&self) -> bool {
+        self.steps.is_empty()
+    }
+
+    /// The number of changes.
+    pub fn len(&self) -> usize {
+        self.steps.len()
+    }
+
+    /// The commands in order.
+    pub fn commands(&self) -> impl Iterator<Item = &Command> {
+        self.steps.iter().map(|s| &s.command)
+    }
+
+    /// The plan as ipvsadm rule lines, one per change (what `ipvsadm -R` would run).
+    pub fn to_rules(&self) -> String {
+        self.commands()
+            .map(|c| command_rule(c, SaveOptions::default()) + "\n")
+            .collect()
+    }
+}
+
+/// Reads as a change list: `+` adds, `~` edits, `-` deletes, `=` drains.
+impl fmt::Display for Plan {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for step in &self.steps {
+            let mark = match &step.command {
+                Command::AddService(_) | Command::AddDestination { .. } => '+',
+                Command::StartDaemon(_) => '+',
+                Command::DeleteService(_) | Command::DeleteDestination { .. } => '-',
+                Command::StopDaemon(_) | Command::Flush => '-',
+                Command::EditDestination { destination, .. }
+                    if destination.weight == 0 && step.stage == Stage::Remove =>
+                {
+                    '='
+                }
+                _ => '~',
+            };
+            writeln!(
+                f,
+                "{mark} {}",
+                command_rule(&step.command, SaveOptions::default())
+            )?;
+        }
+        Ok(())
+    }
+}
+
+/// The fewest changes, in a valid order, that turn `current` into `desired`.
+///
+/// Timeouts change only when `desired` sets them (a value of 0 keeps the kernel's), and sync
+/// daemons only when `desired` names at least one: a rule file that says nothing about them
+/// leaves them as they are.
+pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan {
+    let mut steps = Vec::new();
+    let mut push = |stage: Stage, command: Command| steps.push(Step { stage, command });
+
+    // Daemons that go or change stop first: the kernel cannot edit a daemon.
+    let manage_daemons = !desired.daemons.is_empty();
+    if manage_daemons {
+        for d in current
+            .daemons
+            .iter()
+            .filter(|d| !desired.daemons.contains(d))
+        {
+            push(Stage::Remove, Command::StopDaemon(d.role));
+        }
+    }
+
+    // Services that go, and real servers that go from services that stay.
+    for vs in &current.services {
+        let key = vs.service.key;
+        let wanted = desired.service(&key);
+        if wanted.is_none() && options.keep_unlisted {
+            continue;
+        }
+        let gone: Vec<&Destination> = vs
+            .destinations
+            .iter()
+            .filter(|d| wanted.is_none_or(|w| w.destination(&d.addr).is_none()))
+            .collect();
+        let delete = |d: &Destination| Command::DeleteDestination {
+            service: key,
+            addr: d.addr,
+        };
+        if !options.drain {
+            match wanted {
+                None => push(Stage::Remove, Command::DeleteService(key)),
+                Some(_) => gone.iter().for_each(|d| push(Stage::Remove, delete(d))),
+            }
+            continue;
+        }
+        // Draining: a real server goes once it is at weight 0 and idle; a service once all of
+        // its real servers can.
+        let (ready, busy): (Vec<&Destination>, Vec<&Destination>) = gone
+            .iter()
+            .partition(|d| d.weight == 0 && options.idle.contains(&(key, d.addr)));
+        if wanted.is_none() && busy.is_empty() {
+            push(Stage::Remove, Command::DeleteService(key));
+            continue;
+        }
+        ready.iter().for_each(|d| push(Stage::Remove, delete(d)));
+        for d in busy.iter().filter(|d| d.weight != 0) {
+            let drained = Destination { weight: 0, ..**d };
+            push(
+                Stage::Remove,
+                Command::EditDestination {
+                    service: key,
+                    destination: drained,
+                },
+            );
+        }
+    }
+
+    // Services that stay but changed, then services that come.
+    for vs in &desired.services {
+        match current.service(&vs.service.key) {
+            Some(cur) if cur.service != vs.service => {
+                push(Stage::Services, Command::EditService(vs.service.clone()));
+            }
+            Some(_) => {}
+            None => push(Stage::Services, Command::AddService(vs.service.clone())),
+        }
+    }
+    if let Some(t) = desired.timeouts {
+        let now = current.timeouts.unwrap_or(Timeouts::KERNEL_DEFAULT);
+        if t.over(now) != now {
+            push(Stage::Services, Command::SetTimeouts(t));
+        }
+    }
+
+    // Real servers that come or change.
+    for vs in &desired.services {
+        let key = vs.service.key;
+        let cur = current.service(&key);
+        // Add in the reverse of the listed order: the kernel lists the newest first, so the
+        // kernel ends up listing them as `desired` does.
+        for d in vs.destinations.iter().rev() {
+            let command = match cur.and_then(|c| c.destination(&d.addr)) {
+                None => Command::AddDestination {
+                    service: key,
+                    destination: *d,
+                },
+                Some(old) if old != d => Command::EditDestination {
+                    service: key,
+                    destination: *d,
+                },
+                Some(_) => continue,
+            };
+            push(Stage::Destinations, command);
+        }
+    }
+
+    if manage_daemons {
+        for d in desired
+            .daemons
+            .iter()
+            .filter(|d| !current.daemons.contains(d))
+        {
+            push(Stage::Daemons, Command::StartDaemon(d.clone()));
+        }
+    }
+    steps.sort_by_key(|s| s.stage);
+    Plan { steps }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Ruleset {
+        Ruleset::from_rules(text).unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    const NAT: &str = "-A -t 10.0.0.13:80 -s rr
+-a -t 10.0.0.13:80 -r 192.168.8.14 -m
+-a -t 10.0.0.13:80 -r 192.168.8.15 -m
+-a -t 10.0.0.13:80 -r 192.168.8.16 -m
+";
+
+    #[test]
+    fn same_ruleset_plans_nothing() {
+        let r = rules(NAT);
+        assert!(plan(&r, &r, &PlanOptions::default()).is_empty());
+    }
+
+    #[test]
+    fn scheduler_and_weights_edit_in_place() {
+        let current = rules(NAT);
+        let desired = rules(&format!(
+            "{NAT}-E -t 10.0.0.13:80 -s wrr\n-e -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3\n"
+        ));
+        let p = plan(&current, &desired, &PlanOptions::default());
+        assert_eq!(
+            p.to_rules(),
+            "-E -t 10.0.0.13:80 -s wrr\n-e -t 10.0.0.13:80 -r 192.168.8.14:80 -m -w 3\n"
+        );
+        assert_eq!(
+            p.to_string().lines().next(),
+            Some("~ -E -t 10.0.0.13:80 -s wrr")
+        );
+    }
+
+    #[test]
+    fn removals_come_first_and_adds_follow_their_service() {
+        let current =
+            rules("-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.0.1 -m\n-A -t 10.0.0.2:80\n");
+        let desired =
+            rules("-A -t 10.0.0.3:80\n-a -t 10.0.0.3:80 -r 10.1.0.3 -m\n-A -t 10.0.0.1:80\n");
+        let p = plan(&current, &desired, &PlanOptions::default());
+        assert_eq!(
+            p.to_rules(),
+            "-d -t 10.0.0.1:80 -r 10.1.0.1:80\n-D -t 10.0.0.2:80\n-A -t 10.0.0.3:80 -s wlc\n\
+             -a -t 10.0.0.3:80 -r 10.1.0.3:80 -m -w 1\n"
+        );
+        let mut applied = current.clone();
+        for c in p.commands() {
+            applied.apply(c).unwrap();
+        }
+        assert_eq!(applied, desired);
+    }
+
+    #[test]
+    fn keep_unlisted_leaves_other_services() {
+        let current = rules("-A -t 10.0.0.1:80\n-A -t 10.0.0.2:80\n");
+        let desired = rules("-A -t 10.0.0.1:80 -s rr\n");
+        let options = PlanOptions {
+            keep_unlisted: true,
+            ..PlanOptions::default()
+        };
+        assert_eq!(
+            plan(&current, &desired, &options).to_rules(),
+            "-E -t 10.0.0.1:80 -s rr\n"
+        );
+    }
+
+    #[test]
+    fn drain_sets_weight_zero_then_deletes_when_idle() {
+        let current = rules(NAT);
+        let desired = rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n");
+        let mut options = PlanOptions {
+            drain: true,
+            ..PlanOptions::default()
+        };
+        let first = plan(&current, &desired, &options);
+        assert_eq!(
+            first.to_rules(),
+            "-e -t 10.0.0.13:80 -r 192.168.8.16:80 -m -w 0\n-e -t 10.0.0.13:80 -r 192.168.8.15:80 -m -w 0\n"
+        );
+        assert!(first.to_string().starts_with("= -e"));
+        let mut drained = current.clone();
+        for c in first.commands() {
+            drained.apply(c).unwrap();
+        }
+        // Still busy: nothing more to do.
+        assert!(plan(&drained, &desired, &options).is_empty());
+        let key = desired.services[0].service.key;
+        options
+            .idle
+            .insert((key, "192.168.8.15:80".parse().unwrap()));
+        assert_eq!(
+            plan(&drained, &desired, &options).to_rules(),
+            "-d -t 10.0.0.13:80 -r 192.168.8.15:80\n"
+        );
+    }
+
+    #[test]
+    fn drained_service_goes_once_empty() {
+        let current = rules("-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.0.1 -m -w 0\n");
+        let desired = Ruleset::new();
+        let key = current.services[0].service.key;
+        let mut options = PlanOptions {
+            drain: true,
+            ..PlanOptions::default()
+        };
+        assert!(plan(&current, &desired, &options).is_empty());
+        options.idle.insert((key, "10.1.0.1:80".parse().unwrap()));
+        assert_eq!(
+            plan(&current, &desired, &options).to_rules(),
+            "-D -t 10.0.0.1:80\n"
+        );
+    }
+
+    #[test]
+    fn timeouts_and_daemons_only_when_named() {
+        let mut current = rules("--set 900 120 300\n--start-daemon master --mcast-interface lo\n");
+        current.timeouts = Some(Timeouts::KERNEL_DEFAULT);
+        let desired = Ruleset::new();
+        assert!(plan(&current, &desired, &PlanOptions::default()).is_empty());
+        let desired =
+            rules("--set 0 60 0\n--start-daemon master --mcast-interface lo --syncid 2\n");
+        assert_eq!(
+            plan(&current, &desired, &PlanOptions::default()).to_rules(),
+            "--stop-daemon master\n--set 900 60 300\n\
+             --start-daemon master --mcast-interface lo --syncid 2\n"
+        );
+    }
+}
