@@ -237,9 +237,14 @@ fn touched(c: &lvs_core::Command) -> Option<(ServiceKey, Option<SocketAddr>)> {
     match c {
         AddService(s) | EditService(s) => Some((s.key, None)),
         DeleteService(k) => Some((*k, None)),
-        AddDestination { service, destination } | EditDestination { service, destination } => {
-            Some((*service, Some(destination.addr)))
+        AddDestination {
+            service,
+            destination,
         }
+        | EditDestination {
+            service,
+            destination,
+        } => Some((*service, Some(destination.addr))),
         DeleteDestination { service, addr } => Some((*service, Some(*addr))),
         _ => None,
     }
