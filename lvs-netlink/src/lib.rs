@@ -7,6 +7,8 @@
 //!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]).
 //! - [`wire`]: the pure wire format, one module per attribute space, with no socket.
 //! - [`Snapshot`]: configuration plus state, as one read gives it.
+//! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
+//!   ([`ApplyOptions`], [`Report`]).
 //! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
 //! - [`conn`]: the connection table from `/proc/net/ip_vs_conn`.
 //! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O.
@@ -34,6 +36,7 @@
 //! # Ok::<(), lvs_netlink::Error>(())
 //! ```
 
+mod apply;
 mod client;
 pub mod conn;
 mod error;
@@ -42,6 +45,7 @@ mod snapshot;
 mod socket;
 pub mod wire;
 
+pub use apply::{ApplyOptions, Outcome, Report};
 pub use client::Ipvs;
 pub use conn::{ConnParseError, Connection};
 pub use error::Error;

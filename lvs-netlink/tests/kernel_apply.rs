@@ -1,0 +1,176 @@
+//! Declarative apply against the real kernel: A then B equals a fresh restore of B, a second
+//! apply sends nothing, a failure half-way is reported and a re-run converges.
+
+mod support;
+
+use lvs_netlink::{ApplyOptions, Outcome};
+use support::*;
+
+const A: &str = "-A -t 10.0.0.13:80 -s rr
+-a -t 10.0.0.13:80 -r 192.168.8.14 -m
+-a -t 10.0.0.13:80 -r 192.168.8.15 -m
+-a -t 10.0.0.13:80 -r 192.168.8.16 -m
+-A -t 10.0.0.13:443 -s rr
+-a -t 10.0.0.13:443 -r 192.168.8.14:443 -m
+-a -t 10.0.0.13:443 -r 192.168.8.15:443 -m
+-A -u 10.0.0.13:53 -s rr
+-a -u 10.0.0.13:53 -r 192.168.8.20 -m
+";
+
+const B: &str = "-A -t 10.0.0.13:80 -s wrr -p 600
+-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3
+-a -t 10.0.0.13:80 -r 192.168.8.15 -m
+-a -t 10.0.0.13:80 -r 192.168.8.17 -m -x 100 -y 10
+-A -t 10.0.0.13:443 -s rr
+-a -t 10.0.0.13:443 -r 192.168.8.14:443 -m
+-a -t 10.0.0.13:443 -r 192.168.8.15:443 -m
+-A -f 10 -s sh -b sh-port
+-a -f 10 -r 192.168.8.14 -m
+";
+
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn apply_a_then_b_equals_a_fresh_restore_of_b() {
+    let ipvs = ipvs();
+    let first = ipvs
+        .apply_ruleset(&model(A), &ApplyOptions::default())
+        .expect("apply A");
+    assert!(first.is_success(), "{first}");
+    assert_eq!(read_back(&ipvs), model(A));
+
+    let second = ipvs
+        .apply_ruleset(&model(B), &ApplyOptions::default())
+        .expect("apply B");
+    assert!(second.is_success(), "{second}");
+    // Only what differs: the UDP service goes, .16 goes, .17 comes, :80 and .14 change, the
+    // mark service comes with its real server; :443 is untouched.
+    assert_eq!(second.plan.len(), 7, "{}", second.plan);
+    assert!(!second.plan.to_rules().contains(":443"), "{}", second.plan);
+    assert_eq!(read_back(&ipvs), model(B));
+
+    // The same state as ipvsadm -C; ipvsadm -R < B gives, as ipvsadm itself reads it.
+    let after_apply = ipvsadm_save();
+    run_ok("ipvsadm", &["-C"], None);
+    ipvsadm_restore(B);
+    assert_eq!(after_apply, ipvsadm_save());
+}
+
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn applying_the_same_ruleset_again_sends_nothing() {
+    let ipvs = ipvs();
+    let desired = model(B);
+    assert!(
+        ipvs.apply_ruleset(&desired, &ApplyOptions::default())
+            .expect("apply")
+            .is_success()
+    );
+    let again = ipvs
+        .apply_ruleset(&desired, &ApplyOptions::default())
+        .expect("apply again");
+    assert!(
+        again.plan.is_empty(),
+        "second apply planned:\n{}",
+        again.plan
+    );
+    assert!(again.outcomes.is_empty());
+}
+
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn keep_unlisted_and_dry_run() {
+    let ipvs = ipvs();
+    ipvsadm_restore(A);
+    let only_web = model("-A -t 10.0.0.13:80 -s wrr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n");
+    let dry = ApplyOptions {
+        keep_unlisted: true,
+        dry_run: true,
+        ..ApplyOptions::default()
+    };
+    let report = ipvs.apply_ruleset(&only_web, &dry).expect("dry run");
+    assert!(!report.plan.is_empty());
+    assert!(
+        report
+            .outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::NotTried))
+    );
+    assert_eq!(read_back(&ipvs), model(A), "a dry run changed the kernel");
+
+    let keep = ApplyOptions {
+        keep_unlisted: true,
+        ..ApplyOptions::default()
+    };
+    assert!(
+        ipvs.apply_ruleset(&only_web, &keep)
+            .expect("apply")
+            .is_success()
+    );
+    let now = read_back(&ipvs);
+    assert_eq!(now.services.len(), 3, "the unlisted services stay");
+    assert_eq!(
+        now.service(&only_web.services[0].service.key),
+        Some(&only_web.services[0])
+    );
+}
+
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn drain_keeps_busy_real_servers_at_weight_zero() {
+    let ipvs = ipvs();
+    ipvsadm_restore(A);
+    let fewer = model(&A.replace("-a -t 10.0.0.13:80 -r 192.168.8.16 -m\n", ""));
+    let drain = ApplyOptions {
+        drain: true,
+        ..ApplyOptions::default()
+    };
+    // No connections: the first apply sets weight 0, the second deletes (idle by then).
+    let first = ipvs.apply_ruleset(&fewer, &drain).expect("drain");
+    assert!(first.is_success(), "{first}");
+    assert!(
+        first.plan.to_rules().contains("-r 192.168.8.16:80 -m -w 0"),
+        "{}",
+        first.plan
+    );
+    let second = ipvs.apply_ruleset(&fewer, &drain).expect("delete drained");
+    assert_eq!(
+        second.plan.to_rules(),
+        "-d -t 10.0.0.13:80 -r 192.168.8.16:80\n"
+    );
+    assert_eq!(read_back(&ipvs), fewer);
+}
+
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn a_failure_half_way_is_reported_and_a_rerun_converges() {
+    let ipvs = ipvs();
+    ipvsadm_restore(A);
+    let desired = model(B);
+    let plan = ipvs
+        .plan_ruleset(&desired, &ApplyOptions::default())
+        .expect("plan");
+    // Someone else deletes the UDP service between the plan and its execution: the plan's
+    // delete of it is refused, and the later stages are not tried.
+    run_ok("ipvsadm", &["-D", "-u", "10.0.0.13:53"], None);
+    let report = ipvs.execute_plan(plan);
+    assert!(!report.is_success());
+    let failed: Vec<_> = report.failed().collect();
+    assert_eq!(failed.len(), 1, "{report}");
+    assert!(
+        failed[0].1.to_string().contains("No such service"),
+        "{report}"
+    );
+    assert!(report.not_tried().count() > 0, "{report}");
+    let shown = report.to_string();
+    assert!(
+        shown.contains("-D -u 10.0.0.13:53  # FAILED: ") && shown.contains("No such service"),
+        "{report}"
+    );
+    assert!(report.to_string().contains("# not tried"), "{report}");
+
+    let rerun = ipvs
+        .apply_ruleset(&desired, &ApplyOptions::default())
+        .expect("re-run");
+    assert!(rerun.is_success(), "{rerun}");
+    assert_eq!(read_back(&ipvs), desired);
+}
