@@ -11,11 +11,13 @@
 //! are skipped (ipvsadm-restore drops `#` lines before ipvsadm sees them).
 
 pub mod addr;
+pub mod list;
 pub mod options;
 pub mod parse;
 pub mod print;
 pub mod sort;
 
+pub use list::{ListedDestination, ListedService, Names, NoNames, Table};
 pub use options::Token;
 pub use parse::{
     ArgError, ArgErrorKind, Format, Invocation, ListWhat, NumericOnly, Resolver, parse_args,
