@@ -162,19 +162,37 @@ impl Netns {
     /// Starts a tiny HTTP server on `addr:port` that answers every GET with `name`.
     /// It is killed when the returned [`HttpServer`] drops.
     pub fn http_server(&self, addr: &str, port: u16, name: &str) -> HttpServer {
+        self.python(
+            NAME_SERVER_PY,
+            &[addr, &port.to_string(), name],
+            Stdio::null(),
+        )
+    }
+
+    /// Starts a TCP server on `addr:port` that answers each line with `NAME LINE`, keeping
+    /// connections open. It is killed when the returned [`HttpServer`] drops.
+    pub fn echo_server(&self, addr: &str, port: u16, name: &str) -> HttpServer {
+        self.python(
+            ECHO_SERVER_PY,
+            &[addr, &port.to_string(), name],
+            Stdio::null(),
+        )
+    }
+
+    /// Runs a Python script in this namespace in the background, killed on drop; `stdout` says
+    /// where its output goes.
+    pub fn python(&self, script: &str, args: &[&str], stdout: Stdio) -> HttpServer {
         let child = Command::new("ip")
-            .args(["netns", "exec", &self.name, python(), "-c", NAME_SERVER_PY])
-            .args([addr, &port.to_string(), name])
+            .args(["netns", "exec", &self.name, python(), "-c", script])
+            .args(args)
             .stdin(Stdio::null())
-            .stdout(Stdio::null())
+            .stdout(stdout)
             .stderr(Stdio::null())
             .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start the HTTP server {name} in {}: {e}", self.name)
-            });
+            .unwrap_or_else(|e| panic!("cannot start python in {}: {e}", self.name));
         HttpServer {
             child,
-            name: name.to_string(),
+            name: args.last().map_or(String::new(), |s| s.to_string()),
         }
     }
 
@@ -235,6 +253,20 @@ pub struct HttpServer {
     pub name: String,
 }
 
+impl HttpServer {
+    /// Waits for the process to end by itself and returns its standard output.
+    pub fn output(self) -> String {
+        let mut me = std::mem::ManuallyDrop::new(self);
+        let mut out = String::new();
+        if let Some(mut pipe) = me.child.stdout.take() {
+            use std::io::Read;
+            let _ = pipe.read_to_string(&mut out);
+        }
+        let _ = me.child.wait();
+        out
+    }
+}
+
 impl Drop for HttpServer {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -266,6 +298,85 @@ class H(http.server.BaseHTTPRequestHandler):
         pass
 http.server.HTTPServer((addr, port), H).serve_forever()
 "#;
+
+/// argv: ADDR PORT NAME. Answers each line of each connection with "NAME LINE".
+const ECHO_SERVER_PY: &str = r#"
+import socketserver, sys
+addr, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+class H(socketserver.StreamRequestHandler):
+    def handle(self):
+        for line in self.rfile:
+            self.wfile.write(f"{name} {line.decode().strip()}\n".encode())
+            self.wfile.flush()
+socketserver.ThreadingTCPServer.allow_reuse_address = True
+socketserver.ThreadingTCPServer.daemon_threads = True
+socketserver.ThreadingTCPServer((addr, port), H).serve_forever()
+"#;
+
+/// The seed tutorial's NAT practice as namespaces: a client, a director doing NAT and three
+/// real servers answering HTTP on port 80 with their names (`rs14`, `rs15`, `rs16`).
+///
+/// ```text
+///  client 10.0.0.12 --veth-- 10.0.0.13 director (ip_forward=1) br0 192.168.8.13
+///                                                   |-- veth -- rs14 192.168.8.14 (gw .13)
+///                                                   |-- veth -- rs15 192.168.8.15 (gw .13)
+///                                                   `-- veth -- rs16 192.168.8.16 (gw .13)
+/// ```
+pub struct NatLab {
+    // Field order matters on drop: servers die first, then the namespaces are deleted.
+    pub servers: Vec<HttpServer>,
+    pub client: Netns,
+    pub director: Netns,
+    pub real: Vec<Netns>,
+}
+
+/// The last octets of the lab's real servers.
+pub const LAB_SERVERS: [&str; 3] = ["14", "15", "16"];
+
+impl NatLab {
+    /// Builds the namespaces and waits until every real server answers the director.
+    pub fn new() -> NatLab {
+        let client = Netns::new("client");
+        let director = Netns::new("director");
+        let real: Vec<Netns> = LAB_SERVERS
+            .iter()
+            .map(|s| Netns::new(&format!("rs{s}")))
+            .collect();
+        veth(&client, "eth0", &director, "eth0");
+        client.addr("eth0", "10.0.0.12/24");
+        director.addr("eth0", "10.0.0.13/24");
+        director.ip(&["link", "add", "br0", "type", "bridge"]);
+        director.addr("br0", "192.168.8.13/24");
+        director.sysctl("net.ipv4.ip_forward", "1");
+        let mut servers = Vec::new();
+        for (s, ns) in LAB_SERVERS.iter().zip(&real) {
+            let port_dev = format!("rs{s}");
+            veth(ns, "eth0", &director, &port_dev);
+            director.ip(&["link", "set", &port_dev, "master", "br0"]);
+            ns.addr("eth0", &format!("192.168.8.{s}/24"));
+            ns.ip(&["route", "add", "default", "via", "192.168.8.13"]);
+            servers.push(ns.http_server("0.0.0.0", 80, &format!("rs{s}")));
+        }
+        for s in LAB_SERVERS {
+            director.wait_for_http(
+                &format!("http://192.168.8.{s}/"),
+                &format!("rs{s}"),
+                Duration::from_secs(60),
+            );
+        }
+        NatLab {
+            servers,
+            client,
+            director,
+            real,
+        }
+    }
+
+    /// The director's namespace as a path, for `Ipvs::in_netns`.
+    pub fn director_path(&self) -> PathBuf {
+        PathBuf::from(format!("/run/netns/{}", self.director.name))
+    }
+}
 
 /// Counts how often each answer occurs.
 pub fn tally<I: IntoIterator<Item = String>>(answers: I) -> BTreeMap<String, usize> {
