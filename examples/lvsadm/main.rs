@@ -1,10 +1,14 @@
-//! lvsadm: an ipvsadm-compatible command line built on lvs's public API.
-//!
-//! Today it has one subcommand:
+//! lvsadm: ipvsadm 1.31's command line rebuilt on lvs's public API.
 //!
 //! ```text
-//! lvsadm fmt [--ipvsadm] [FILE|-]
+//! lvsadm [--netns NAME] [--json] IPVSADM-ARGS...   every ipvsadm 1.31 command and option
+//! lvsadm fmt [--ipvsadm] [FILE|-]                 check and normalise a rule file offline
 //! ```
+//!
+//! With ipvsadm's arguments, lvsadm accepts the same command lines, applies the same legality
+//! rules, prints the same bytes and exits with the same statuses as ipvsadm 1.31 (the
+//! differences, and why, are in README.md next to this file). `--netns NAME` works on the IPVS
+//! table of the network namespace `/run/netns/NAME`; `--json` prints `-L` listings as JSON.
 //!
 //! `fmt` reads ipvsadm rules (what `ipvsadm-save -n` writes) from FILE or standard input and
 //! prints what `ipvsadm -S -n` would print after `ipvsadm -C; ipvsadm -R < FILE` on a fresh
@@ -12,24 +16,37 @@
 //! message` on standard error, with exit status 2 and nothing on standard output. Non-zero
 //! connection thresholds are written as ` -x N -y N` (ipvsadm drops them); `--ipvsadm` drops
 //! them too.
+//!
+//! One file per concern: `compat.rs` reads an ipvsadm command line and dispatches it (as
+//! ipvsadm's `process_options`), `change.rs` sends changes, `list.rs` lists and saves,
+//! `restore.rs` is `-R`, `names.rs` looks names up through the C library, `usage.rs` holds the
+//! help and version texts, `fmt.rs` is `lvsadm fmt`.
 
+mod change;
+mod compat;
 mod fmt;
+mod list;
+mod names;
+mod restore;
+mod usage;
 
 use std::process::ExitCode;
 
 const USAGE: &str = "usage: lvsadm fmt [--ipvsadm] [FILE|-]";
 
 fn main() -> ExitCode {
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
-        Some("fmt") => fmt::run(&args[1..]),
-        Some("-h" | "--help") => {
-            println!("{USAGE}");
-            ExitCode::SUCCESS
-        }
-        _ => {
-            eprintln!("{USAGE}");
-            ExitCode::from(2)
-        }
+    let mut argv: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let program = if argv.is_empty() {
+        "lvsadm".to_owned()
+    } else {
+        argv.remove(0)
+    };
+    match argv.first().map(String::as_str) {
+        Some("fmt") => fmt::run(&argv[1..]),
+        // Subcommands of lvsadm's own go here, before the ipvsadm grammar sees the arguments
+        // (the declarative `apply`/`diff` will live in apply.rs).
+        _ => compat::main(&program, argv),
     }
 }

@@ -125,6 +125,27 @@ impl Table {
     }
 }
 
+impl Table {
+    /// The same table in the order `format` lists it (libipvs's sort of services and of each
+    /// service's real servers, unless `--nosort`), for output other than text.
+    pub fn in_listing_order(&self, format: &Format) -> Table {
+        Table {
+            info: self.info,
+            services: ordered(&self.services, format)
+                .into_iter()
+                .map(|vs| ListedService {
+                    service: vs.service.clone(),
+                    state: vs.state,
+                    destinations: ordered_destinations(vs, format)
+                        .into_iter()
+                        .copied()
+                        .collect(),
+                })
+                .collect(),
+        }
+    }
+}
+
 /// The services in listing order: libipvs's sort unless `--nosort`.
 fn ordered<'a>(services: &'a [ListedService], format: &Format) -> Vec<&'a ListedService> {
     let mut v: Vec<&ListedService> = services.iter().collect();

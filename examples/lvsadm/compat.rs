@@ -1,0 +1,205 @@
+//! An ipvsadm command line, read and carried out as ipvsadm 1.31's `main` and
+//! `process_options` do, with the same messages and exit statuses:
+//!
+//! - no command (or popt failing on the first option): "Try `PROG -h' ..." and exit 255;
+//! - popt failing later (`-A --bogus`): "OPTION: unknown option", status 255 (and `-R` goes
+//!   on with the next line);
+//! - any other refusal of the command line: ipvsadm's message and exit 2 at once (inside `-R`
+//!   too, leaving the lines before applied);
+//! - a kernel refusal of a change: `ipvs_strerror`'s message, status 255 (`-R` goes on);
+//! - a failed listing: the message and exit 1.
+
+use crate::names::LibcNames;
+use crate::{change, list, restore, usage};
+use lvs::rules::options::Scanner;
+use lvs::rules::{ArgErrorKind, Format, Invocation, ListWhat, Token, parse_args};
+use lvs::{Info, Ipvs};
+use std::io::Write;
+use std::process::ExitCode;
+
+/// Ends the whole program with this status (ipvsadm's `exit()`), even in the middle of `-R`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Exit(pub i32);
+
+/// What one command line gives back when it does not end the program: ipvsadm's
+/// `process_options` result (0, or -1 after a kernel or popt error).
+pub type Status = Result<i32, Exit>;
+
+/// The program's state across the lines of a `-R`.
+pub struct Session {
+    /// argv\[0\], for the help texts.
+    pub program: String,
+    /// `--netns NAME`.
+    pub netns: Option<String>,
+    /// `--json`.
+    pub json: bool,
+    /// The resolver, for arguments and listings.
+    pub names: LibcNames,
+    handle: Option<(Ipvs, Info)>,
+}
+
+impl Session {
+    /// The kernel handle and its version, opened on first use as ipvsadm's `ipvs_init` (which
+    /// also reads the version) does.
+    pub fn ipvs(&mut self) -> Result<&(Ipvs, Info), Exit> {
+        if self.handle.is_none() {
+            let opened = match &self.netns {
+                Some(name) => Ipvs::in_netns(format!("/run/netns/{name}")),
+                None => Ipvs::new(),
+            };
+            let opened = opened.and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)));
+            match opened {
+                Ok(h) => self.handle = Some(h),
+                Err(e) => {
+                    eprintln!(
+                        "Can't initialize ipvs: {}\n\
+                         Are you sure that IP Virtual Server is built in the kernel or as module?",
+                        message(&e)
+                    );
+                    return Err(Exit(2));
+                }
+            }
+        }
+        self.handle.as_ref().ok_or(Exit(2))
+    }
+}
+
+/// ipvsadm's words for an error (`ipvs_strerror`); errors ipvsadm cannot meet say what they
+/// are.
+pub fn message(e: &lvs::netlink::Error) -> String {
+    match e {
+        lvs::netlink::Error::Kernel(r) => r.ipvsadm_message(),
+        lvs::netlink::Error::NotAvailable { .. } => {
+            lvs::ipvsadm_message(lvs::Operation::GetInfo, lvs::errno::ENOPROTOOPT)
+        }
+        other => other.to_string(),
+    }
+}
+
+/// Writes to standard output; a closed pipe is not an error worth reporting.
+pub fn out(text: &str) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout.write_all(text.as_bytes());
+    let _ = stdout.flush();
+}
+
+/// Takes lvsadm's own options (`--netns NAME`, `--netns=NAME`, `--json`) out of the arguments.
+fn take_own_options(args: Vec<String>) -> Result<(Vec<String>, Option<String>, bool), String> {
+    let mut rest = Vec::with_capacity(args.len());
+    let (mut netns, mut json) = (None, false);
+    let mut it = args.into_iter();
+    while let Some(a) = it.next() {
+        if a == "--json" {
+            json = true;
+        } else if a == "--netns" {
+            netns = Some(it.next().ok_or("--netns: missing argument")?);
+        } else if let Some(name) = a.strip_prefix("--netns=") {
+            netns = Some(name.to_owned());
+        } else {
+            rest.push(a);
+        }
+    }
+    if netns
+        .as_deref()
+        .is_some_and(|n| n.is_empty() || n.contains('/'))
+    {
+        return Err("--netns takes a name from /run/netns".to_owned());
+    }
+    Ok((rest, netns, json))
+}
+
+/// Runs an ipvsadm command line (without the program name).
+pub fn main(program: &str, args: Vec<String>) -> ExitCode {
+    let (args, netns, json) = match take_own_options(args) {
+        Ok(parts) => parts,
+        Err(msg) => {
+            eprintln!("{msg}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut session = Session {
+        program: program.to_owned(),
+        netns,
+        json,
+        names: LibcNames,
+        handle: None,
+    };
+    let status = if args.is_empty() {
+        // No arguments: list the table, with names, like `-L`.
+        run(
+            &mut session,
+            Invocation::List {
+                what: ListWhat::All,
+                format: Format::default(),
+            },
+            false,
+        )
+    } else {
+        let tokens: Vec<Token<'_>> = args
+            .iter()
+            .enumerate()
+            .map(|(i, a)| Token {
+                text: a,
+                column: i + 1,
+            })
+            .collect();
+        process(&mut session, &tokens, false)
+    };
+    let code = match status {
+        Ok(code) | Err(Exit(code)) => code,
+    };
+    // exit(-1) is 255, as the C library truncates the status.
+    ExitCode::from(code as u8)
+}
+
+/// ipvsadm's `process_options` for one command line (`reading_stdin` inside `-R`).
+pub fn process(session: &mut Session, tokens: &[Token<'_>], reading_stdin: bool) -> Status {
+    // popt failing on the first option, or finding none, sends the user to -h.
+    match Scanner::new(tokens).next_opt() {
+        None | Some(Err(_)) => return tryhelp(session),
+        Some(Ok(_)) => {}
+    }
+    match parse_args(tokens, &session.names) {
+        Ok(invocation) => run(session, invocation, reading_stdin),
+        Err(e) => match e.kind {
+            ArgErrorKind::NoCommand(_) => tryhelp(session),
+            kind @ (ArgErrorKind::UnknownOption(_)
+            | ArgErrorKind::MissingValue(_)
+            | ArgErrorKind::UnwantedValue(_)) => {
+                eprintln!("{kind}");
+                Ok(-1)
+            }
+            kind => {
+                eprintln!("{kind}");
+                Err(Exit(2))
+            }
+        },
+    }
+}
+
+fn tryhelp(session: &Session) -> Status {
+    eprint!("{}", usage::tryhelp(&session.program));
+    Err(Exit(255))
+}
+
+fn run(session: &mut Session, invocation: Invocation, reading_stdin: bool) -> Status {
+    if session.json && !matches!(invocation, Invocation::List { .. }) {
+        eprintln!("--json is only for the listing commands (-L)");
+        return Err(Exit(2));
+    }
+    match invocation {
+        Invocation::Help => {
+            out(&usage::usage(&session.program));
+            Err(Exit(0))
+        }
+        Invocation::Version => {
+            out(&usage::version());
+            Err(Exit(0))
+        }
+        Invocation::Restore if reading_stdin => tryhelp(session),
+        Invocation::Restore => restore::run(session),
+        Invocation::List { what, format } => list::list(session, &what, &format),
+        Invocation::Save { format } => list::save(session, &format),
+        Invocation::Change(command) => change::run(session, &command),
+    }
+}
