@@ -17,8 +17,8 @@
 //! address, so a new address is a delete and an add, everything else is an edit.
 
 use crate::rules::print::{SaveOptions, command_rule};
-use crate::{Command, Destination, Ruleset, ServiceKey, Timeouts};
-use std::collections::HashSet;
+use crate::{Command, Destination, Ruleset, ServiceKey, Timeouts, VirtualService};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
 
@@ -138,17 +138,21 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
         }
     }
 
+    // Hash lookups keep the cost per object flat on tables of tens of thousands of services.
+    let have: HashMap<ServiceKey, Servers> = current.services.iter().map(Servers::entry).collect();
+    let want: HashMap<ServiceKey, Servers> = desired.services.iter().map(Servers::entry).collect();
+
     // Services that go, and real servers that go from services that stay.
     for vs in &current.services {
         let key = vs.service.key;
-        let wanted = desired.service(&key);
+        let wanted = want.get(&key);
         if wanted.is_none() && options.keep_unlisted {
             continue;
         }
         let gone: Vec<&Destination> = vs
             .destinations
             .iter()
-            .filter(|d| wanted.is_none_or(|w| w.destination(&d.addr).is_none()))
+            .filter(|d| wanted.is_none_or(|w| w.get(&d.addr).is_none()))
             .collect();
         let delete = |d: &Destination| Command::DeleteDestination {
             service: key,
@@ -185,8 +189,8 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
 
     // Services that stay but changed, then services that come.
     for vs in &desired.services {
-        match current.service(&vs.service.key) {
-            Some(cur) if cur.service != vs.service => {
+        match have.get(&vs.service.key) {
+            Some(cur) if cur.vs.service != vs.service => {
                 push(Stage::Services, Command::EditService(vs.service.clone()));
             }
             Some(_) => {}
@@ -203,11 +207,11 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
     // Real servers that come or change.
     for vs in &desired.services {
         let key = vs.service.key;
-        let cur = current.service(&key);
+        let cur = have.get(&key);
         // Add in the reverse of the listed order: the kernel lists the newest first, so the
         // kernel ends up listing them as `desired` does.
         for d in vs.destinations.iter().rev() {
-            let command = match cur.and_then(|c| c.destination(&d.addr)) {
+            let command = match cur.and_then(|c| c.get(&d.addr)) {
                 None => Command::AddDestination {
                     service: key,
                     destination: *d,
@@ -233,6 +237,27 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
     }
     steps.sort_by_key(|s| s.stage);
     Plan { steps }
+}
+
+/// A service's real servers by address: a hash map when there are many.
+struct Servers<'a> {
+    vs: &'a VirtualService,
+    by_addr: Option<HashMap<SocketAddr, &'a Destination>>,
+}
+
+impl<'a> Servers<'a> {
+    fn entry(vs: &'a VirtualService) -> (ServiceKey, Servers<'a>) {
+        let by_addr = (vs.destinations.len() > 16)
+            .then(|| vs.destinations.iter().map(|d| (d.addr, d)).collect());
+        (vs.service.key, Servers { vs, by_addr })
+    }
+
+    fn get(&self, addr: &SocketAddr) -> Option<&'a Destination> {
+        match &self.by_addr {
+            Some(map) => map.get(addr).copied(),
+            None => self.vs.destination(addr),
+        }
+    }
 }
 
 #[cfg(test)]

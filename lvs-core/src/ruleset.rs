@@ -6,6 +6,7 @@ use crate::{
     ServiceKey, SyncDaemon, Timeouts, errno,
 };
 use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
 
 /// A service with its real servers.
@@ -62,11 +63,12 @@ pub struct Ruleset {
 
 impl PartialEq for Ruleset {
     fn eq(&self, other: &Self) -> bool {
+        let theirs = Index::of(&other.services);
         self.services.len() == other.services.len()
             && self.services.iter().all(|vs| {
-                other
-                    .service(&vs.service.key)
-                    .is_some_and(|o| vs.same_config(o))
+                theirs
+                    .find(&other.services, &vs.service.key)
+                    .is_some_and(|i| vs.same_config(&other.services[i]))
             })
             && self.timeouts == other.timeouts
             && self.daemons.len() == other.daemons.len()
@@ -114,10 +116,6 @@ impl Ruleset {
         self.services.iter().find(|vs| vs.service.key == *key)
     }
 
-    fn service_mut(&mut self, key: &ServiceKey) -> Option<&mut VirtualService> {
-        self.services.iter_mut().find(|vs| vs.service.key == *key)
-    }
-
     /// The number of services and real servers.
     pub fn object_count(&self) -> usize {
         self.services
@@ -135,33 +133,61 @@ impl Ruleset {
 
     /// [`Ruleset::apply`] for a kernel with other modules.
     pub fn apply_with(&mut self, command: &Command, kernel: &KernelProfile) -> Result<(), Refusal> {
+        self.apply_indexed(command, kernel, &mut Index::linear())
+    }
+
+    /// Applies many commands in order, as [`Ruleset::apply`] would one by one, stopping at the
+    /// first refusal (with its position in `commands`); the ones before it stay applied. Finds
+    /// services through a hash index, so the cost stays flat per command however large the
+    /// ruleset.
+    pub fn apply_all<'c>(
+        &mut self,
+        commands: impl IntoIterator<Item = &'c Command>,
+        kernel: &KernelProfile,
+    ) -> Result<(), (usize, Refusal)> {
+        let mut index = Index::of(&self.services);
+        for (i, command) in commands.into_iter().enumerate() {
+            self.apply_indexed(command, kernel, &mut index)
+                .map_err(|r| (i, r))?;
+        }
+        Ok(())
+    }
+
+    fn apply_indexed(
+        &mut self,
+        command: &Command,
+        kernel: &KernelProfile,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
         let op = command.operation();
         let refuse = |errno: i32| Refusal::new(op, errno);
         match command {
             Command::AddService(svc) => {
-                if self.service(&svc.key).is_some() {
+                if index.find(&self.services, &svc.key).is_some() {
                     return Err(refuse(errno::EEXIST));
                 }
                 check_service(op, svc, kernel)?;
                 self.services.push(VirtualService::new(svc.clone()));
+                index.pushed(svc.key, self.services.len() - 1);
             }
             Command::EditService(svc) => {
-                if self.service(&svc.key).is_none() {
-                    return Err(refuse(errno::ESRCH));
-                }
+                let i = index
+                    .find(&self.services, &svc.key)
+                    .ok_or_else(|| refuse(errno::ESRCH))?;
                 check_service(op, svc, kernel)?;
-                if let Some(vs) = self.service_mut(&svc.key) {
-                    vs.service = svc.clone();
-                }
+                self.services[i].service = svc.clone();
             }
             Command::DeleteService(key) => {
-                let before = self.services.len();
-                self.services.retain(|vs| vs.service.key != *key);
-                if self.services.len() == before {
-                    return Err(refuse(errno::ESRCH));
-                }
+                let i = index
+                    .find(&self.services, key)
+                    .ok_or_else(|| refuse(errno::ESRCH))?;
+                self.services.remove(i);
+                index.rebuild(&self.services);
             }
-            Command::Flush => self.services.clear(),
+            Command::Flush => {
+                self.services.clear();
+                index.rebuild(&self.services);
+            }
             Command::AddDestination {
                 service,
                 destination: d,
@@ -171,9 +197,10 @@ impl Ruleset {
                 destination: d,
             } => {
                 let daemons_run = !self.daemons.is_empty();
-                let vs = self
-                    .service_mut(service)
+                let i = index
+                    .find(&self.services, service)
                     .ok_or_else(|| refuse(errno::ESRCH))?;
+                let vs = &mut self.services[i];
                 check_destination(op, &vs.service.key, d, daemons_run)?;
                 let existing = vs.destinations.iter().position(|x| x.addr == d.addr);
                 match (op, existing) {
@@ -191,9 +218,10 @@ impl Ruleset {
                 }
             }
             Command::DeleteDestination { service, addr } => {
-                let vs = self
-                    .service_mut(service)
+                let i = index
+                    .find(&self.services, service)
                     .ok_or_else(|| refuse(errno::ESRCH))?;
+                let vs = &mut self.services[i];
                 let i = vs
                     .destinations
                     .iter()
@@ -201,7 +229,7 @@ impl Ruleset {
                     .ok_or_else(|| refuse(errno::ENOENT))?;
                 vs.destinations.remove(i);
             }
-            Command::Zero(Some(key)) if self.service(key).is_none() => {
+            Command::Zero(Some(key)) if index.find(&self.services, key).is_none() => {
                 return Err(refuse(errno::ESRCH));
             }
             Command::Zero(_) => {}
@@ -240,6 +268,44 @@ impl Ruleset {
     /// The running daemon of `role`.
     pub fn daemon(&self, role: DaemonRole) -> Option<&SyncDaemon> {
         self.daemons.iter().find(|d| d.role == role)
+    }
+}
+
+/// Where each service is in a ruleset's `services`, for bulk work; `None` searches linearly
+/// (for a single command, building the index would cost more than the search).
+struct Index(Option<HashMap<ServiceKey, usize>>);
+
+impl Index {
+    fn linear() -> Index {
+        Index(None)
+    }
+
+    fn of(services: &[VirtualService]) -> Index {
+        let map = services
+            .iter()
+            .enumerate()
+            .map(|(i, vs)| (vs.service.key, i))
+            .collect();
+        Index(Some(map))
+    }
+
+    fn find(&self, services: &[VirtualService], key: &ServiceKey) -> Option<usize> {
+        match &self.0 {
+            Some(map) => map.get(key).copied(),
+            None => services.iter().position(|vs| vs.service.key == *key),
+        }
+    }
+
+    fn pushed(&mut self, key: ServiceKey, at: usize) {
+        if let Some(map) = &mut self.0 {
+            map.insert(key, at);
+        }
+    }
+
+    fn rebuild(&mut self, services: &[VirtualService]) {
+        if self.0.is_some() {
+            *self = Index::of(services);
+        }
     }
 }
 

@@ -169,18 +169,20 @@ impl Ruleset {
         Ok(ruleset)
     }
 
-    /// Reads a rule file and applies it to this ruleset. On error, the lines before the bad
-    /// one stay applied, as with `ipvsadm -R`.
+    /// Reads a rule file and applies it to this ruleset. A syntax error anywhere applies
+    /// nothing; a line the kernel would refuse stops there, with the lines before it applied
+    /// (as `ipvsadm -R` leaves them).
     pub fn apply_rules(&mut self, text: &str) -> Result<(), RulesError> {
-        for rule in parse(text)? {
-            self.apply(&rule.command)
-                .map_err(|refusal| RulesError::Refused {
-                    line: rule.line,
-                    column: rule.column,
-                    refusal,
-                })?;
-        }
-        Ok(())
+        let rules = parse(text)?;
+        self.apply_all(
+            rules.iter().map(|r| &r.command),
+            &crate::KernelProfile::default(),
+        )
+        .map_err(|(i, refusal)| RulesError::Refused {
+            line: rules[i].line,
+            column: rules[i].column,
+            refusal,
+        })
     }
 
     /// The rules that rebuild this ruleset's services and real servers, as `ipvsadm -S -n`
