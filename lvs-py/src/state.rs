@@ -1,0 +1,237 @@
+//! What the kernel reports beyond configuration: `Stats`, `ServiceState`, `DestinationState`.
+
+use crate::convert;
+use lvs_core::{DestinationState, ServiceState, Stats};
+use pyo3::prelude::*;
+use pyo3::types::PyType;
+
+/// The ten IPVS counters: totals since creation or the last zero, and estimated rates.
+#[pyclass(frozen, eq, hash, name = "Stats", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyStats {
+    pub inner: Stats,
+}
+
+#[pymethods]
+impl PyStats {
+    #[new]
+    #[pyo3(signature = (*, conns=0, inpkts=0, outpkts=0, inbytes=0, outbytes=0, cps=0,
+        inpps=0, outpps=0, inbps=0, outbps=0))]
+    #[allow(clippy::too_many_arguments)]
+    fn new(
+        conns: u64,
+        inpkts: u64,
+        outpkts: u64,
+        inbytes: u64,
+        outbytes: u64,
+        cps: u64,
+        inpps: u64,
+        outpps: u64,
+        inbps: u64,
+        outbps: u64,
+    ) -> Self {
+        PyStats {
+            inner: Stats {
+                conns,
+                inpkts,
+                outpkts,
+                inbytes,
+                outbytes,
+                cps,
+                inpps,
+                outpps,
+                inbps,
+                outbps,
+            },
+        }
+    }
+
+    /// Connections scheduled.
+    #[getter]
+    fn conns(&self) -> u64 {
+        self.inner.conns
+    }
+    /// Packets in (client to server).
+    #[getter]
+    fn inpkts(&self) -> u64 {
+        self.inner.inpkts
+    }
+    /// Packets out (server to client).
+    #[getter]
+    fn outpkts(&self) -> u64 {
+        self.inner.outpkts
+    }
+    /// Bytes in.
+    #[getter]
+    fn inbytes(&self) -> u64 {
+        self.inner.inbytes
+    }
+    /// Bytes out.
+    #[getter]
+    fn outbytes(&self) -> u64 {
+        self.inner.outbytes
+    }
+    /// Connections per second.
+    #[getter]
+    fn cps(&self) -> u64 {
+        self.inner.cps
+    }
+    /// Packets in per second.
+    #[getter]
+    fn inpps(&self) -> u64 {
+        self.inner.inpps
+    }
+    /// Packets out per second.
+    #[getter]
+    fn outpps(&self) -> u64 {
+        self.inner.outpps
+    }
+    /// Bytes in per second.
+    #[getter]
+    fn inbps(&self) -> u64 {
+        self.inner.inbps
+    }
+    /// Bytes out per second.
+    #[getter]
+    fn outbps(&self) -> u64 {
+        self.inner.outbps
+    }
+
+    /// The counters as a dict.
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// Counters from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyStats {
+            inner: convert::from_dict(data, "stats")?,
+        })
+    }
+
+    pub fn __repr__(&self) -> String {
+        let s = &self.inner;
+        format!(
+            "Stats(conns={}, inpkts={}, outpkts={}, inbytes={}, outbytes={}, cps={}, inpps={}, \
+             outpps={}, inbps={}, outbps={})",
+            s.conns,
+            s.inpkts,
+            s.outpkts,
+            s.inbytes,
+            s.outbytes,
+            s.cps,
+            s.inpps,
+            s.outpps,
+            s.inbps,
+            s.outbps
+        )
+    }
+}
+
+/// What the kernel reports about a service: its counters and internal flag bits.
+#[pyclass(frozen, eq, hash, name = "ServiceState", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyServiceState {
+    pub inner: ServiceState,
+}
+
+#[pymethods]
+impl PyServiceState {
+    #[new]
+    #[pyo3(signature = (*, stats=None, internal_flags=0))]
+    fn new(stats: Option<PyRef<'_, PyStats>>, internal_flags: u32) -> Self {
+        PyServiceState {
+            inner: ServiceState {
+                stats: stats.map(|s| s.inner).unwrap_or_default(),
+                internal_flags,
+            },
+        }
+    }
+
+    /// The service's counters.
+    #[getter]
+    fn stats(&self) -> PyStats {
+        PyStats {
+            inner: self.inner.stats,
+        }
+    }
+
+    /// Flag bits the kernel keeps for itself (`IP_VS_SVC_F_HASHED`).
+    #[getter]
+    fn internal_flags(&self) -> u32 {
+        self.inner.internal_flags
+    }
+
+    pub fn __repr__(&self) -> String {
+        format!(
+            "ServiceState(stats={}, internal_flags={:#x})",
+            self.stats().__repr__(),
+            self.inner.internal_flags
+        )
+    }
+}
+
+/// What the kernel reports about a real server: connection counts and counters.
+#[pyclass(frozen, eq, hash, name = "DestinationState", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyDestinationState {
+    pub inner: DestinationState,
+}
+
+#[pymethods]
+impl PyDestinationState {
+    #[new]
+    #[pyo3(signature = (*, active_conns=0, inactive_conns=0, persistent_conns=0, stats=None))]
+    fn new(
+        active_conns: u32,
+        inactive_conns: u32,
+        persistent_conns: u32,
+        stats: Option<PyRef<'_, PyStats>>,
+    ) -> Self {
+        PyDestinationState {
+            inner: DestinationState {
+                active_conns,
+                inactive_conns,
+                persistent_conns,
+                stats: stats.map(|s| s.inner).unwrap_or_default(),
+            },
+        }
+    }
+
+    /// Established connections (`ActiveConn`).
+    #[getter]
+    fn active_conns(&self) -> u32 {
+        self.inner.active_conns
+    }
+
+    /// Other connections (`InActConn`).
+    #[getter]
+    fn inactive_conns(&self) -> u32 {
+        self.inner.inactive_conns
+    }
+
+    /// Persistence templates pointing at this server (`PersistConn`).
+    #[getter]
+    fn persistent_conns(&self) -> u32 {
+        self.inner.persistent_conns
+    }
+
+    /// The server's counters.
+    #[getter]
+    fn stats(&self) -> PyStats {
+        PyStats {
+            inner: self.inner.stats,
+        }
+    }
+
+    pub fn __repr__(&self) -> String {
+        format!(
+            "DestinationState(active_conns={}, inactive_conns={}, persistent_conns={}, stats={})",
+            self.inner.active_conns,
+            self.inner.inactive_conns,
+            self.inner.persistent_conns,
+            self.stats().__repr__()
+        )
+    }
+}
