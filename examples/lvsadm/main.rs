@@ -3,6 +3,8 @@
 //! ```text
 //! lvsadm [--netns NAME] [--json] IPVSADM-ARGS...   every ipvsadm 1.31 command and option
 //! lvsadm fmt [--ipvsadm] [FILE|-]                 check and normalise a rule file offline
+//! lvsadm apply [OPTIONS] FILE                      bring the kernel to FILE with the fewest changes
+//! lvsadm diff [OPTIONS] FILE                       show what apply would change (exit 1 if any)
 //! ```
 //!
 //! With ipvsadm's arguments, lvsadm accepts the same command lines, applies the same legality
@@ -22,6 +24,7 @@
 //! `restore.rs` is `-R`, `names.rs` looks names up through the C library, `usage.rs` holds the
 //! help and version texts, `fmt.rs` is `lvsadm fmt`.
 
+mod apply;
 mod change;
 mod compat;
 mod fmt;
@@ -45,8 +48,9 @@ fn main() -> ExitCode {
     };
     match argv.first().map(String::as_str) {
         Some("fmt") => fmt::run(&argv[1..]),
-        // Subcommands of lvsadm's own go here, before the ipvsadm grammar sees the arguments
-        // (the declarative `apply`/`diff` will live in apply.rs).
+        Some("apply") => apply::run(&argv[1..], false),
+        Some("diff") => apply::run(&argv[1..], true),
+        // Subcommands of lvsadm's own go above, before the ipvsadm grammar sees the arguments.
         _ => compat::main(&program, argv),
     }
 }

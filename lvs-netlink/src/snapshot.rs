@@ -1,6 +1,7 @@
 //! One read of the whole IPVS table: configuration plus what the kernel reports.
 
-use lvs_core::{DestinationState, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts};
+use lvs_core::rules::list::{ListedDestination, ListedService, Table};
+use lvs_core::{DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
@@ -40,5 +41,36 @@ impl Snapshot {
     /// The number of services and real servers.
     pub fn object_count(&self) -> usize {
         self.ruleset.object_count()
+    }
+
+    /// The services with their state, as `ipvsadm -L` lists them (with the version line from
+    /// `info`).
+    pub fn table(&self, info: Info) -> Table {
+        let services = self
+            .ruleset
+            .services
+            .iter()
+            .map(|vs| {
+                let key = vs.service.key;
+                let destinations = vs
+                    .destinations
+                    .iter()
+                    .map(|d| ListedDestination {
+                        destination: *d,
+                        state: self
+                            .destination_state
+                            .get(&(key, d.addr))
+                            .copied()
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                ListedService {
+                    service: vs.service.clone(),
+                    state: self.service_state.get(&key).copied().unwrap_or_default(),
+                    destinations,
+                }
+            })
+            .collect();
+        Table { info, services }
     }
 }
