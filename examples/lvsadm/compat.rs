@@ -135,12 +135,15 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
             false,
         )
     } else {
+        // Columns as if the arguments were one line joined by blanks: the grammar finds the
+        // option a message names by its column.
+        let mut column = 1;
         let tokens: Vec<Token<'_>> = args
             .iter()
-            .enumerate()
-            .map(|(i, a)| Token {
-                text: a,
-                column: i + 1,
+            .map(|a| {
+                let t = Token { text: a, column };
+                column += a.len() + 1;
+                t
             })
             .collect();
         process(&mut session, &tokens, false)
@@ -170,7 +173,10 @@ pub fn process(session: &mut Session, tokens: &[Token<'_>], reading_stdin: bool)
                 Ok(-1)
             }
             kind => {
-                eprintln!("{kind}");
+                let msg = kind.to_string();
+                // ipvsadm writes this one message with a newline of its own before fail()'s.
+                let extra = if msg == "-6 used before -f" { "\n" } else { "" };
+                eprintln!("{msg}{extra}");
                 Err(Exit(2))
             }
         },

@@ -295,6 +295,15 @@ fn listing_service_name(service: &Service, format: &Format, names: &dyn Names) -
     }
 }
 
+/// Whose service names a service's real servers get: the service's protocol, or none for a
+/// firewall-mark service (the kernel reports no protocol for those, and libipvs leaves 0).
+fn name_protocol(service: &Service) -> Option<Protocol> {
+    match service.key {
+        crate::ServiceKey::Inet { protocol, .. } => Some(protocol),
+        crate::ServiceKey::FwMark { .. } => None,
+    }
+}
+
 fn sched_flags(service: &Service) -> Option<String> {
     service
         .flags
@@ -335,11 +344,11 @@ fn write_service_entry(out: &mut String, vs: &ListedService, format: &Format, na
         }
     }
     out.push('\n');
-    let protocol = svc.key.protocol();
+    let protocol = name_protocol(svc);
     for ld in ordered_destinations(vs, format) {
         let d = &ld.destination;
         let s = &ld.state;
-        let mut dname = addr_port(&d.addr, Some(protocol), format, names);
+        let mut dname = addr_port(&d.addr, protocol, format, names);
         if d.addr.is_ipv4() {
             truncate(&mut dname, 28);
         }
@@ -472,10 +481,10 @@ fn write_rules(
         let _ = write!(out, " -b {flags}");
     }
     out.push('\n');
-    let protocol = svc.key.protocol();
+    let protocol = name_protocol(svc);
     for ld in ordered_destinations(vs, format) {
         let d = &ld.destination;
-        let dname = addr_port(&d.addr, Some(protocol), format, names);
+        let dname = addr_port(&d.addr, protocol, format, names);
         let switch = d.forward.switch().unwrap_or("(null)");
         let _ = write!(out, "-a {name} -r {dname} {switch} -w {}", d.weight);
         if let Forward::Tunnel(t) = &d.forward {
@@ -857,6 +866,15 @@ mod tests {
             "-A -t a-rather-long-virtual-host-name.example.com:http -s rr\n\
              -a -t a-rather-long-virtual-host-name.example.com:http -r web:http -m -w 1\n"
         ));
+    }
+
+    #[test]
+    fn mark_services_get_no_service_names() {
+        let t = table_from_rules("-A -f 7 -s rr\n-a -f 7 -r 10.0.0.2:80 -m\n");
+        let out = t.list(&Format::default(), &FakeNames);
+        assert!(out.contains("\n  -> web:80 "), "{out}");
+        let rules = t.rules(&Format::default(), &FakeNames, SaveOptions::IPVSADM);
+        assert!(rules.ends_with("-a -f 7 -r web:80 -m -w 1\n"), "{rules}");
     }
 
     #[test]
