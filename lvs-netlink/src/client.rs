@@ -183,6 +183,12 @@ impl Ipvs {
         self.lock().transact(req)
     }
 
+    /// Sends any request and returns the generic-netlink payloads of the replies, undecoded
+    /// (for captures and diagnostics; see `examples/capture_goldens.rs`).
+    pub fn query_raw(&self, req: &Request) -> Result<Vec<GenlMessage>, Error> {
+        self.transact(req)
+    }
+
     /// The IPVS version and connection table size (the first line of `ipvsadm -L`).
     pub fn info(&self) -> Result<Info, Error> {
         let replies = self.transact(&request::get_info())?;
