@@ -7,28 +7,24 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// glibc's `inet_aton`: one to four parts, each decimal, octal (`0` prefix) or hex (`0x`).
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let parts: Vec<&str> = s.split('.').collect();
-    if parts.is_empty() || parts.len() > 4 {
-        return None;
+    let mut parts = [0u64; 4];
+    let mut count = 0;
+    for p in s.split('.') {
+        if count == 4 {
+            return None;
+        }
+        parts[count] = c_unsigned(p)?;
+        count += 1;
     }
-    let mut values = Vec::with_capacity(4);
-    for p in &parts {
-        values.push(c_unsigned(p)?);
-    }
-    let (last, head) = values.split_last()?;
+    let (head, last) = (&parts[..count - 1], parts[count - 1]);
     if head.iter().any(|v| *v > 0xff) {
         return None;
     }
-    let max_last: u64 = match head.len() {
-        0 => 0xffff_ffff,
-        1 => 0x00ff_ffff,
-        2 => 0x0000_ffff,
-        _ => 0x0000_00ff,
-    };
-    if *last > max_last {
+    let max_last: u64 = 0xffff_ffff >> (8 * head.len());
+    if last > max_last {
         return None;
     }
-    let mut addr: u64 = *last;
+    let mut addr: u64 = last;
     for (i, v) in head.iter().enumerate() {
         addr |= v << (24 - 8 * i);
     }

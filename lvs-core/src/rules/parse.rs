@@ -151,7 +151,7 @@ pub enum Invocation {
 
 /// ipvsadm's `struct ipvs_command_entry` while options are read.
 #[derive(Default)]
-struct Entry {
+struct Entry<'a> {
     cmd: Option<Cmd>,
     options: u64,
     format: Format,
@@ -160,11 +160,11 @@ struct Entry {
     svc_addr: Option<IpAddr>,
     svc_port: u16,
     fwmark: u32,
-    sched_name: String,
+    sched_name: &'a str,
     flags: u32,
     timeout: u32,
     netmask: u32,
-    pe_name: String,
+    pe_name: &'a str,
     dest_af: u16,
     dest_addr: Option<IpAddr>,
     dest_port: u16,
@@ -176,7 +176,7 @@ struct Entry {
     tun_port: u16,
     tun_flags: u16,
     daemon_role: Option<DaemonRole>,
-    mcast_ifn: String,
+    mcast_ifn: &'a str,
     syncid: u8,
     sync_maxlen: u16,
     mcast_group: Option<IpAddr>,
@@ -252,7 +252,7 @@ fn parse_service(
     result
 }
 
-fn set_option(e: &mut Entry, optc: Optc, column: usize) -> Result<(), ArgError> {
+fn set_option(e: &mut Entry<'_>, optc: Optc, column: usize) -> Result<(), ArgError> {
     let bit = 1u64 << optc as u64;
     if e.options & bit != 0 {
         return fail(
@@ -267,7 +267,7 @@ fn set_option(e: &mut Entry, optc: Optc, column: usize) -> Result<(), ArgError> 
     Ok(())
 }
 
-fn set_command(e: &mut Entry, cmd: Cmd, column: usize) -> Result<(), ArgError> {
+fn set_command(e: &mut Entry<'_>, cmd: Cmd, column: usize) -> Result<(), ArgError> {
     if e.cmd.is_some() {
         return fail(column, "multiple commands specified");
     }
@@ -295,7 +295,10 @@ fn scan_error(err: ScanError) -> ArgError {
 
 /// Reads one ipvsadm command line (the arguments after the program name), with ipvsadm's
 /// checks in ipvsadm's order, so the first error is the one ipvsadm reports.
-pub fn parse_args(tokens: &[Token<'_>], resolver: &dyn Resolver) -> Result<Invocation, ArgError> {
+pub fn parse_args<'a>(
+    tokens: &[Token<'a>],
+    resolver: &dyn Resolver,
+) -> Result<Invocation, ArgError> {
     let mut e = Entry {
         weight: 1,
         conn_flags: FWD_DROUTE,
@@ -649,7 +652,7 @@ pub fn parse_args(tokens: &[Token<'_>], resolver: &dyn Resolver) -> Result<Invoc
         let sched = if e.sched_name.is_empty() {
             "wlc"
         } else {
-            e.sched_name.as_str()
+            e.sched_name
         };
         e.flags &= !ServiceFlags::SCHED_ALL.bits();
         e.flags |= parse_sched_flags(sched, arg, col)?.bits();
@@ -666,12 +669,12 @@ fn option_text(tokens: &[Token<'_>], column: usize) -> String {
         .map_or(String::new(), |t| t.text.to_owned())
 }
 
-fn truncate(s: &str, max: usize) -> String {
+fn truncate(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
         end -= 1;
     }
-    s[..end].to_owned()
+    &s[..end]
 }
 
 fn parse_timeout(v: &str, column: usize, min: i64) -> Result<u32, ArgError> {
@@ -702,7 +705,7 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
 }
 
 /// The checks `process_options` makes after reading the options, then the command.
-fn finish(mut e: Entry, cmd: Cmd) -> Result<Invocation, ArgError> {
+fn finish(mut e: Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
     if matches!(cmd, Cmd::Add | Cmd::Edit) {
         if e.fwmark == 0 && e.svc_port == 0 && e.flags & ServiceFlags::KERNEL_PERSISTENT == 0 {
             return fail(e.svc_col, "Zero port specified for non-persistent service");
@@ -714,11 +717,11 @@ fn finish(mut e: Entry, cmd: Cmd) -> Result<Invocation, ArgError> {
             );
         }
         if e.sched_name.is_empty() {
-            e.sched_name = "wlc".to_owned();
+            e.sched_name = "wlc";
         }
     }
     if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
-        e.mcast_ifn = DEFAULT_MCAST_INTERFACE.to_owned();
+        e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
     }
     let fwd = e.conn_flags & 0x7;
     if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
@@ -797,7 +800,7 @@ fn finish(mut e: Entry, cmd: Cmd) -> Result<Invocation, ArgError> {
             } else {
                 Invocation::Change(Command::StartDaemon(SyncDaemon {
                     role,
-                    interface: e.mcast_ifn.clone(),
+                    interface: e.mcast_ifn.to_owned(),
                     syncid: e.syncid,
                     maxlen: (e.sync_maxlen != 0).then_some(e.sync_maxlen),
                     group: e.mcast_group,
@@ -811,7 +814,7 @@ fn finish(mut e: Entry, cmd: Cmd) -> Result<Invocation, ArgError> {
 }
 
 /// ipvsadm's `tunnel_opt_check`: which tunnel options each tunnel type takes.
-fn tunnel_opt_check(e: &Entry) -> Result<(), ArgError> {
+fn tunnel_opt_check(e: &Entry<'_>) -> Result<(), ArgError> {
     // Columns: tun-port, tun-nocsum, tun-csum, tun-remcsum.
     let opts = [
         Optc::TunPort,
@@ -874,7 +877,7 @@ fn family(af: u16) -> Family {
     }
 }
 
-fn service_key(e: &Entry) -> ServiceKey {
+fn service_key(e: &Entry<'_>) -> ServiceKey {
     if e.fwmark != 0 {
         ServiceKey::FwMark {
             family: family(e.svc_af),
@@ -889,7 +892,7 @@ fn service_key(e: &Entry) -> ServiceKey {
     }
 }
 
-fn service(e: &Entry) -> Service {
+fn service(e: &Entry<'_>) -> Service {
     let key = service_key(e);
     let persistence = (e.flags & ServiceFlags::KERNEL_PERSISTENT != 0).then(|| Persistence {
         timeout: e.timeout,
@@ -900,21 +903,21 @@ fn service(e: &Entry) -> Service {
     });
     Service {
         key,
-        scheduler: Scheduler::from(e.sched_name.as_str()),
+        scheduler: Scheduler::from(e.sched_name),
         flags: ServiceFlags::from_bits_retain(e.flags & !ServiceFlags::KERNEL_PERSISTENT),
         persistence,
-        pe: (!e.pe_name.is_empty()).then(|| e.pe_name.clone()),
+        pe: (!e.pe_name.is_empty()).then(|| e.pe_name.to_owned()),
     }
 }
 
-fn dest_addr(e: &Entry) -> SocketAddr {
+fn dest_addr(e: &Entry<'_>) -> SocketAddr {
     SocketAddr::new(
         e.dest_addr.unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED)),
         e.dest_port,
     )
 }
 
-fn destination(e: &Entry) -> Destination {
+fn destination(e: &Entry<'_>) -> Destination {
     let tunnel = Tunnel {
         kind: TunnelType::from_kernel(e.tun_type),
         port: e.tun_port,

@@ -32,10 +32,17 @@ impl SaveOptions {
 
 /// `a.b.c.d:port` or `[v6]:port`, as ipvsadm writes with `-n`.
 pub fn addr_port(addr: &SocketAddr) -> String {
-    match addr {
-        SocketAddr::V4(_) => format!("{}:{}", ntop(&addr.ip()), addr.port()),
-        SocketAddr::V6(_) => format!("[{}]:{}", ntop(&addr.ip()), addr.port()),
-    }
+    let mut out = String::with_capacity(24);
+    write_addr_port(&mut out, addr);
+    out
+}
+
+/// [`addr_port`], appended to `out`.
+pub fn write_addr_port(out: &mut String, addr: &SocketAddr) {
+    let _ = match addr {
+        SocketAddr::V4(a) => write!(out, "{}:{}", a.ip(), a.port()),
+        SocketAddr::V6(_) => write!(out, "[{}]:{}", ntop(&addr.ip()), addr.port()),
+    };
 }
 
 /// How a service is named in a rule: `-t 10.0.0.1:80`, `-f 10 -6`.
@@ -95,13 +102,13 @@ pub fn sorted_destinations(vs: &VirtualService) -> Vec<&Destination> {
 /// The rules that rebuild `ruleset`'s services and real servers, as `ipvsadm -S -n` writes
 /// them (with thresholds too, unless `options` say otherwise).
 pub fn save(ruleset: &Ruleset, options: SaveOptions) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(ruleset.object_count() * 56);
     for vs in sorted_services(ruleset) {
         let name = rule_service_name(&vs.service.key, options);
-        out.push_str(&service_rule("-A", &vs.service, options));
+        write_service_rule(&mut out, "-A", &vs.service, options);
         out.push('\n');
         for d in sorted_destinations(vs) {
-            out.push_str(&destination_rule("-a", &name, d, options));
+            write_destination_rule(&mut out, "-a", &name, d, options);
             out.push('\n');
         }
     }
@@ -155,7 +162,15 @@ pub fn command_rule(command: &Command, options: SaveOptions) -> String {
 
 /// A service as a rule line introduced by `cmd` (`-A` or `-E`), as ipvsadm -S writes it.
 pub fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
-    let mut out = format!(
+    let mut out = String::new();
+    write_service_rule(&mut out, cmd, svc, options);
+    out
+}
+
+/// [`service_rule`], appended to `out`.
+pub fn write_service_rule(out: &mut String, cmd: &str, svc: &Service, options: SaveOptions) {
+    let _ = write!(
+        out,
         "{cmd} {} -s {}",
         rule_service_name(&svc.key, options),
         svc.scheduler
@@ -186,7 +201,6 @@ pub fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
         };
         let _ = write!(out, " -b {names}");
     }
-    out
 }
 
 /// A real server as a rule line introduced by `cmd` (`-a` or `-e`) for the service named
@@ -197,13 +211,27 @@ pub fn destination_rule(
     d: &Destination,
     options: SaveOptions,
 ) -> String {
+    let mut out = String::new();
+    write_destination_rule(&mut out, cmd, svc_name, d, options);
+    out
+}
+
+/// [`destination_rule`], appended to `out`.
+pub fn write_destination_rule(
+    out: &mut String,
+    cmd: &str,
+    svc_name: &str,
+    d: &Destination,
+    options: SaveOptions,
+) {
     // glibc prints a NULL string as "(null)"; ipvsadm passes NULL for methods it cannot name.
     let switch = d.forward.switch().unwrap_or("(null)");
-    let mut out = format!(
-        "{cmd} {svc_name} -r {} {switch} -w {}",
-        addr_port(&d.addr),
-        d.weight
-    );
+    out.push_str(cmd);
+    out.push(' ');
+    out.push_str(svc_name);
+    out.push_str(" -r ");
+    write_addr_port(out, &d.addr);
+    let _ = write!(out, " {switch} -w {}", d.weight);
     if let Forward::Tunnel(t) = &d.forward {
         let csum = t.checksum.option().unwrap_or("(null)");
         match t.kind {
@@ -225,5 +253,4 @@ pub fn destination_rule(
             let _ = write!(out, " -y {}", d.lower_threshold);
         }
     }
-    out
 }

@@ -90,29 +90,35 @@ pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 }
 
 /// glibc's merge sort (`msort_with_tmp`): split at n/2, sort both halves, merge taking from
-/// the left while `cmp(left, right) <= 0`.
-pub fn glibc_msort<T: Clone>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
-    let n = items.len();
+/// the left while `cmp(left, right) <= 0`. Sorts references or other small copies, with one
+/// scratch buffer.
+pub fn glibc_msort<T: Copy>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
+    let mut tmp = Vec::with_capacity(items.len());
+    msort_with_tmp(items, &mut tmp, cmp);
+}
+
+fn msort_with_tmp<T: Copy>(b: &mut [T], tmp: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
+    let n = b.len();
     if n <= 1 {
         return;
     }
     let n1 = n / 2;
-    glibc_msort(&mut items[..n1], cmp);
-    glibc_msort(&mut items[n1..], cmp);
-    let mut merged = Vec::with_capacity(n);
+    msort_with_tmp(&mut b[..n1], tmp, cmp);
+    msort_with_tmp(&mut b[n1..], tmp, cmp);
+    tmp.clear();
     let (mut i, mut j) = (0, n1);
     while i < n1 && j < n {
-        if cmp(&items[i], &items[j]) <= 0 {
-            merged.push(items[i].clone());
+        if cmp(&b[i], &b[j]) <= 0 {
+            tmp.push(b[i]);
             i += 1;
         } else {
-            merged.push(items[j].clone());
+            tmp.push(b[j]);
             j += 1;
         }
     }
-    merged.extend_from_slice(&items[i..n1]);
-    merged.extend_from_slice(&items[j..n]);
-    items.clone_from_slice(&merged);
+    // What is left of the left run follows; what is left of the right run is in place already.
+    tmp.extend_from_slice(&b[i..n1]);
+    b[..tmp.len()].copy_from_slice(tmp);
 }
 
 /// An [`Ordering`] from a C comparison result.
