@@ -255,6 +255,18 @@
 #define IP_VS_TUNNEL_ENCAP_FLAG_REMCSUM (1 << 1)
 
 /**
+ * `lvs_apply_text`/`lvs_plan_text` flag: leave services the rules do not name alone (by
+ * default they are deleted, so that the kernel ends up exactly equal to the rules).
+ */
+#define LVS_APPLY_KEEP_UNLISTED 1
+
+/**
+ * `lvs_apply_text`/`lvs_plan_text` flag: drain real servers that go (weight 0) instead of
+ * deleting them; a later apply deletes them once they have no connections.
+ */
+#define LVS_APPLY_DRAIN 2
+
+/**
  * Longest protocol state name in `struct lvs_connection`, with its NUL.
  */
 #define LVS_CONN_STATE_MAXLEN 16
@@ -1108,6 +1120,28 @@ char *lvs_save_text(void);
  * `malloc`ed block the caller frees.
  */
 struct lvs_connections *lvs_get_connections(void);
+
+/**
+ * Brings the kernel to what `rules` (ipvsadm rule text) describe with the fewest changes,
+ * never a flush: services and real servers that differ are edited in place, missing ones
+ * added, others deleted (unless `LVS_APPLY_KEEP_UNLISTED`; drained first with
+ * `LVS_APPLY_DRAIN`). Applying the same rules again changes nothing. Returns 0, or -1 with
+ * errno and `ipvs_strerror` of the first refused change (EINVAL for rules that do not parse
+ * or an unknown flag; nothing is sent then).
+ *
+ * # Safety
+ * `rules` is NULL or a NUL-terminated string.
+ */
+int lvs_apply_text(const char *rules, int flags);
+
+/**
+ * The changes `lvs_apply_text` would make, as ipvsadm rule lines in order (empty when the
+ * kernel already matches), `malloc`ed for the caller to free. Sends nothing.
+ *
+ * # Safety
+ * `rules` is NULL or a NUL-terminated string.
+ */
+char *lvs_plan_text(const char *rules, int flags);
 
 #ifdef __cplusplus
 }  // extern "C"

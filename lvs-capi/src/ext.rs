@@ -7,7 +7,7 @@ use crate::ffi::{
 };
 use crate::types::*;
 use lvs_core::{Command, Operation, Ruleset, rules};
-use lvs_netlink::Ipvs;
+use lvs_netlink::{ApplyOptions, Ipvs, Outcome};
 use std::ffi::{c_char, c_int, c_uint};
 use std::mem::offset_of;
 
@@ -198,6 +198,77 @@ pub extern "C" fn lvs_get_connections() -> *mut lvs_connections {
                 }
             }
             Ok(p)
+        })
+    }
+}
+
+fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
+    if flags & !(LVS_APPLY_KEEP_UNLISTED | LVS_APPLY_DRAIN) != 0 {
+        return Err(Failure::invalid(format!("unknown flags {flags:#x}")));
+    }
+    Ok(ApplyOptions {
+        keep_unlisted: flags & LVS_APPLY_KEEP_UNLISTED != 0,
+        drain: flags & LVS_APPLY_DRAIN != 0,
+        dry_run: false,
+    })
+}
+
+/// The ruleset ipvsadm rules describe (as `ipvsadm -C; ipvsadm -R` would leave it), or EINVAL.
+fn desired(text: &str) -> ffi::Result<Ruleset> {
+    Ruleset::from_rules(text).map_err(|e| Failure::invalid(e.to_string()))
+}
+
+/// Brings the kernel to what `rules` (ipvsadm rule text) describe with the fewest changes,
+/// never a flush: services and real servers that differ are edited in place, missing ones
+/// added, others deleted (unless `LVS_APPLY_KEEP_UNLISTED`; drained first with
+/// `LVS_APPLY_DRAIN`). Applying the same rules again changes nothing. Returns 0, or -1 with
+/// errno and `ipvs_strerror` of the first refused change (EINVAL for rules that do not parse
+/// or an unknown flag; nothing is sent then).
+///
+/// # Safety
+/// `rules` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lvs_apply_text(rules: *const c_char, flags: c_int) -> c_int {
+    ffi_boundary! {
+        status(None, || {
+            let options = apply_options(flags)?;
+            // SAFETY: the caller's contract.
+            let desired = desired(unsafe { c_str(rules, "rules") }?)?;
+            let report = with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?;
+            let failed = report
+                .plan
+                .steps
+                .iter()
+                .zip(report.outcomes)
+                .find_map(|(step, outcome)| match outcome {
+                    Outcome::Failed(e) => Some((step.command.operation(), e)),
+                    _ => None,
+                });
+            match failed {
+                None => Ok(()),
+                Some((op, e)) => {
+                    ffi::set_last_op(op);
+                    Err(Failure::from(e))
+                }
+            }
+        })
+    }
+}
+
+/// The changes `lvs_apply_text` would make, as ipvsadm rule lines in order (empty when the
+/// kernel already matches), `malloc`ed for the caller to free. Sends nothing.
+///
+/// # Safety
+/// `rules` is NULL or a NUL-terminated string.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn lvs_plan_text(rules: *const c_char, flags: c_int) -> *mut c_char {
+    ffi_boundary! {
+        pointer(None, || {
+            let options = apply_options(flags)?;
+            // SAFETY: the caller's contract.
+            let desired = desired(unsafe { c_str(rules, "rules") }?)?;
+            let plan = with_ipvs(|ipvs| ipvs.plan_ruleset(&desired, &options))?;
+            malloc_string(&plan.to_rules())
         })
     }
 }

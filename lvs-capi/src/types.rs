@@ -424,6 +424,13 @@ pub type ipvs_service_cmp_t =
 pub type ipvs_dest_cmp_t =
     Option<unsafe extern "C" fn(*mut ipvs_dest_entry_t, *mut ipvs_dest_entry_t) -> c_int>;
 
+/// `lvs_apply_text`/`lvs_plan_text` flag: leave services the rules do not name alone (by
+/// default they are deleted, so that the kernel ends up exactly equal to the rules).
+pub const LVS_APPLY_KEEP_UNLISTED: c_int = 1;
+/// `lvs_apply_text`/`lvs_plan_text` flag: drain real servers that go (weight 0) instead of
+/// deleting them; a later apply deletes them once they have no connections.
+pub const LVS_APPLY_DRAIN: c_int = 2;
+
 /// Longest protocol state name in `struct lvs_connection`, with its NUL.
 pub const LVS_CONN_STATE_MAXLEN: usize = 16;
 
