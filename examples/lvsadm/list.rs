@@ -31,34 +31,7 @@ fn json<T: Serialize>(value: &T) -> Status {
 fn table(session: &mut Session) -> Result<Table, Exit> {
     let (ipvs, info) = session.ipvs()?;
     let snap = ipvs.snapshot().map_err(|e| failed(&e))?;
-    let services = snap
-        .ruleset
-        .services
-        .iter()
-        .map(|vs| {
-            let key = vs.service.key;
-            ListedService {
-                service: vs.service.clone(),
-                state: snap.service_state.get(&key).copied().unwrap_or_default(),
-                destinations: vs
-                    .destinations
-                    .iter()
-                    .map(|d| ListedDestination {
-                        destination: *d,
-                        state: snap
-                            .destination_state
-                            .get(&(key, d.addr))
-                            .copied()
-                            .unwrap_or_default(),
-                    })
-                    .collect(),
-            }
-        })
-        .collect();
-    Ok(Table {
-        info: *info,
-        services,
-    })
+    Ok(snap.table(*info))
 }
 
 /// One service with its real servers; "No such service" (exit 1) when it is missing.

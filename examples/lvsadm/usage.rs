@@ -111,12 +111,14 @@ pub fn usage(program: &str) -> String {
          \n\
          lvsadm commands:\n\
          \x20 {p} fmt [--ipvsadm] [FILE|-]    check a rule file offline and print it as -Sn would\n\
+         \x20 {p} apply [--dry-run] FILE      bring the table to FILE with the fewest changes\n\
+         \x20 {p} diff FILE                   show what apply would change\n\
          \n\
          Saving and restoring (what ipvsadm-save and ipvsadm-restore do):\n\
          \x20 {p} -Sn > FILE                  save (like ipvsadm-save -n; non-zero -x/-y are kept)\n\
          \x20 {p} -C && {p} -R < FILE      restore: flush, then replay FILE line by line\n\
          \x20                                     (like ipvsadm-restore; not atomic, drops every connection)\n\
-         \x20 {p} apply FILE (coming)         the better restore: change only what differs from FILE,\n\
+         \x20 {p} apply FILE                  the better restore: change only what differs from FILE,\n\
          \x20                                     keeping unchanged services and their connections\n"
     ));
     s
