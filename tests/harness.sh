@@ -35,7 +35,7 @@ HARNESS_DIR="$REPO/tests/harness"
 CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
-              procps util-linux)
+              procps util-linux valgrind pkg-config gcc)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
 
 say() { printf '[harness +%ss] %s\n' "$SECONDS" "$*" >&2; }
@@ -211,6 +211,8 @@ cmd_test() {
     cargo test --workspace --no-run --message-format=json >"$run/build.json"
     python3 "$HARNESS_DIR/test-executables.py" <"$run/build.json" >"$run/test-bins.txt"
     [ -s "$run/test-bins.txt" ] || die "cargo built no test executables"
+    say "building the lvs-capi C tests (lvs-capi/tests/c/build.sh)"
+    "$REPO/lvs-capi/tests/c/build.sh" "$run/capi" >&2
     say "$(wc -l <"$run/test-bins.txt") test executables; starting the kernel tests"
     local rc=0
     cmd_exec -- "$HARNESS_DIR/run-kernel-tests.sh" "$run/test-bins.txt" || rc=$?

@@ -88,7 +88,13 @@ impl From<lvs_netlink::Error> for Failure {
             E::NotSupported { .. } => libc::EOPNOTSUPP,
             E::Invalid(_) => libc::EINVAL,
             E::Decode { .. } => libc::EBADMSG,
-            E::Io(io) => io.raw_os_error().unwrap_or(libc::EIO),
+            E::Io(io) => io.raw_os_error().unwrap_or(match io.kind() {
+                // lvs-netlink rewords some OS errors (a missing namespace file) and keeps
+                // only their kind.
+                std::io::ErrorKind::NotFound => libc::ENOENT,
+                std::io::ErrorKind::PermissionDenied => libc::EACCES,
+                _ => libc::EIO,
+            }),
             E::Protocol(_) => libc::EPROTO,
             _ => libc::EIO,
         };

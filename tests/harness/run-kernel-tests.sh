@@ -75,6 +75,22 @@ done <"$BIN_LIST"
 #     record "pytest::test_x" "$?" "$OUT/x.log"
 # ---------------------------------------------------------------------------------------------
 
+# ---- lvs-capi: the C tests, each in its own namespace, under valgrind ---------------------------
+# Built on the host by lvs-capi/tests/c/build.sh (called by `tests/harness.sh test`) into capi/bin
+# beside BIN-LIST, against a temporary install of libipvs. None built is a failure, never a skip.
+CAPI_BIN="$(dirname "$BIN_LIST")/capi/bin"
+if [ -z "$(ls -A "$CAPI_BIN" 2>/dev/null)" ]; then
+    echo "no C test programs in $CAPI_BIN (lvs-capi/tests/c/build.sh did not run?)" >"$OUT/capi.log"
+    record "lvs-capi (C tests)" 1 "$OUT/capi.log"
+else
+    for prog in "$CAPI_BIN"/*; do
+        log="$OUT/test.log"
+        run_isolated timeout --kill-after=10 "$TEST_TIMEOUT" \
+            valgrind -q --error-exitcode=1 --leak-check=full "$prog" >"$log" 2>&1
+        record "lvs-capi::$(basename "$prog")" "$?" "$log"
+    done
+fi
+
 TOTAL=$((PASSED + FAILED))
 if [ "${#FAILED_NAMES[@]}" -gt 0 ]; then
     echo "failed:"
