@@ -631,3 +631,24 @@ fn unknown_command(command: &Command) -> Error {
         what: format!("{} (this lvs-netlink cannot send it)", command.operation()),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn handles_can_be_shared_between_threads() {
+        fn shareable<T: Send + Sync>() {}
+        shareable::<Ipvs>();
+    }
+
+    #[test]
+    fn netns_names_and_paths() {
+        assert_eq!(netns_path(Path::new("blue")), Path::new("/run/netns/blue"));
+        assert_eq!(
+            netns_path(Path::new("/proc/1/ns/net")),
+            Path::new("/proc/1/ns/net")
+        );
+        assert_eq!(netns_path(Path::new("a/b")), Path::new("a/b"));
+    }
+}
