@@ -86,7 +86,8 @@ else
     for prog in "$CAPI_BIN"/*; do
         log="$OUT/test.log"
         run_isolated timeout --kill-after=10 "$TEST_TIMEOUT" \
-            valgrind -q --error-exitcode=1 --leak-check=full "$prog" >"$log" 2>&1
+            valgrind -q --error-exitcode=1 --leak-check=full \
+            --suppressions="$REPO/lvs-capi/tests/c/valgrind.supp" "$prog" >"$log" 2>&1
         record "lvs-capi::$(basename "$prog")" "$?" "$log"
     done
 fi
