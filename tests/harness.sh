@@ -7,7 +7,9 @@
 # repository read-write.  See tests/README.md (and shared/reference/vm.md) for the background.
 #
 # Subcommands:
-#   setup              install what is missing (apt packages, the Debian kernel, virtme-ng); idempotent
+#   setup              install what is missing (apt packages, the Debian kernel, virtme-ng, the Python
+#                      test venv with pytest/mypy/pyroute2/maturin) and (re)build + install the lvs-py
+#                      wheel into that venv; idempotent
 #   exec -- CMD...     run CMD as root in a kernel with IPVS (one VM boot, or natively where the host
 #                      has IPVS and we are root; LVS_FORCE_VM=1 forces the VM); returns CMD's status
 #   test               the single test command (CI runs exactly this): setup, host checks
@@ -15,6 +17,7 @@
 #                      runs every kernel test, each in its own fresh network namespace
 #   capture            regenerate tests/golden/*.{save,restore-status,list} from tests/golden/*.rules
 #                      with the real ipvsadm in the VM
+#   demo               the main job: the LVS tutorial's NAT practice through lvs (examples/demo)
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -28,6 +31,9 @@
 #   LVS_SKIP_HOST_CHECKS=1  (development only) skip fmt/clippy/unit tests in `test`.
 #   LVS_VM_MEMORY, LVS_VM_CPUS  VM size (default 2G, 2).
 #   LVS_VM_TIMEOUT       seconds before a hung VM is killed (default 3600; each kernel test has 600).
+#
+# Python (lvs-py): `test` also runs `mypy.stubtest lvs` and the pure pytest tests on the host, and in
+# the VM every pytest test marked `kernel` (lvs-py/tests), each in its own fresh namespace.
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -36,6 +42,8 @@ CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
               procps util-linux valgrind pkg-config gcc)
+# The Python test venv (lvs-py): pinned so a cached venv is reused only while these stay the same.
+PY_TEST_PACKAGES=(pytest==9.2.0 mypy==2.4.1 pyroute2==0.9.7 maturin==1.16.0)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
 
 say() { printf '[harness +%ss] %s\n' "$SECONDS" "$*" >&2; }
@@ -119,13 +127,44 @@ setup_virtme() {
     touch "$stamp"
 }
 
-cmd_setup() {
+# The venv the Python tests run in, inside the VM too (Debian's python3: the guest sees this
+# filesystem), and lvs-py built from the current source and installed into it.
+setup_python() {
+    local venv="$CACHE/pyvenv" want="${PY_TEST_PACKAGES[*]}"
+    if [ -f "$venv/.stamp" ] && [ "$(cat "$venv/.stamp")" = "$want" ]; then
+        say "python test venv: cached"
+    else
+        say "python test venv: installing $want into $venv"
+        rm -rf "$venv"
+        /usr/bin/python3 -m venv "$venv"
+        "$venv/bin/pip" install -q --disable-pip-version-check "${PY_TEST_PACKAGES[@]}"
+        printf '%s\n' "$want" >"$venv/.stamp"
+    fi
+    # Rebuilt every time (cargo makes that incremental) so the tests see the current source; a
+    # target dir of its own, because maturin's extension-module feature would otherwise flip
+    # pyo3's build against plain `cargo test`.
+    say "lvs-py: building the wheel (maturin) and installing it into $venv"
+    rm -rf "$CACHE/wheels"
+    CARGO_TARGET_DIR="$REPO/target/lvs-py" "$venv/bin/maturin" build --quiet \
+        --interpreter "$venv/bin/python" --manifest-path "$REPO/lvs-py/Cargo.toml" \
+        --out "$CACHE/wheels" >&2
+    "$venv/bin/pip" install -q --disable-pip-version-check --force-reinstall --no-deps \
+        "$CACHE"/wheels/lvs_py-*.whl
+}
+
+# What booting the VM needs: apt packages, the kernel, virtme-ng.
+setup_vm() {
     [ "$(id -u)" = 0 ] || die "setup must run as root"
     mkdir -p "$CACHE"
     case "$CACHE" in /var/cache|/var/cache/*) die "LVS_CACHE must not be under /var/cache (the guest hides it)";; esac
     setup_apt
     setup_kernel
     setup_virtme
+}
+
+cmd_setup() {
+    setup_vm
+    setup_python
     say "setup done"
 }
 
@@ -205,9 +244,17 @@ cmd_test() {
         say "cargo test --workspace (host; kernel tests are ignored here)"
         cargo test --workspace
     fi
-    say "building the kernel tests (cargo test --workspace --no-run)"
-    local run="$CACHE/run"
+    local run="$CACHE/run" py="$CACHE/pyvenv/bin/python"
     mkdir -p "$run"
+    export MYPY_CACHE_DIR="$CACHE/mypy-cache"
+    say "lvs-py: python -m mypy.stubtest lvs"
+    "$py" -m mypy.stubtest lvs
+    say "lvs-py: mypy --strict on the example; pytest -m 'not kernel' (host)"
+    "$py" -m mypy --strict --no-incremental "$REPO/examples/python/seed_nat.py"
+    (cd "$REPO/lvs-py" && "$py" -m pytest -q -p no:cacheprovider -m "not kernel" tests)
+    # The in-VM runner runs the kernel-marked pytest tests with this interpreter.
+    printf '%s\n' "$py" >"$run/python"
+    say "building the kernel tests (cargo test --workspace --no-run)"
     cargo test --workspace --no-run --message-format=json >"$run/build.json"
     python3 "$HARNESS_DIR/test-executables.py" <"$run/build.json" >"$run/test-bins.txt"
     [ -s "$run/test-bins.txt" ] || die "cargo built no test executables"
@@ -229,6 +276,29 @@ cmd_capture() {
     cmd_exec -- "$HARNESS_DIR/capture-goldens.sh" "$REPO/tests/golden"
 }
 
+# ---------------------------------------------------------------------------------------------
+# demo
+# ---------------------------------------------------------------------------------------------
+
+# The main job: the tutorial's NAT practice through lvs (examples/demo), in a kernel with IPVS,
+# in a fresh network namespace.
+cmd_demo() {
+    setup_vm
+    cd "$REPO"
+    say "building the demo (cargo build --example demo)"
+    local bin
+    bin="$(cargo build --example demo --message-format=json | python3 -c '
+import json, sys
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "demo":
+        print(m["executable"])')"
+    [ -x "$bin" ] || die "the demo did not build"
+    # One line: the guest's shell reads the command printf %q quoted, without $'...' support.
+    cmd_exec -- unshare --net --mount --propagation private -- bash -c \
+        'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0"' "$bin"
+}
+
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
     exit 2
@@ -242,6 +312,7 @@ main() {
         exec) cmd_exec "$@" ;;
         test) cmd_test ;;
         capture) cmd_capture ;;
+        demo) cmd_demo ;;
         *) usage ;;
     esac
 }

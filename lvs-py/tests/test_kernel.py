@@ -361,3 +361,21 @@ def test_declarative_apply_diff_and_execute_plan(ipvs: lvs.Ipvs) -> None:
     assert [s for s, _ in ipvs.services()] == [SVC]
     with pytest.raises(TypeError):
         ipvs.apply(lvs.Command.flush(), dry_run=True)
+
+
+def test_seed_nat_example() -> None:
+    """examples/python/seed_nat.py does the tutorial's practice and prints what ipvsadm would."""
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parents[2] / "examples" / "python" / "seed_nat.py"
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        "-A -t 10.0.0.13:80 -s wrr\n"
+        "-a -t 10.0.0.13:80 -r 192.168.8.14:80 -m -w 3\n"
+        "-a -t 10.0.0.13:80 -r 192.168.8.15:80 -m -w 1\n"
+        "-a -t 10.0.0.13:80 -r 192.168.8.16:80 -m -w 1\n"
+    ), done.stdout
+    assert "Service(tcp 10.0.0.13:80, scheduler='wrr'): 0 conns" in done.stdout
+    assert ipvsadm("-Sn") == done.stdout.split("Service(")[0]

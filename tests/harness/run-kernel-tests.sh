@@ -75,6 +75,27 @@ done <"$BIN_LIST"
 #     record "pytest::test_x" "$?" "$OUT/x.log"
 # ---------------------------------------------------------------------------------------------
 
+# ---- 3. Python: every lvs-py pytest test marked `kernel`, each in its own namespace ------------
+# The interpreter is the venv `tests/harness.sh setup` built (with lvs-py installed), recorded
+# beside BIN-LIST by `test`. No interpreter or no test found is a failure, never a skip.
+PY="$(cat "$(dirname "$BIN_LIST")/python" 2>/dev/null || true)"
+if [ -z "$PY" ] || [ ! -x "$PY" ]; then
+    echo "no Python venv for lvs-py" >"$OUT/py.log"
+    record "lvs-py (venv)" 1 "$OUT/py.log"
+elif ! py_tests="$(cd "$REPO/lvs-py" && "$PY" -m pytest -q -p no:cacheprovider --collect-only \
+        -m kernel tests 2>&1)" || ! grep -q '::' <<<"$py_tests"; then
+    printf '%s\n' "$py_tests" >"$OUT/py.log"
+    record "lvs-py (collect kernel tests)" 1 "$OUT/py.log"
+else
+    while IFS= read -r id; do
+        case "$id" in tests/*::*) ;; *) continue ;; esac
+        log="$OUT/test.log"
+        (cd "$REPO/lvs-py" && run_isolated timeout --kill-after=10 "$TEST_TIMEOUT" \
+            "$PY" -m pytest -q -p no:cacheprovider "$id") >"$log" 2>&1
+        record "lvs-py::$id" "$?" "$log"
+    done <<<"$py_tests"
+fi
+
 # ---- lvs-capi: the C tests, each in its own namespace, under valgrind ---------------------------
 # Built on the host by lvs-capi/tests/c/build.sh (called by `tests/harness.sh test`) into capi/bin
 # beside BIN-LIST, against a temporary install of libipvs. None built is a failure, never a skip.
