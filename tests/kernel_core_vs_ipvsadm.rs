@@ -20,7 +20,11 @@ fn lvs_core_prints_what_the_kernel_and_ipvsadm_hold() {
         .filter(|p| p.extension().is_some_and(|e| e == "rules"))
         .collect();
     files.sort();
-    assert!(files.len() > 20, "expected the golden corpus in {}", dir.display());
+    assert!(
+        files.len() > 20,
+        "expected the golden corpus in {}",
+        dir.display()
+    );
 
     let mut mismatches = Vec::new();
     for file in &files {
@@ -48,7 +52,9 @@ fn lvs_core_prints_what_the_kernel_and_ipvsadm_hold() {
                 "{name}: ipvsadm refused ({}), lvs accepted",
                 restore.stderr.trim()
             )),
-            (Err(e), false) => mismatches.push(format!("{name}: ipvsadm accepted, lvs refused: {e}")),
+            (Err(e), false) => {
+                mismatches.push(format!("{name}: ipvsadm accepted, lvs refused: {e}"))
+            }
         }
     }
     ipvsadm_ok(&["-C"]);

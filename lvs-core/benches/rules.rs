@@ -34,11 +34,15 @@ fn rules(c: &mut Criterion) {
     let mut group = c.benchmark_group("rules-1M-lines");
     group.sample_size(10);
     group.throughput(Throughput::Bytes(text.len() as u64));
-    group.bench_function("parse", |b| b.iter(|| parse(black_box(&text)).map(|r| r.len())));
+    group.bench_function("parse", |b| {
+        b.iter(|| parse(black_box(&text)).map(|r| r.len()))
+    });
     group.bench_function("read (parse + kernel checks)", |b| {
         b.iter(|| Ruleset::from_rules(black_box(&text)).map(|r| r.services.len()))
     });
-    group.bench_function("print", |b| b.iter(|| save(black_box(&ruleset), SaveOptions::IPVSADM).len()));
+    group.bench_function("print", |b| {
+        b.iter(|| save(black_box(&ruleset), SaveOptions::IPVSADM).len())
+    });
     group.finish();
 }
 

@@ -13,7 +13,7 @@
 //! - [`ruleset`]: a whole configuration, and the kernel's rules for changing it
 //!   ([`Ruleset::apply`]).
 //! - [`command`]: one change ([`Command`]).
-//! - [`plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
+//! - [`mod@plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
 //! - [`rules`]: ipvsadm rule files, read and written exactly as ipvsadm 1.31 does.
 //! - [`error`]: validation errors and kernel refusals in ipvsadm's words.
 //!

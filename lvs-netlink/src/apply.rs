@@ -133,7 +133,7 @@ impl Ipvs {
         Ok(self.execute_plan(plan))
     }
 
-    /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan`]):
+    /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan()`]):
     /// each stage as one pipelined batch, stopping after the first stage with a failure.
     /// Someone else may have changed the table since the plan was made; the report says what
     /// was refused, and [`Ipvs::apply_ruleset`] (which plans afresh) converges.

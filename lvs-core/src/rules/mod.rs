@@ -1,6 +1,6 @@
 //! ipvsadm rule files: what `ipvsadm-save -n` writes and `ipvsadm-restore` reads.
 //!
-//! - [`parse`] reads a rule file into [`Rule`]s (one [`Command`] per line, with its position),
+//! - [`parse()`] reads a rule file into [`Rule`]s (one [`Command`] per line, with its position),
 //!   accepting every line `ipvsadm -R` accepts and refusing the rest with ipvsadm's message and
 //!   the line and column.
 //! - [`Ruleset::from_rules`] also applies them, refusing what the kernel would refuse.
@@ -114,7 +114,7 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
     parse_with(text, &NumericOnly)
 }
 
-/// [`parse`] with a resolver for host and service names.
+/// [`parse()`] with a resolver for host and service names.
 pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
     for (i, line) in text.lines().enumerate() {
