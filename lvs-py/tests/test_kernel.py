@@ -134,14 +134,15 @@ def test_apply_and_apply_unchecked(ipvs: lvs.Ipvs) -> None:
     ipvs.apply(lvs.Command.add_service(SVC))
     ipvs.apply(lvs.Command.add_destination(SVC, REALS[0]))
     assert ipvs.snapshot().services() == lvs.Ruleset([lvs.VirtualService(SVC, [REALS[0]])])
-    # lvs's own check refuses a zero port without persistence; the kernel refuses it as EINVAL.
-    zero = lvs.Service("10.0.0.13", 0)
+    # lvs's own check refuses a negative weight before sending; unchecked, the kernel refuses
+    # it itself (ERANGE).
+    negative = lvs.Command.add_destination(SVC, REALS[1].replace(weight=-1))
     with pytest.raises(lvs.InvalidArgument) as checked:
-        ipvs.apply(lvs.Command.add_service(zero))
-    assert checked.value.errno is None
+        ipvs.apply(negative)
+    assert checked.value.errno is None and "weight" in str(checked.value)
     with pytest.raises(lvs.InvalidArgument) as raw:
-        ipvs.apply_unchecked(lvs.Command.add_service(zero))
-    assert raw.value.errno == 22 and raw.value.operation == "add service"
+        ipvs.apply_unchecked(negative)
+    assert raw.value.errno == 34 and raw.value.operation == "add destination"
     ipvs.apply(lvs.Command.flush())
     assert ipvs.services() == []
 
