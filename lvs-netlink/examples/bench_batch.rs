@@ -118,16 +118,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (_, restore) = timed("ipvsadm -R, all ops", || ipvsadm(&["-R"], Some(&save)));
     ipvs.flush()?;
 
-    let per_op = |d: Duration, n: usize| d.as_secs_f64() / n as f64;
     println!();
     println!(
         "one-by-one / batch (same {} ops):   {:.1}x",
         few.len(),
         one.as_secs_f64() / batch_few.as_secs_f64()
-    );
-    println!(
-        "one-by-one per op / batch per op (all): {:.1}x",
-        per_op(one, few.len()) / per_op(batch, all.len())
     );
     println!(
         "ipvsadm -R / batch (all ops):       {:.1}x",

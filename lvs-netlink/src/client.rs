@@ -12,7 +12,7 @@ use lvs_core::{
     ServiceKey, ServiceState, SyncDaemon, Timeouts, TunnelChecksum, TunnelType, Version,
     VirtualService, errno,
 };
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read};
 use std::net::SocketAddr;
@@ -116,6 +116,9 @@ fn in_namespace<T: Send>(
         .unwrap_or_else(|_| Err(Error::Protocol("namespace thread panicked".into())))
     })
 }
+
+/// How many `GET_DEST` dumps [`Ipvs::snapshot`] keeps in flight, one per socket.
+const DUMP_SOCKETS: usize = 16;
 
 /// The most requests lvs keeps in flight per datagram in [`Ipvs::batch`].
 const MAX_BATCH_CHUNK: usize = 4096;
@@ -409,7 +412,8 @@ impl Ipvs {
     }
 
     /// Reads everything at once: the services (one dump), every service's real servers (one
-    /// `GET_DEST` dump per service, many per datagram), the timeouts and the daemons.
+    /// `GET_DEST` dump per service, several in flight on parallel sockets), the timeouts and
+    /// the daemons.
     ///
     /// ```no_run
     /// let ipvs = lvs_netlink::Ipvs::new()?;
@@ -423,7 +427,7 @@ impl Ipvs {
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
         let services = self.services()?;
         let keys: Vec<ServiceKey> = services.iter().map(|(s, _)| s.key).collect();
-        let mut dests = self.destinations_pipelined(&keys)?;
+        let mut dests = self.destinations_parallel(&keys)?;
         let mut snap = Snapshot {
             ruleset: Ruleset::new(),
             service_state: HashMap::with_capacity(services.len()),
@@ -444,46 +448,79 @@ impl Ipvs {
         Ok(snap)
     }
 
-    /// `GET_DEST` dumps for many services, several per datagram. The kernel runs one dump at
-    /// a time per socket: a dump that does not finish in its first reply makes the next ones
-    /// in the datagram fail with EBUSY, and those are sent again in the next round.
-    fn destinations_pipelined(
+    /// `GET_DEST` dumps for many services, several at once. The kernel runs one dump at a
+    /// time per socket, and a dump only ends on the `recvmsg` after its data (the dump callback
+    /// must return 0 once), so dumps cannot share a datagram; instead up to
+    /// [`DUMP_SOCKETS`] sockets each keep one dump in flight, and `poll` says which to read.
+    fn destinations_parallel(
         &self,
         keys: &[ServiceKey],
     ) -> Result<HashMap<ServiceKey, Vec<(Destination, DestinationState)>>, Error> {
         let mut out: HashMap<ServiceKey, Vec<(Destination, DestinationState)>> = HashMap::new();
-        let mut queue: VecDeque<usize> = (0..keys.len()).collect();
-        let mut t = self.lock();
-        // A dump reply may take a 32 KiB buffer of the receive budget.
-        let chunk = (t.rcvbuf / (64 << 10)).clamp(1, 256);
-        while !queue.is_empty() {
-            let mut datagram = Vec::new();
-            let mut inflight: HashMap<u32, usize> = HashMap::new();
-            let mut raw: Vec<(usize, GenlMessage)> = Vec::new();
-            while inflight.len() < chunk {
-                let Some(i) = queue.pop_front() else { break };
-                let seq = t.next_seq();
-                t.frame(&mut datagram, &request::get_destinations(&keys[i]), seq);
-                inflight.insert(seq, i);
+        if keys.is_empty() {
+            return Ok(out);
+        }
+        let family = self.lock().family();
+        let count = keys.len().min(DUMP_SOCKETS);
+        let open = move || -> Result<Vec<Transport>, Error> {
+            (0..count)
+                .map(|_| Transport::with_family(open_socket()?, family))
+                .collect()
+        };
+        // The extra sockets must live in the handle's namespace too.
+        let mut socks = match &self.netns {
+            Some(ns) => in_namespace(ns, open)?,
+            None => open()?,
+        };
+        // For each socket: the dump in flight (sequence number, service index).
+        let mut busy: Vec<Option<(u32, usize)>> = vec![None; socks.len()];
+        let mut next = 0;
+        loop {
+            for (sock, slot) in socks.iter_mut().zip(busy.iter_mut()) {
+                if slot.is_none() && next < keys.len() {
+                    let seq = sock.next_seq();
+                    let mut datagram = Vec::new();
+                    sock.frame(&mut datagram, &request::get_destinations(&keys[next]), seq);
+                    sock.send(&datagram)?;
+                    *slot = Some((seq, next));
+                    next += 1;
+                }
             }
-            t.send(&datagram)?;
-            let mut retry = Vec::new();
-            while !inflight.is_empty() {
-                let n = t.recv()?;
-                for m in netlink::messages(t.received(n)) {
+            if busy.iter().all(Option::is_none) {
+                return Ok(out);
+            }
+            let mut fds: Vec<libc::pollfd> = socks
+                .iter()
+                .map(|s| libc::pollfd {
+                    fd: s.raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: fds is a valid array of pollfd of the given length.
+            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
+            if rc < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::Io(e));
+            }
+            for ((sock, slot), fd) in socks.iter_mut().zip(busy.iter_mut()).zip(&fds) {
+                let Some((seq, i)) = *slot else { continue };
+                if fd.revents == 0 {
+                    continue;
+                }
+                let n = sock.recv()?;
+                let mut replies = Vec::new();
+                for m in netlink::messages(sock.received(n)) {
                     let m = m?;
-                    let Some(&i) = inflight.get(&m.seq) else {
+                    if m.seq != seq {
                         continue;
-                    };
+                    }
                     match m.reply()? {
-                        Reply::Data(p) => raw.push((i, GenlMessage::decode(p)?)),
-                        Reply::Ack | Reply::Done(0) => {
-                            inflight.remove(&m.seq);
-                        }
-                        Reply::Error(e) | Reply::Done(e) if e == errno::EBUSY => {
-                            inflight.remove(&m.seq);
-                            retry.push(i);
-                        }
+                        Reply::Data(p) => replies.push(GenlMessage::decode(p)?),
+                        Reply::Ack | Reply::Done(0) => *slot = None,
                         Reply::Error(e) | Reply::Done(e) => {
                             return Err(Error::Kernel(Refusal::new(
                                 lvs_core::Operation::GetDestinations,
@@ -493,16 +530,12 @@ impl Ipvs {
                         Reply::Ignore => {}
                     }
                 }
-            }
-            for i in retry.into_iter().rev() {
-                queue.push_front(i);
-            }
-            for (i, msg) in raw {
-                let entry = self.decode_dest(&msg, &keys[i])?;
-                out.entry(keys[i]).or_default().push(entry);
+                for msg in replies {
+                    let entry = self.decode_dest(&msg, &keys[i])?;
+                    out.entry(keys[i]).or_default().push(entry);
+                }
             }
         }
-        Ok(out)
     }
 
     /// Carries out many commands, pipelined: each is checked (as [`Ipvs::apply`] does), then

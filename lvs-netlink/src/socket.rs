@@ -106,6 +106,28 @@ impl Transport {
         }
     }
 
+    /// A transport on `sock` for an already resolved family id.
+    pub(crate) fn with_family(sock: NlSocket, family: u16) -> Result<Transport, Error> {
+        Ok(Transport {
+            sndbuf: get_buffer(&sock, libc::SO_SNDBUF),
+            rcvbuf: get_buffer(&sock, libc::SO_RCVBUF),
+            sock,
+            family,
+            seq: 1,
+            buf: vec![0; RECV_LEN],
+        })
+    }
+
+    /// The IPVS family id.
+    pub(crate) fn family(&self) -> u16 {
+        self.family
+    }
+
+    /// The socket's file descriptor, for `poll`.
+    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
+        self.sock.as_raw_fd()
+    }
+
     fn resolve_family(&mut self) -> Result<Option<u16>, Error> {
         let neli_err = |e: &dyn std::fmt::Display| Error::Protocol(format!("neli: {e}"));
         let attr = NlattrBuilder::default()
