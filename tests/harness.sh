@@ -207,7 +207,7 @@ cmd_exec() {
     # - timeout: a guest that hangs (boot or test) is killed after LVS_VM_TIMEOUT seconds.
     PATH="$CACHE/venv/bin:$PATH" timeout --kill-after=30 "${LVS_VM_TIMEOUT:-3600}" "$CACHE/venv/bin/vng" -r "$kdir/boot/vmlinuz-$ver" --disable-kvm --force-9p \
         --memory "${LVS_VM_MEMORY:-2G}" --cpus "${LVS_VM_CPUS:-2}" \
-        --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | tr -d '\000'
+        --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | stdbuf -o0 tr -d '\000'
     rc="${PIPESTATUS[0]}"
     set -e
     say "VM finished: exit status $rc"

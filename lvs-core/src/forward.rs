@@ -10,8 +10,9 @@ use std::fmt;
 pub enum Forward {
     /// NAT (`-m`, `Masq`): the director rewrites the destination and sees the replies.
     Masquerade,
-    /// The real server is the director itself (`Local`). The kernel picks this by itself for
-    /// local addresses; ipvsadm has no switch for it and saves it as `-g`.
+    /// The real server is the director itself (`Local`). ipvsadm has no switch for it and
+    /// saves it as `-g`. (Debian's 6.1 kernel reports the configured method for local real
+    /// servers, not this one.)
     Local,
     /// IP tunnelling (`-i`, `Tunnel`): ipip, gue or gre encapsulation.
     Tunnel(Tunnel),
