@@ -300,7 +300,12 @@ def test_connections_through_a_nat_service(netns: List[str]) -> None:
                        and c.destination_address == ipaddress.ip_address("192.168.8.14")
                        and c.destination_port == 80
                        and c.protocol == "tcp" for c in conns), conns
+            # The kernel folds its per-CPU counters into the totals every two seconds.
+            deadline = time.monotonic() + 10
             [(_, state)] = ipvs.services()
+            while state.stats.conns < 1 and time.monotonic() < deadline:
+                time.sleep(0.5)
+                [(_, state)] = ipvs.services()
             assert state.stats.conns == 1 and state.stats.inpkts > 0
             [(_, dstate)] = ipvs.destinations(SVC)
             assert dstate.stats.conns == 1
