@@ -1,9 +1,11 @@
 //! Connection-synchronisation daemons (`ipvsadm --start-daemon`, `--stop-daemon`,
 //! `-L --daemon`).
 
+use crate::UnknownName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::IpAddr;
+use std::str::FromStr;
 
 /// The longest interface name (`IP_VS_IFNAME_MAXLEN` - 1).
 pub const IFNAME_MAX: usize = 15;
@@ -49,6 +51,15 @@ impl DaemonRole {
             "backup" => Some(DaemonRole::Backup),
             _ => None,
         }
+    }
+}
+
+impl FromStr for DaemonRole {
+    type Err = UnknownName;
+
+    /// `master` or `backup`.
+    fn from_str(s: &str) -> Result<DaemonRole, UnknownName> {
+        DaemonRole::from_name(s).ok_or_else(|| UnknownName::new("role", s, "master or backup"))
     }
 }
 

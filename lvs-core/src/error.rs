@@ -5,6 +5,29 @@ use crate::{Family, Netmask, TunnelType};
 use std::fmt;
 use thiserror::Error;
 
+/// A name that is none of a value's spellings, from a `FromStr` of the model
+/// (`"masq".parse::<Forward>()`, `"tcp".parse::<Protocol>()`, `"1.2.1".parse::<Version>()`).
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("unknown {what} {name:?}: expected {expected}")]
+pub struct UnknownName {
+    /// What was being named (`"forwarding method"`).
+    pub what: &'static str,
+    /// The name given.
+    pub name: String,
+    /// The spellings taken, for the message (`"masq, route, tunnel, local or bypass"`).
+    pub expected: &'static str,
+}
+
+impl UnknownName {
+    pub(crate) fn new(what: &'static str, name: &str, expected: &'static str) -> UnknownName {
+        UnknownName {
+            what,
+            name: name.to_owned(),
+            expected,
+        }
+    }
+}
+
 /// A configuration that breaks one of ipvsadm's or the kernel's rules. Each variant names the
 /// rule.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]

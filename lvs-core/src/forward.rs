@@ -1,7 +1,9 @@
 //! Forwarding methods (`-m`, `-g`, `-i`) and tunnel settings (`--tun-*`).
 
+use crate::UnknownName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
 
 /// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` of `conn_flags`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -69,6 +71,19 @@ impl Forward {
         }
     }
 
+    /// The lower-case name lvs uses in JSON, Python and C (`masq`, `local`, `tunnel`, `route`,
+    /// `bypass`); none for a value from a newer kernel.
+    pub const fn name(&self) -> Option<&'static str> {
+        match self {
+            Forward::Masquerade => Some("masq"),
+            Forward::Local => Some("local"),
+            Forward::Tunnel(_) => Some("tunnel"),
+            Forward::DirectRoute => Some("route"),
+            Forward::Bypass => Some("bypass"),
+            Forward::Other(_) => None,
+        }
+    }
+
     /// The switch ipvsadm saves (`-m`, `-i`, `-g`; `Local` saves as `-g`).
     pub const fn switch(&self) -> Option<&'static str> {
         match self {
@@ -85,6 +100,41 @@ impl Forward {
             Forward::Tunnel(t) => Some(t),
             _ => None,
         }
+    }
+}
+
+impl fmt::Display for Forward {
+    /// [`Forward::name`], or `forward-N` for a kernel value lvs has no name for.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "forward-{}", self.kernel_value()),
+        }
+    }
+}
+
+impl FromStr for Forward {
+    type Err = UnknownName;
+
+    /// [`Forward::name`]'s spellings, or ipvsadm's listing names (`Masq`, `Route`...), in any
+    /// case; `tunnel` is a plain ipip tunnel.
+    fn from_str(s: &str) -> Result<Forward, UnknownName> {
+        [
+            Forward::Masquerade,
+            Forward::Local,
+            Forward::Tunnel(Tunnel::IPIP),
+            Forward::DirectRoute,
+            Forward::Bypass,
+        ]
+        .into_iter()
+        .find(|f| f.name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
+        .ok_or_else(|| {
+            UnknownName::new(
+                "forwarding method",
+                s,
+                "masq, route, tunnel, local or bypass",
+            )
+        })
     }
 }
 
@@ -155,6 +205,16 @@ impl fmt::Display for TunnelType {
     }
 }
 
+impl FromStr for TunnelType {
+    type Err = UnknownName;
+
+    /// ipvsadm's names: `ipip`, `gue`, `gre`.
+    fn from_str(s: &str) -> Result<TunnelType, UnknownName> {
+        TunnelType::from_name(s)
+            .ok_or_else(|| UnknownName::new("tunnel type", s, "ipip, gue or gre"))
+    }
+}
+
 /// Tunnel checksum mode (`--tun-nocsum`, `--tun-csum`, `--tun-remcsum`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -202,6 +262,16 @@ impl TunnelChecksum {
         }
     }
 
+    /// The option's name without `--tun-` (`nocsum`, `csum`, `remcsum`), if ipvsadm has one.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            TunnelChecksum::None => Some("nocsum"),
+            TunnelChecksum::Csum => Some("csum"),
+            TunnelChecksum::RemCsum => Some("remcsum"),
+            TunnelChecksum::Other(_) => None,
+        }
+    }
+
     /// The short form `--tun-info` shows (`-c`, `+c`, `r+c`).
     pub const fn info(self) -> Option<&'static str> {
         match self {
@@ -210,6 +280,32 @@ impl TunnelChecksum {
             TunnelChecksum::RemCsum => Some("r+c"),
             TunnelChecksum::Other(_) => None,
         }
+    }
+}
+
+impl fmt::Display for TunnelChecksum {
+    /// [`TunnelChecksum::name`], or `flags-N` for other flag bits.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "flags-{}", self.kernel_value()),
+        }
+    }
+}
+
+impl FromStr for TunnelChecksum {
+    type Err = UnknownName;
+
+    /// `nocsum`, `csum`, `remcsum`.
+    fn from_str(s: &str) -> Result<TunnelChecksum, UnknownName> {
+        [
+            TunnelChecksum::None,
+            TunnelChecksum::Csum,
+            TunnelChecksum::RemCsum,
+        ]
+        .into_iter()
+        .find(|c| c.name() == Some(s))
+        .ok_or_else(|| UnknownName::new("tunnel checksum", s, "nocsum, csum or remcsum"))
     }
 }
 
@@ -251,5 +347,40 @@ impl Tunnel {
             port: 0,
             checksum,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_parse_back() {
+        for f in [
+            Forward::Masquerade,
+            Forward::Local,
+            Forward::Tunnel(Tunnel::IPIP),
+            Forward::DirectRoute,
+            Forward::Bypass,
+        ] {
+            assert_eq!(f.to_string().parse::<Forward>(), Ok(f));
+        }
+        assert_eq!("Masq".parse::<Forward>(), Ok(Forward::Masquerade));
+        assert_eq!(Forward::Other(6).to_string(), "forward-6");
+        let err = "nat".parse::<Forward>().unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "unknown forwarding method \"nat\": expected masq, route, tunnel, local or bypass"
+        );
+        for c in [
+            TunnelChecksum::None,
+            TunnelChecksum::Csum,
+            TunnelChecksum::RemCsum,
+        ] {
+            assert_eq!(c.to_string().parse::<TunnelChecksum>(), Ok(c));
+        }
+        assert!("CSUM".parse::<TunnelChecksum>().is_err());
+        assert_eq!("gue".parse::<TunnelType>(), Ok(TunnelType::Gue));
+        assert!("vxlan".parse::<TunnelType>().is_err());
     }
 }

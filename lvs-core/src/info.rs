@@ -1,7 +1,9 @@
 //! What `ipvsadm -L` prints in its first line: the IPVS version and connection table size.
 
+use crate::UnknownName;
 use serde::{Deserialize, Serialize};
 use std::fmt;
+use std::str::FromStr;
 
 /// The kernel's IPVS version, packed as `(major << 16) | (minor << 8) | patch`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -35,6 +37,25 @@ impl fmt::Display for Version {
     }
 }
 
+impl FromStr for Version {
+    type Err = UnknownName;
+
+    /// `major.minor.patch`, each 0 to 255 (`1.2.1`).
+    fn from_str(s: &str) -> Result<Version, UnknownName> {
+        let mut parts = s.split('.').map(str::parse::<u8>);
+        match (parts.next(), parts.next(), parts.next(), parts.next()) {
+            (Some(Ok(major)), Some(Ok(minor)), Some(Ok(patch)), None) => {
+                Ok(Version::new(major, minor, patch))
+            }
+            _ => Err(UnknownName::new(
+                "version",
+                s,
+                "major.minor.patch, e.g. 1.2.1",
+            )),
+        }
+    }
+}
+
 /// The IPVS version and the size of the connection hash table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Info {
@@ -52,5 +73,9 @@ mod tests {
     fn version_prints_like_ipvsadm() {
         assert_eq!(Version(0x010201).to_string(), "1.2.1");
         assert_eq!(Version::new(1, 2, 1), Version(0x010201));
+        assert_eq!("1.2.1".parse::<Version>(), Ok(Version(0x010201)));
+        for bad in ["1.2", "1.2.1.0", "1.2.256", "a.b.c", ""] {
+            assert!(bad.parse::<Version>().is_err(), "{bad}");
+        }
     }
 }

@@ -13,6 +13,7 @@
 //! - [`ruleset`]: a whole configuration, and the kernel's rules for changing it
 //!   ([`Ruleset::apply`]).
 //! - [`command`]: one change ([`Command`]).
+//! - [`conn`]: the connection table as the kernel writes it in `/proc/net/ip_vs_conn`.
 //! - [`mod@plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
 //! - [`rules`]: ipvsadm rule files, read and written exactly as ipvsadm 1.31 does.
 //! - [`error`]: validation errors and kernel refusals in ipvsadm's words.
@@ -30,6 +31,7 @@
 //! ```
 
 pub mod command;
+pub mod conn;
 pub mod daemon;
 pub mod destination;
 pub mod error;
@@ -48,7 +50,9 @@ mod validate;
 pub use command::Command;
 pub use daemon::{DaemonRole, SyncDaemon};
 pub use destination::Destination;
-pub use error::{Operation, Refusal, RefusalKind, ValidationError, errno, ipvsadm_message};
+pub use error::{
+    Operation, Refusal, RefusalKind, UnknownName, ValidationError, errno, ipvsadm_message,
+};
 pub use family::Family;
 pub use forward::{Forward, Tunnel, TunnelChecksum, TunnelType};
 pub use info::{Info, Version};

@@ -4,11 +4,12 @@
 //! and a family) and configured by the rest of [`Service`]. What the kernel reports about a
 //! service (statistics, the internal `HASHED` flag) lives in [`crate::ServiceState`].
 
-use crate::{Family, Scheduler};
+use crate::{Family, Scheduler, UnknownName};
 use bitflags::bitflags;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::str::FromStr;
 
 /// The longest persistence-engine name the kernel takes (`IP_VS_PENAME_MAXLEN`).
 pub const PE_NAME_MAX: usize = 16;
@@ -55,6 +56,16 @@ impl Protocol {
         }
     }
 
+    /// The lower-case name (`tcp`, `udp`, `sctp`); none for other protocols.
+    pub const fn name(self) -> Option<&'static str> {
+        match self {
+            Protocol::Tcp => Some("tcp"),
+            Protocol::Udp => Some("udp"),
+            Protocol::Sctp => Some("sctp"),
+            Protocol::Other(_) => None,
+        }
+    }
+
     /// The name ipvsadm's listing shows (`TCP`, `UDP`, `SCTP`, `?` for others).
     pub const fn listing_name(self) -> &'static str {
         match self {
@@ -79,12 +90,22 @@ impl Protocol {
 
 impl fmt::Display for Protocol {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Protocol::Tcp => f.write_str("tcp"),
-            Protocol::Udp => f.write_str("udp"),
-            Protocol::Sctp => f.write_str("sctp"),
-            Protocol::Other(n) => write!(f, "proto-{n}"),
+        match self.name() {
+            Some(n) => f.write_str(n),
+            None => write!(f, "proto-{}", self.number()),
         }
+    }
+}
+
+impl FromStr for Protocol {
+    type Err = UnknownName;
+
+    /// `tcp`, `udp` or `sctp`, in any case.
+    fn from_str(s: &str) -> Result<Protocol, UnknownName> {
+        [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
+            .into_iter()
+            .find(|p| p.name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
+            .ok_or_else(|| UnknownName::new("protocol", s, "tcp, udp or sctp"))
     }
 }
 

@@ -71,8 +71,7 @@ impl PyTimeouts {
 
 /// `'master'` or `'backup'` as a role.
 pub fn role_arg(role: &str) -> PyResult<DaemonRole> {
-    DaemonRole::from_name(role)
-        .ok_or_else(|| errors::argument(format!("unknown role {role:?}: 'master' or 'backup'")))
+    role.parse().map_err(errors::unknown_name)
 }
 
 /// A connection-synchronisation daemon (`ipvsadm --start-daemon`); values left `None` take
@@ -198,17 +197,7 @@ pub struct PyInfo {
 
 /// `"1.2.1"` as a version.
 fn version_arg(text: &str) -> PyResult<Version> {
-    let parts: Vec<u8> = text
-        .split('.')
-        .map(str::parse)
-        .collect::<Result<_, _>>()
-        .map_err(|_| errors::argument(format!("not a version: {text:?}")))?;
-    match parts[..] {
-        [major, minor, patch] => Ok(Version::new(major, minor, patch)),
-        _ => Err(errors::argument(format!(
-            "not a version: {text:?} (major.minor.patch)"
-        ))),
-    }
+    text.parse().map_err(errors::unknown_name)
 }
 
 #[pymethods]
@@ -349,11 +338,7 @@ impl PyConnection {
     #[getter]
     fn protocol(&self) -> NameOut {
         let p = self.inner.protocol;
-        let known = matches!(
-            p,
-            lvs_core::Protocol::Tcp | lvs_core::Protocol::Udp | lvs_core::Protocol::Sctp
-        );
-        name_or_number(known.then(|| p.to_string()).as_deref(), p.number().into())
+        name_or_number(p.name(), p.number().into())
     }
     /// The client's address.
     #[getter]

@@ -18,32 +18,8 @@ pub struct PyDestination {
     pub inner: Destination,
 }
 
-/// The forwarding methods by the lower-case form of ipvsadm's listing names, plus `bypass`.
-const FORWARDS: [(&str, Forward); 5] = [
-    ("masq", Forward::Masquerade),
-    ("route", Forward::DirectRoute),
-    ("tunnel", Forward::Tunnel(Tunnel::IPIP)),
-    ("local", Forward::Local),
-    ("bypass", Forward::Bypass),
-];
-
-const CHECKSUMS: [TunnelChecksum; 3] = [
-    TunnelChecksum::None,
-    TunnelChecksum::Csum,
-    TunnelChecksum::RemCsum,
-];
-
-/// `nocsum`, `csum`, `remcsum`: ipvsadm's `--tun-*` option without its prefix.
-fn checksum_name(c: TunnelChecksum) -> Option<&'static str> {
-    c.option().and_then(|o| o.strip_prefix("--tun-"))
-}
-
 fn forward_name(f: &Forward) -> NameOut {
-    let name = FORWARDS
-        .iter()
-        .find(|(_, x)| x.kernel_value() == f.kernel_value())
-        .map(|(n, _)| *n);
-    name_or_number(name, f.kernel_value())
+    name_or_number(f.name(), f.kernel_value())
 }
 
 /// Everything a `Destination` is made of, as the constructor takes it.
@@ -63,23 +39,14 @@ impl DestinationArgs {
     fn build(self) -> PyResult<Destination> {
         let kind = match self.tun_type {
             None => TunnelType::default(),
-            Some(NameOrNumber::Name(n)) => TunnelType::from_name(&n).ok_or_else(|| {
-                errors::argument(format!("unknown tunnel type {n:?}: 'ipip', 'gue' or 'gre'"))
-            })?,
+            Some(NameOrNumber::Name(n)) => n.parse().map_err(errors::unknown_name)?,
             Some(NameOrNumber::Number(n)) => TunnelType::from_kernel(
                 u8::try_from(n).map_err(|_| errors::argument("tunnel type out of range"))?,
             ),
         };
         let checksum = match self.tun_csum {
             None => TunnelChecksum::default(),
-            Some(NameOrNumber::Name(n)) => CHECKSUMS
-                .into_iter()
-                .find(|c| checksum_name(*c) == Some(n.as_str()))
-                .ok_or_else(|| {
-                    errors::argument(format!(
-                        "unknown tunnel checksum {n:?}: 'nocsum', 'csum' or 'remcsum'"
-                    ))
-                })?,
+            Some(NameOrNumber::Name(n)) => n.parse().map_err(errors::unknown_name)?,
             Some(NameOrNumber::Number(n)) => TunnelChecksum::from_kernel(
                 u16::try_from(n).map_err(|_| errors::argument("tunnel flags out of range"))?,
             ),
@@ -90,16 +57,10 @@ impl DestinationArgs {
             checksum,
         };
         let forward = match self.forward {
-            NameOrNumber::Name(n) => FORWARDS
-                .iter()
-                .find(|(name, _)| *name == n)
-                .map(|(_, f)| Forward::from_kernel(f.kernel_value(), tunnel))
-                .ok_or_else(|| {
-                    errors::argument(format!(
-                        "unknown forwarding method {n:?}: 'masq', 'route', 'tunnel', 'local' \
-                         or 'bypass'"
-                    ))
-                })?,
+            NameOrNumber::Name(n) => {
+                let named: Forward = n.parse().map_err(errors::unknown_name)?;
+                Forward::from_kernel(named.kernel_value(), tunnel)
+            }
             NameOrNumber::Number(v) => Forward::from_kernel(v, tunnel),
         };
         if forward.tunnel().is_none() && tunnel != Tunnel::default() {
@@ -253,7 +214,7 @@ impl PyDestination {
         self.inner
             .forward
             .tunnel()
-            .map(|t| name_or_number(checksum_name(t.checksum), t.checksum.kernel_value().into()))
+            .map(|t| name_or_number(t.checksum.name(), t.checksum.kernel_value().into()))
     }
 
     /// The real server as plain data (JSON-ready dicts and strings).
@@ -286,7 +247,9 @@ impl PyDestination {
                 let _ = write!(out, ", tun_port={}", t.port);
             }
             if t.checksum != TunnelChecksum::None {
-                let csum = checksum_name(t.checksum)
+                let csum = t
+                    .checksum
+                    .name()
                     .map(convert::py_repr)
                     .unwrap_or_else(|| t.checksum.kernel_value().to_string());
                 let _ = write!(out, ", tun_csum={csum}");

@@ -67,6 +67,11 @@ pub fn argument(message: impl Into<String>) -> PyErr {
     Python::attach(|py| raise(py, "InvalidArgument", message.into(), None))
 }
 
+/// A name none of a value's spellings (`forward='nat'`) as `lvs.InvalidArgument`.
+pub fn unknown_name(e: lvs_core::UnknownName) -> PyErr {
+    argument(e.to_string())
+}
+
 /// A rule-file error as `lvs.ParseError` with its line and column.
 pub fn rules(py: Python<'_>, e: RulesError) -> PyErr {
     let made = class(py, "ParseError").and_then(|cls| {

@@ -24,14 +24,9 @@ fn protocol_arg(p: NameOrNumber) -> PyResult<Protocol> {
         NameOrNumber::Number(n) => u16::try_from(n)
             .map(Protocol::from_number)
             .map_err(|_| errors::argument(format!("protocol number {n} is out of range"))),
-        NameOrNumber::Name(name) => [Protocol::Tcp, Protocol::Udp, Protocol::Sctp]
-            .into_iter()
-            .find(|p| p.to_string() == name)
-            .ok_or_else(|| {
-                errors::argument(format!(
-                    "unknown protocol {name:?}: 'tcp', 'udp', 'sctp' or a protocol number"
-                ))
-            }),
+        NameOrNumber::Name(name) => name
+            .parse()
+            .map_err(|e| errors::argument(format!("{e}, or a protocol number"))),
     }
 }
 

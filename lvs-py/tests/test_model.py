@@ -310,3 +310,19 @@ def test_plan_between_rulesets() -> None:
                     idle=[(svc, d) for d in zeroed.services[0].destinations])
     assert [str(c) for c in gone.commands] == ["-D -t 10.0.0.13:80"]
     assert len(lvs.plan(current, lvs.Ruleset(), keep_unlisted=True)) == 0
+
+
+def test_names_are_lvs_core_spellings() -> None:
+    d = lvs.Destination("10.0.0.1", 80, forward="Masq", tun_type=None)
+    assert d.forward == "masq"
+    t = lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_type="gue", tun_port=6080, tun_csum="remcsum")
+    assert (t.forward, t.tun_type, t.tun_csum) == ("tunnel", "gue", "remcsum")
+    assert lvs.Service("10.0.0.1", 80, protocol="UDP").protocol == "udp"
+    with pytest.raises(lvs.InvalidArgument, match='unknown forwarding method "nat": expected masq, route'):
+        lvs.Destination("10.0.0.1", 80, forward="nat")
+    with pytest.raises(lvs.InvalidArgument, match="unknown tunnel checksum"):
+        lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="CSUM")
+    with pytest.raises(lvs.InvalidArgument, match="unknown protocol"):
+        lvs.Service("10.0.0.1", 80, protocol="icmp")
+    with pytest.raises(lvs.InvalidArgument, match="unknown version"):
+        lvs.Info(version="1.2", conn_table_size=4096)
