@@ -2,7 +2,7 @@
 //! `lvs::rules::list` (pure, byte-identical to ipvsadm), or as JSON with `--json`.
 
 use crate::compat::{Exit, Session, Status, message, out};
-use lvs::rules::list::{self, Connection, ListedDestination, ListedService, Table};
+use lvs::rules::list::{self, ListedDestination, ListedService, Table};
 use lvs::rules::{Format, ListWhat, SaveOptions};
 use lvs::{DestinationState, ServiceKey};
 use serde::Serialize;
@@ -100,18 +100,6 @@ pub fn list(session: &mut Session, what: &ListWhat, format: &Format) -> Status {
                     return Err(Exit(1));
                 }
             };
-            let conns: Vec<Connection> = conns
-                .into_iter()
-                .map(|c| Connection {
-                    protocol: c.protocol,
-                    client: c.client,
-                    virtual_addr: c.virtual_addr,
-                    destination: c.destination,
-                    state: c.state,
-                    expires: c.expires,
-                    pe: c.pe,
-                })
-                .collect();
             if session.json {
                 return json(&conns);
             }

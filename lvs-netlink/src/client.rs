@@ -1,12 +1,13 @@
 //! [`Ipvs`]: a handle on one network namespace's IPVS table.
 
+use crate::Error;
 use crate::features::{self, Features, Observed};
 use crate::snapshot::Snapshot;
 use crate::socket::{Transport, open_socket};
 use crate::wire::netlink::{self, Reply};
 use crate::wire::request::{self, Request};
 use crate::wire::{GenlMessage, cmd_attr, command_nest, config, daemon, dest, service};
-use crate::{Error, conn};
+use lvs_core::conn::Connection;
 use lvs_core::{
     Command, DaemonRole, Destination, DestinationState, Forward, Info, Refusal, Ruleset, Service,
     ServiceKey, ServiceState, SyncDaemon, Timeouts, TunnelChecksum, TunnelType, Version,
@@ -645,7 +646,7 @@ impl Ipvs {
 
     /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`, read from
     /// inside that namespace).
-    pub fn connections(&self) -> Result<Vec<conn::Connection>, Error> {
+    pub fn connections(&self) -> Result<Vec<Connection>, Error> {
         let read = || -> Result<String, Error> {
             let mut text = String::new();
             File::open("/proc/thread-self/net/ip_vs_conn")?.read_to_string(&mut text)?;
@@ -655,7 +656,7 @@ impl Ipvs {
             Some(ns) => in_namespace(ns, read)?,
             None => read()?,
         };
-        conn::parse(&text).map_err(|e| Error::Protocol(e.to_string()))
+        lvs_core::conn::parse(&text).map_err(|e| Error::Protocol(e.to_string()))
     }
 }
 

@@ -10,7 +10,8 @@
 //! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
 //!   ([`ApplyOptions`], [`Report`]).
 //! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
-//! - [`conn`]: the connection table from `/proc/net/ip_vs_conn`.
+//! - [`Ipvs::connections`]: the connection table from `/proc/net/ip_vs_conn`, as lvs-core's
+//!   [`Connection`]s.
 //! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O.
 //!
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
@@ -38,7 +39,6 @@
 
 mod apply;
 mod client;
-pub mod conn;
 mod error;
 mod features;
 mod snapshot;
@@ -47,7 +47,8 @@ pub mod wire;
 
 pub use apply::{ApplyOptions, Outcome, Report};
 pub use client::Ipvs;
-pub use conn::{ConnParseError, Connection};
 pub use error::Error;
 pub use features::{Features, parse_release};
+// lvs-core's types, re-exported because `Ipvs::connections` returns them.
+pub use lvs_core::conn::{ConnParseError, Connection};
 pub use snapshot::Snapshot;
