@@ -7,53 +7,104 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// glibc's `inet_aton`: one to four parts, each decimal, octal (`0` prefix) or hex (`0x`).
 pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
-    let mut parts = [0u64; 4];
+    dotted_decimal(s.as_bytes()).or_else(|| aton_parts(s.as_bytes()))
+}
+
+/// The usual form, four plain decimal parts (no leading zeros, which would mean octal), in one
+/// pass; `None` leaves the text to [`aton_parts`], which reads every form.
+fn dotted_decimal(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut octets = [0u8; 4];
+    let mut part = 0;
+    let (mut value, mut digits) = (0u32, 0);
+    for &b in s {
+        if b == b'.' {
+            if digits == 0 || part == 3 {
+                return None;
+            }
+            octets[part] = u8::try_from(value).ok()?;
+            part += 1;
+            (value, digits) = (0, 0);
+        } else {
+            let digit = b.wrapping_sub(b'0');
+            if digit > 9 || digits == 3 || (digits == 1 && value == 0) {
+                return None;
+            }
+            value = value * 10 + u32::from(digit);
+            digits += 1;
+        }
+    }
+    if part != 3 || digits == 0 {
+        return None;
+    }
+    octets[3] = u8::try_from(value).ok()?;
+    Some(Ipv4Addr::from(octets))
+}
+
+/// `inet_aton` for every form: one to four parts, the last filling the bytes left.
+fn aton_parts(s: &[u8]) -> Option<Ipv4Addr> {
+    let mut parts = [0u32; 4];
     let mut count = 0;
-    for p in s.split('.') {
+    let mut rest = s;
+    loop {
         if count == 4 {
             return None;
         }
-        parts[count] = c_unsigned(p)?;
+        let end = rest.iter().position(|b| *b == b'.').unwrap_or(rest.len());
+        parts[count] = c_unsigned(&rest[..end])?;
         count += 1;
+        if end == rest.len() {
+            break;
+        }
+        rest = &rest[end + 1..];
     }
     let (head, last) = (&parts[..count - 1], parts[count - 1]);
     if head.iter().any(|v| *v > 0xff) {
         return None;
     }
-    let max_last: u64 = 0xffff_ffff >> (8 * head.len());
+    // The last part fills the bytes the others leave.
+    let max_last = u32::MAX >> (8 * head.len());
     if last > max_last {
         return None;
     }
-    let mut addr: u64 = last;
+    let mut addr = last;
     for (i, v) in head.iter().enumerate() {
         addr |= v << (24 - 8 * i);
     }
-    Some(Ipv4Addr::from(addr as u32))
+    Some(Ipv4Addr::from(addr))
 }
 
-/// One part of an `inet_aton` address: `strtoul` with base 0, digits only.
-fn c_unsigned(p: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(hex) = p.strip_prefix("0x").or_else(|| p.strip_prefix("0X")) {
-        (hex, 16)
-    } else if p.len() > 1 && p.starts_with('0') {
-        (&p[1..], 8)
-    } else {
-        (p, 10)
+/// One part of an `inet_aton` address: `strtoul` with base 0, digits only, at most 2^32 - 1.
+fn c_unsigned(p: &[u8]) -> Option<u32> {
+    let (digits, radix) = match p {
+        [b'0', b'x' | b'X', hex @ ..] => (hex, 16),
+        [b'0', octal @ ..] if !octal.is_empty() => (octal, 8),
+        _ => (p, 10),
     };
     if digits.is_empty() {
         // glibc counts the leading 0 of "0x" as a digit: "0x" alone is 0; "" is nothing.
         return (radix == 16).then_some(0);
     }
-    if !digits.chars().all(|c| c.is_digit(radix)) {
-        return None;
+    let mut value: u32 = 0;
+    for &b in digits {
+        let digit = match b {
+            b'0'..=b'9' => b - b'0',
+            b'a'..=b'f' => b - b'a' + 10,
+            b'A'..=b'F' => b - b'A' + 10,
+            _ => return None,
+        };
+        if u32::from(digit) >= radix {
+            return None;
+        }
+        value = value.checked_mul(radix)?.checked_add(u32::from(digit))?;
     }
-    u64::from_str_radix(digits, radix)
-        .ok()
-        .filter(|v| *v <= 0xffff_ffff)
+    Some(value)
 }
 
 /// `inet_pton(AF_INET6, ...)`.
 pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
+    // Every IPv6 text has two colons or more: this turns IPv4 addresses (with or without a
+    // port), the usual case in rule files, away without a full parse.
+    s.bytes().filter(|b| *b == b':').nth(1)?;
     s.parse().ok()
 }
 
@@ -64,33 +115,95 @@ pub fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
 
 /// `strtol(s, &end, 10)` that must consume all of `s` (leading blanks and a sign allowed).
 pub fn strtol_whole(s: &str) -> Option<i64> {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
+    let (neg, digits) = match trim_c_space(s) {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
     };
-    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+    if digits.is_empty() {
         return None;
     }
     // Out of range for a long is ERANGE, which ipvsadm refuses.
-    let v: i64 = digits.parse().ok()?;
+    let mut v: i64 = 0;
+    for &b in digits {
+        if !b.is_ascii_digit() {
+            return None;
+        }
+        v = v.checked_mul(10)?.checked_add(i64::from(b - b'0'))?;
+    }
     Some(if neg { -v } else { v })
+}
+
+/// `s` without the leading blanks `isspace` skips, as bytes (they are all ASCII).
+fn trim_c_space(s: &str) -> &[u8] {
+    let bytes = s.as_bytes();
+    let blanks = bytes
+        .iter()
+        .take_while(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | b'\x0b' | b'\x0c'))
+        .count();
+    &bytes[blanks..]
 }
 
 /// `atoi`: leading blanks, a sign, then as many digits as there are.
 pub fn atoi(s: &str) -> i64 {
-    let t = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (neg, rest) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
+    let (neg, rest) = match trim_c_space(s) {
+        [b'-', rest @ ..] => (true, rest),
+        [b'+', rest @ ..] => (false, rest),
+        all => (false, all),
     };
     let mut v: i64 = 0;
-    for b in rest.bytes().take_while(u8::is_ascii_digit) {
+    for &b in rest.iter().take_while(|b| b.is_ascii_digit()) {
         v = v.saturating_mul(10).saturating_add(i64::from(b - b'0'));
     }
     if neg { -v } else { v }
+}
+
+/// Appends `n` in decimal, as `printf`'s `%d` and `%u` write it.
+pub fn write_decimal(out: &mut String, n: impl Into<i64>) {
+    let n: i64 = n.into();
+    if n < 0 {
+        out.push('-');
+    }
+    let mut v = n.unsigned_abs();
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(ascii(&digits[start..]));
+}
+
+/// Appends an IPv4 address in dotted decimal, as `inet_ntop` writes it.
+pub fn write_ipv4(out: &mut String, a: Ipv4Addr) {
+    let mut text = [0u8; 15];
+    let mut len = 0;
+    for (i, octet) in a.octets().into_iter().enumerate() {
+        if i > 0 {
+            text[len] = b'.';
+            len += 1;
+        }
+        if octet >= 100 {
+            text[len] = b'0' + octet / 100;
+            len += 1;
+        }
+        if octet >= 10 {
+            text[len] = b'0' + octet / 10 % 10;
+            len += 1;
+        }
+        text[len] = b'0' + octet % 10;
+        len += 1;
+    }
+    out.push_str(ascii(&text[..len]));
+}
+
+/// Bytes this module wrote, all ASCII, as text.
+fn ascii(bytes: &[u8]) -> &str {
+    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// `inet_ntop` as glibc writes it. IPv6 differs from Rust's `Display`: glibc prints
@@ -175,6 +288,101 @@ mod tests {
         assert_eq!(inet_aton(""), None);
         assert_eq!(inet_aton("08"), None);
         assert_eq!(inet_aton("0x"), Some(Ipv4Addr::UNSPECIFIED));
+    }
+
+    #[test]
+    fn the_dotted_decimal_shortcut_agrees_with_every_form() {
+        let parts = [
+            "0",
+            "1",
+            "7",
+            "10",
+            "99",
+            "100",
+            "255",
+            "256",
+            "999",
+            "1000",
+            "00",
+            "01",
+            "08",
+            "010",
+            "0x",
+            "0x1f",
+            "0XFF",
+            "a",
+            "",
+            " 1",
+            "+1",
+            "65535",
+            "16777216",
+            "4294967295",
+        ];
+        let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+        let mut addresses = 0;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Four parts more often than not, so that many draws are plain addresses.
+            let count = if x % 2 == 0 {
+                4
+            } else {
+                1 + (x >> 1) as usize % 5
+            };
+            let text: Vec<&str> = (0..count)
+                .map(|i| parts[(x >> (8 + 8 * i)) as usize % parts.len()])
+                .collect();
+            let text = text.join(".");
+            if let Some(fast) = dotted_decimal(text.as_bytes()) {
+                assert_eq!(Some(fast), aton_parts(text.as_bytes()), "{text}");
+                addresses += 1;
+            }
+        }
+        assert!(
+            addresses > 200,
+            "only {addresses} draws were plain dotted decimal"
+        );
+        for (text, plain) in [
+            ("0.0.0.0", true),
+            ("255.255.255.255", true),
+            ("1.2.3.04", false),
+        ] {
+            assert_eq!(dotted_decimal(text.as_bytes()).is_some(), plain, "{text}");
+            assert_eq!(inet_aton(text), aton_parts(text.as_bytes()), "{text}");
+        }
+    }
+
+    #[test]
+    fn writers_match_display() {
+        for n in [
+            0i64,
+            1,
+            9,
+            10,
+            99,
+            100,
+            65535,
+            -1,
+            i64::from(i32::MIN),
+            i64::from(u32::MAX),
+        ] {
+            let mut out = String::new();
+            write_decimal(&mut out, n);
+            assert_eq!(out, n.to_string());
+        }
+        for a in [
+            [0, 0, 0, 0],
+            [10, 0, 0, 13],
+            [192, 168, 8, 14],
+            [255, 255, 255, 255],
+            [1, 22, 100, 9],
+        ] {
+            let a = Ipv4Addr::from(a);
+            let mut out = String::new();
+            write_ipv4(&mut out, a);
+            assert_eq!(out, a.to_string());
+        }
     }
 
     #[test]

@@ -83,29 +83,49 @@ impl RulesError {
 /// Splits a line into tokens as ipvsadm's `config_stream_read` does: on spaces, tabs and
 /// carriage returns, dropping every `ipvsadm` token.
 pub fn tokenize(line: &str) -> Vec<Token<'_>> {
-    fn push<'a>(tokens: &mut Vec<Token<'a>>, text: &'a str, column: usize) {
-        // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
-        if text != "ipvsadm" {
-            tokens.push(Token { text, column });
-        }
-    }
     let mut tokens = Vec::new();
-    let mut start: Option<usize> = None;
-    let mut start_col = 1;
-    for (column, (i, c)) in (1..).zip(line.char_indices()) {
-        if matches!(c, ' ' | '\t' | '\r' | '\n') {
-            if let Some(s) = start.take() {
-                push(&mut tokens, &line[s..i], start_col);
-            }
-        } else if start.is_none() {
-            start = Some(i);
-            start_col = column;
-        }
-    }
-    if let Some(s) = start {
-        push(&mut tokens, &line[s..], start_col);
-    }
+    tokenize_into(line, &mut tokens);
     tokens
+}
+
+/// [`tokenize`] into `tokens` (cleared first), so that one buffer serves a whole file.
+fn tokenize_into<'a>(line: &'a str, tokens: &mut Vec<Token<'a>>) {
+    fn is_blank(b: u8) -> bool {
+        matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+    }
+    tokens.clear();
+    let bytes = line.as_bytes();
+    // Columns count characters. The blanks are ASCII, which never occurs inside a UTF-8
+    // sequence, so splitting bytes is splitting characters; only the columns of a line with
+    // other characters need counting.
+    let ascii = line.is_ascii();
+    let (mut counted, mut chars) = (0, 0);
+    let mut i = 0;
+    loop {
+        while i < bytes.len() && is_blank(bytes[i]) {
+            i += 1;
+        }
+        if i == bytes.len() {
+            return;
+        }
+        let start = i;
+        while i < bytes.len() && !is_blank(bytes[i]) {
+            i += 1;
+        }
+        let text = &line[start..i];
+        // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
+        if text == "ipvsadm" {
+            continue;
+        }
+        let column = if ascii {
+            start + 1
+        } else {
+            chars += line[counted..start].chars().count();
+            counted = start;
+            chars + 1
+        };
+        tokens.push(Token { text, column });
+    }
 }
 
 /// Reads a rule file with ipvsadm's checks. Host and service names are refused: lvs-core reads
@@ -117,8 +137,9 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
 /// [`parse()`] with a resolver for host and service names.
 pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
+    let mut tokens = Vec::new();
     for (i, line) in text.lines().enumerate() {
-        if let Some(rule) = parse_line(i + 1, line, resolver)? {
+        if let Some(rule) = parse_tokens(i + 1, line, &mut tokens, resolver)? {
             rules.push(rule);
         }
     }
@@ -131,10 +152,20 @@ pub fn parse_line(
     line: &str,
     resolver: &dyn Resolver,
 ) -> Result<Option<Rule>, RulesError> {
+    parse_tokens(line_no, line, &mut Vec::new(), resolver)
+}
+
+/// [`parse_line`] with a token buffer to reuse.
+fn parse_tokens<'a>(
+    line_no: usize,
+    line: &'a str,
+    tokens: &mut Vec<Token<'a>>,
+    resolver: &dyn Resolver,
+) -> Result<Option<Rule>, RulesError> {
     if line.trim_start().starts_with('#') {
         return Ok(None);
     }
-    let tokens = tokenize(line);
+    tokenize_into(line, tokens);
     let Some(first) = tokens.first() else {
         return Ok(None);
     };
@@ -143,7 +174,7 @@ pub fn parse_line(
         column: e.column,
         kind: e.kind,
     };
-    let command = match parse_args(&tokens, resolver).map_err(syntax)? {
+    let command = match parse_args(tokens, resolver).map_err(syntax)? {
         Invocation::Change(c) => c,
         _ => {
             return Err(RulesError::Syntax {

@@ -217,6 +217,27 @@ pub const OPTIONS: &[OptDef] = &[
     def("tun-remcsum", None, N, Opt::TunRemcsum),
 ];
 
+/// Where each ASCII letter's short option is in [`OPTIONS`] (the first row that has it, as popt
+/// searches), or `u8::MAX`: one load per option instead of a search of the table.
+const SHORT_INDEX: [u8; 128] = {
+    let mut index = [u8::MAX; 128];
+    // Backwards, so that the first row with a letter is the one left standing.
+    let mut row = OPTIONS.len();
+    while row > 0 {
+        row -= 1;
+        if let Some(c) = OPTIONS[row].short {
+            index[c as usize] = row as u8;
+        }
+    }
+    index
+};
+
+/// The row of [`OPTIONS`] for a short option letter.
+fn short_def(c: char) -> Option<&'static OptDef> {
+    let row = *SHORT_INDEX.get(c as usize)?;
+    OPTIONS.get(usize::from(row))
+}
+
 /// A token of a command line, with its 1-based column in its line.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token<'a> {
@@ -368,7 +389,7 @@ impl<'t, 'a> Scanner<'t, 'a> {
         };
         let rest = chars.as_str();
         let rest_col = column + c.len_utf8();
-        let Some(def) = OPTIONS.iter().find(|d| d.short == Some(c)) else {
+        let Some(def) = short_def(c) else {
             return Err(ScanError::Unknown {
                 text: format!("-{c}"),
                 column: column - 1,
@@ -550,8 +571,57 @@ pub const COMMANDS_V_OPTIONS: [&str; 14] = [
     "xx.xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
 ];
 
+/// A row of [`COMMANDS_V_OPTIONS`] as option bits.
+struct RowBits {
+    /// `+`.
+    required: u64,
+    /// `x`.
+    illegal: u64,
+    /// `1`.
+    exclusive: u64,
+}
+
+const ROW_BITS: [RowBits; 14] = {
+    const EMPTY: RowBits = RowBits {
+        required: 0,
+        illegal: 0,
+        exclusive: 0,
+    };
+    let mut rows = [EMPTY; 14];
+    let mut cmd = 0;
+    while cmd < rows.len() {
+        let row = COMMANDS_V_OPTIONS[cmd].as_bytes();
+        let mut j = 0;
+        while j < row.len() {
+            match row[j] {
+                b'+' => rows[cmd].required |= 1 << j,
+                b'x' => rows[cmd].illegal |= 1 << j,
+                b'1' => rows[cmd].exclusive |= 1 << j,
+                _ => {}
+            }
+            j += 1;
+        }
+        cmd += 1;
+    }
+    rows
+};
+
 /// ipvsadm's `generic_opt_check`: the first broken rule of `cmd`'s row, in column order.
 pub fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
+    // Almost every line breaks no rule: say so from the bits, and walk the row only to find
+    // which rule is broken first.
+    let bits = &ROW_BITS[cmd as usize];
+    if options & bits.required == bits.required
+        && options & bits.illegal == 0
+        && (options & bits.exclusive).count_ones() <= 1
+    {
+        return Ok(());
+    }
+    first_broken_rule(cmd, options)
+}
+
+/// The walk along `cmd`'s row that [`generic_opt_check`] makes, in column order.
+fn first_broken_rule(cmd: Cmd, options: u64) -> Result<(), String> {
     let row = COMMANDS_V_OPTIONS[cmd as usize].as_bytes();
     let mut exclusive: Option<usize> = None;
     for (j, rule) in row.iter().enumerate() {
@@ -643,6 +713,67 @@ mod tests {
             s.next_opt(),
             Some(Err(ScanError::MissingValue { column: 4, .. }))
         ));
+    }
+
+    #[test]
+    fn short_index_finds_the_first_row() {
+        for c in (0..=0x200u32).filter_map(char::from_u32) {
+            let searched = OPTIONS.iter().find(|d| d.short == Some(c));
+            assert_eq!(
+                short_def(c).map(|d| d.opt),
+                searched.map(|d| d.opt),
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn row_bits_agree_with_the_walk() {
+        let cmds = [
+            Cmd::Add,
+            Cmd::Edit,
+            Cmd::Del,
+            Cmd::Flush,
+            Cmd::List,
+            Cmd::AddDest,
+            Cmd::DelDest,
+            Cmd::EditDest,
+            Cmd::Timeout,
+            Cmd::StartDaemon,
+            Cmd::StopDaemon,
+            Cmd::Restore,
+            Cmd::Save,
+            Cmd::Zero,
+        ];
+        // Every set of one or two options, and a spread of larger ones.
+        let mut sets = vec![0u64];
+        for i in 0..OPT_NAMES.len() {
+            for j in i..OPT_NAMES.len() {
+                sets.push((1 << i) | (1 << j));
+            }
+        }
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..10_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            sets.push(x & ((1 << OPT_NAMES.len()) - 1));
+        }
+        for (i, cmd) in cmds.into_iter().enumerate() {
+            assert_eq!(cmd as usize, i);
+            let bits = &ROW_BITS[i];
+            for &set in &sets {
+                // As drawn, without the illegal options, and with the required ones too.
+                let legal = set & !bits.illegal;
+                for options in [set, legal, legal | bits.required] {
+                    assert_eq!(
+                        generic_opt_check(cmd, options),
+                        first_broken_rule(cmd, options),
+                        "{cmd:?} {options:#x}"
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -225,9 +225,9 @@ fn parse_service(
     } else {
         // ipvsadm looks for the port again in what is left: `[1.2.3.4]:80` loses its port.
         portp = None;
-        if let Some((h, p)) = host.rsplit_once(':') {
-            host = h;
-            portp = Some(p);
+        if let Some(colon) = host.bytes().rposition(|b| b == b':') {
+            portp = Some(&host[colon + 1..]);
+            host = &host[..colon];
         }
         let a4 = inet_aton(host).or_else(|| resolver.host(host));
         match a4 {
