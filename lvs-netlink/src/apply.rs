@@ -8,6 +8,22 @@ use std::collections::HashSet;
 use std::fmt;
 
 /// How [`Ipvs::apply_ruleset`] goes about it.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::Ruleset;
+/// use lvs_netlink::{ApplyOptions, Ipvs};
+///
+/// // This file manages one service among others: leave the rest alone, and let real servers
+/// // that leave it finish their connections.
+/// let options = ApplyOptions { keep_unlisted: true, drain: true, ..ApplyOptions::default() };
+/// let desired =
+///     Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.15 -m\n")?;
+/// let report = Ipvs::new()?.apply_ruleset(&desired, &options)?;
+/// print!("{report}");
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct ApplyOptions {
     /// Leave services that the desired ruleset does not name alone.
@@ -20,6 +36,24 @@ pub struct ApplyOptions {
 }
 
 /// What happened to one step of a plan.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::Ruleset;
+/// use lvs_netlink::{ApplyOptions, Ipvs, Outcome};
+///
+/// let desired = Ruleset::from_rules("-A -u 10.0.0.13:53 -s sh\n")?;
+/// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
+/// for (step, outcome) in report.plan.steps.iter().zip(&report.outcomes) {
+///     match outcome {
+///         Outcome::Applied => {}
+///         Outcome::Failed(e) => eprintln!("{:?}: {e}", step.command),
+///         Outcome::NotTried => eprintln!("{:?}: not tried", step.stage),
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub enum Outcome {
     /// The kernel carried it out.
@@ -31,6 +65,23 @@ pub enum Outcome {
 }
 
 /// What [`Ipvs::apply_ruleset`] did: the plan, and the outcome of each of its steps.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::Ruleset;
+/// use lvs_netlink::{ApplyOptions, Ipvs};
+///
+/// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
+/// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
+/// println!(
+///     "{} applied, {} failed, {} not tried",
+///     report.applied().count(),
+///     report.failed().count(),
+///     report.not_tried().count()
+/// );
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug)]
 pub struct Report {
     /// The plan, computed from one snapshot of the kernel.
@@ -41,17 +92,51 @@ pub struct Report {
 
 impl Report {
     /// Whether every step was applied (true for an empty plan).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
+    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// if !report.is_success() {
+    ///     eprint!("{report}");
+    ///     std::process::exit(1);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn is_success(&self) -> bool {
         self.outcomes.iter().all(|o| matches!(o, Outcome::Applied))
     }
 
     /// The commands that were applied.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
+    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// for command in report.applied() {
+    ///     println!("done: {}", lvs_core::rules::command_rule(command, Default::default()));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn applied(&self) -> impl Iterator<Item = &Command> {
         self.filter(|o| matches!(o, Outcome::Applied))
             .map(|(c, _)| c)
     }
 
     /// The commands that failed, with why.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
+    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// for (command, error) in report.failed() {
+    ///     eprintln!("{command:?} refused: {error}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn failed(&self) -> impl Iterator<Item = (&Command, &Error)> {
         self.plan
             .commands()
@@ -63,6 +148,18 @@ impl Report {
     }
 
     /// The commands that were not sent.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
+    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// let skipped = report.not_tried().count();
+    /// if skipped > 0 {
+    ///     eprintln!("{skipped} changes not sent; fix the failure and apply again");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn not_tried(&self) -> impl Iterator<Item = &Command> {
         self.filter(|o| matches!(o, Outcome::NotTried))
             .map(|(c, _)| c)
@@ -94,6 +191,23 @@ impl fmt::Display for Report {
 impl Ipvs {
     /// The plan that would bring the kernel to `desired` (what [`Ipvs::apply_ruleset`] would
     /// send), from one snapshot.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::Ruleset;
+    /// use lvs_netlink::{ApplyOptions, Ipvs};
+    ///
+    /// // What would applying the file change? (`lvsadm diff`)
+    /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
+    /// let plan = Ipvs::new()?.plan_ruleset(&desired, &ApplyOptions::default())?;
+    /// if plan.is_empty() {
+    ///     println!("the kernel already matches");
+    /// } else {
+    ///     print!("{plan}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn plan_ruleset(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Plan, Error> {
         let snapshot = self.snapshot()?;
         Ok(plan_from(&snapshot, desired, options))
@@ -106,18 +220,19 @@ impl Ipvs {
     /// not tried, and running the apply again converges.
     ///
     /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use lvs_core::Ruleset;
     /// use lvs_netlink::{ApplyOptions, Ipvs};
     ///
-    /// let desired = Ruleset::from_rules(
-    ///     "-A -t 10.0.0.13:80 -s wrr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3\n",
-    /// )
-    /// .expect("valid rules");
-    /// let ipvs = Ipvs::new()?;
-    /// let report = ipvs.apply_ruleset(&desired, &ApplyOptions::default())?;
+    /// // Apply a rules file (as `ipvsadm-save -n` writes them) and print the report.
+    /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
+    /// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
     /// print!("{report}");
-    /// assert!(report.is_success());
-    /// # Ok::<(), lvs_netlink::Error>(())
+    /// if !report.is_success() {
+    ///     std::process::exit(1);
+    /// }
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn apply_ruleset(
         &self,
@@ -137,6 +252,25 @@ impl Ipvs {
     /// each stage as one pipelined batch, stopping after the first stage with a failure.
     /// Someone else may have changed the table since the plan was made; the report says what
     /// was refused, and [`Ipvs::apply_ruleset`] (which plans afresh) converges.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::Ruleset;
+    /// use lvs_netlink::{ApplyOptions, Ipvs};
+    ///
+    /// // Show the plan, ask, then carry out exactly that plan.
+    /// let ipvs = Ipvs::new()?;
+    /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
+    /// let plan = ipvs.plan_ruleset(&desired, &ApplyOptions::default())?;
+    /// print!("{plan}apply? [y/N] ");
+    /// let mut answer = String::new();
+    /// std::io::stdin().read_line(&mut answer)?;
+    /// if answer.trim() == "y" {
+    ///     print!("{}", ipvs.execute_plan(plan));
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn execute_plan(&self, plan: Plan) -> Report {
         let mut outcomes: Vec<Outcome> = Vec::with_capacity(plan.len());
         let mut failed = false;

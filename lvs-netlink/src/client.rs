@@ -27,18 +27,20 @@ use std::sync::{Mutex, MutexGuard};
 /// threads. Every operation needs CAP_NET_ADMIN, reads included.
 ///
 /// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// use lvs_core::{Destination, Forward, Service, ServiceKey};
 /// use lvs_netlink::Ipvs;
 ///
 /// let ipvs = Ipvs::new()?;
-/// let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
+/// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
 /// ipvs.add_service(&Service::new(key).with_scheduler("rr"))?;
-/// let real = Destination::new("192.168.8.14:80".parse().unwrap());
+/// let real = Destination::new("192.168.8.14:80".parse()?);
 /// ipvs.add_destination(&key, &real.with_forward(Forward::Masquerade))?;
 /// for (service, state) in ipvs.services()? {
 ///     println!("{} {} conns={}", service.key, service.scheduler, state.stats.conns);
 /// }
-/// # Ok::<(), lvs_netlink::Error>(())
+/// # Ok(())
+/// # }
 /// ```
 pub struct Ipvs {
     transport: Mutex<Transport>,
@@ -131,9 +133,11 @@ impl Ipvs {
     /// tries again; [`Error::NotAvailable`] says when IPVS is not in this kernel.
     ///
     /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// println!("IP Virtual Server version {}", ipvs.info()?.version);
-    /// # Ok::<(), lvs_netlink::Error>(())
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn new() -> Result<Ipvs, Error> {
         let transport = connect()?;
@@ -146,6 +150,19 @@ impl Ipvs {
     /// Opens the IPVS table of another network namespace: a name under `/run/netns` (what
     /// `ip netns add` creates) or a path such as `/proc/PID/ns/net`. The calling thread stays
     /// where it is.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_netlink::Ipvs;
+    ///
+    /// // The director of a lab built with `ip netns add director`.
+    /// let director = Ipvs::in_netns("director")?;
+    /// for (service, state) in director.services()? {
+    ///     println!("{} {}", service.key, state.stats.conns);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn in_netns(ns: impl AsRef<Path>) -> Result<Ipvs, Error> {
         let path = netns_path(ns.as_ref());
         let file = File::open(&path).map_err(|e| {
@@ -189,11 +206,36 @@ impl Ipvs {
 
     /// Sends any request and returns the generic-netlink payloads of the replies, undecoded
     /// (for captures and diagnostics; see `examples/capture_goldens.rs`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_netlink::Ipvs;
+    /// use lvs_netlink::wire::{config, request};
+    ///
+    /// let ipvs = Ipvs::new()?;
+    /// let replies = ipvs.query_raw(&request::get_info())?;
+    /// let reply = replies.first().ok_or("no reply")?;
+    /// println!("command {}, {} attribute bytes", reply.cmd, reply.attrs.len());
+    /// println!("{:?}", config::decode_info(&reply.attrs)?);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn query_raw(&self, req: &Request) -> Result<Vec<GenlMessage>, Error> {
         self.transact(req)
     }
 
     /// The IPVS version and connection table size (the first line of `ipvsadm -L`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::rules::list;
+    ///
+    /// let info = lvs_netlink::Ipvs::new()?.info()?;
+    /// // IP Virtual Server version 1.2.1 (size=4096)
+    /// print!("{}", list::header(&info));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn info(&self) -> Result<Info, Error> {
         let replies = self.transact(&request::get_info())?;
         let reply = replies
@@ -203,6 +245,16 @@ impl Ipvs {
     }
 
     /// What the running kernel's IPVS supports.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let features = lvs_netlink::Ipvs::new()?.features()?;
+    /// if !features.tunnel_flags {
+    ///     eprintln!("kernel {}: no gre tunnels or tunnel checksums", features.kernel_release);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn features(&self) -> Result<Features, Error> {
         let info = self.info()?;
         Ok(self.feature_flags(info.version))
@@ -238,6 +290,16 @@ impl Ipvs {
     }
 
     /// Every service with its counters (`ipvsadm -L` without the real servers).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let services = ipvs.services()?;
+    /// let total: u64 = services.iter().map(|(_, state)| state.stats.conns).sum();
+    /// println!("{} services, {total} connections scheduled", services.len());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
         self.transact(&request::get_services())?
             .iter()
@@ -246,6 +308,20 @@ impl Ipvs {
     }
 
     /// One service, or `None` if there is no such service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// match ipvs.service(&key)? {
+    ///     Some((service, _)) => println!("{key} is scheduled by {}", service.scheduler),
+    ///     None => println!("{key} is not configured"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn service(&self, key: &ServiceKey) -> Result<Option<(Service, ServiceState)>, Error> {
         match self.transact(&request::get_service(key)) {
             Ok(replies) => match replies.first() {
@@ -259,6 +335,22 @@ impl Ipvs {
 
     /// A service's real servers with their counters. A missing service is an error
     /// ("No such service").
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// for (real, state) in ipvs.destinations(&key)? {
+    ///     println!(
+    ///         "  -> {} {} weight {}: {} active, {} inactive",
+    ///         real.addr, real.forward, real.weight, state.active_conns, state.inactive_conns
+    ///     );
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn destinations(
         &self,
         key: &ServiceKey,
@@ -275,21 +367,82 @@ impl Ipvs {
     }
 
     /// `ipvsadm -A`: adds a service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{RefusalKind, Service, ServiceKey};
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// // Clients stick to their real server for 5 minutes.
+    /// let web = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?))
+    ///     .with_scheduler("wlc")
+    ///     .with_persistence(300);
+    /// match ipvs.add_service(&web) {
+    ///     Err(e) if e.refusal().is_some_and(|r| r.kind() == RefusalKind::ServiceExists) => {
+    ///         ipvs.update_service(&web)?
+    ///     }
+    ///     other => other?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_service(&self, service: &Service) -> Result<(), Error> {
         self.apply(&Command::AddService(service.clone()))
     }
 
     /// `ipvsadm -E`: replaces a service's configuration.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// let (service, _) = ipvs.service(&key)?.ok_or("no such service")?;
+    /// // Switch to weighted round robin; the real servers and their connections stay.
+    /// ipvs.update_service(&service.with_scheduler("wrr"))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn update_service(&self, service: &Service) -> Result<(), Error> {
         self.apply(&Command::EditService(service.clone()))
     }
 
     /// `ipvsadm -D`: deletes a service and its real servers.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Family, ServiceKey};
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// // ipvsadm -D -f 10
+    /// ipvs.delete_service(&ServiceKey::fwmark(Family::Inet, 10))?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_service(&self, key: &ServiceKey) -> Result<(), Error> {
         self.apply(&Command::DeleteService(*key))
     }
 
     /// `ipvsadm -a`: adds a real server to a service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Destination, Forward, Service, ServiceKey};
+    ///
+    /// // A NAT service with two real servers, weighted 3:1.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// ipvs.add_service(&Service::new(key).with_scheduler("wrr"))?;
+    /// for (addr, weight) in [("192.168.8.14:80", 3), ("192.168.8.15:80", 1)] {
+    ///     let real = Destination::new(addr.parse()?)
+    ///         .with_forward(Forward::Masquerade)
+    ///         .with_weight(weight);
+    ///     ipvs.add_destination(&key, &real)?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn add_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
         self.apply(&Command::AddDestination {
             service: *key,
@@ -298,6 +451,26 @@ impl Ipvs {
     }
 
     /// `ipvsadm -e`: replaces a real server's configuration.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    /// use std::net::SocketAddr;
+    ///
+    /// // Drain a real server: weight 0 takes no new connections, existing ones finish.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// let addr: SocketAddr = "192.168.8.14:80".parse()?;
+    /// let (real, state) = ipvs
+    ///     .destinations(&key)?
+    ///     .into_iter()
+    ///     .find(|(real, _)| real.addr == addr)
+    ///     .ok_or("not a real server of the service")?;
+    /// ipvs.update_destination(&key, &real.with_weight(0))?;
+    /// println!("draining {addr}: {} active connections left", state.active_conns);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn update_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
         self.apply(&Command::EditDestination {
             service: *key,
@@ -306,6 +479,17 @@ impl Ipvs {
     }
 
     /// `ipvsadm -d`: removes a real server.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// ipvs.delete_destination(&key, &"192.168.8.14:80".parse()?)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn delete_destination(&self, key: &ServiceKey, addr: &SocketAddr) -> Result<(), Error> {
         self.apply(&Command::DeleteDestination {
             service: *key,
@@ -314,16 +498,45 @@ impl Ipvs {
     }
 
     /// `ipvsadm -Z`: zeroes one service's counters, or every counter.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.zero(Some(&ServiceKey::tcp("10.0.0.13:80".parse()?)))?; // ipvsadm -Z -t 10.0.0.13:80
+    /// ipvs.zero(None)?; // ipvsadm -Z
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn zero(&self, key: Option<&ServiceKey>) -> Result<(), Error> {
         self.apply(&Command::Zero(key.copied()))
     }
 
     /// `ipvsadm -C`: deletes every service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.flush()?;
+    /// assert!(ipvs.services()?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn flush(&self) -> Result<(), Error> {
         self.apply(&Command::Flush)
     }
 
     /// `ipvsadm -L --timeout`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let timeouts = lvs_netlink::Ipvs::new()?.timeouts()?;
+    /// // Timeout (tcp tcpfin udp): 900 120 300
+    /// print!("{}", lvs_core::rules::list::timeouts(&timeouts));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn timeouts(&self) -> Result<Timeouts, Error> {
         let replies = self.transact(&request::get_timeouts())?;
         let reply = replies
@@ -333,11 +546,31 @@ impl Ipvs {
     }
 
     /// `ipvsadm --set`: sets timeouts (0 keeps a value).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::Timeouts;
+    ///
+    /// // ipvsadm --set 3600 0 0: idle TCP connections live an hour; the other two stay.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.set_timeouts(&Timeouts { tcp: 3600, tcp_fin: 0, udp: 0 })?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
         self.apply(&Command::SetTimeouts(*timeouts))
     }
 
     /// `ipvsadm -L --daemon`: the running sync daemons, with the kernel's defaults filled in.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// for d in lvs_netlink::Ipvs::new()?.daemons()? {
+    ///     println!("{} sync daemon on {}, syncid {}", d.role, d.interface, d.syncid);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn daemons(&self) -> Result<Vec<SyncDaemon>, Error> {
         self.transact(&request::get_daemons())?
             .iter()
@@ -346,17 +579,52 @@ impl Ipvs {
     }
 
     /// `ipvsadm --start-daemon`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{DaemonRole, SyncDaemon};
+    ///
+    /// // The active director sends its connections to the backup over eth1.
+    /// let mut master = SyncDaemon::new(DaemonRole::Master, "eth1", 7);
+    /// master.group = Some("224.0.0.81".parse()?);
+    /// lvs_netlink::Ipvs::new()?.start_daemon(&master)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<(), Error> {
         self.apply(&Command::StartDaemon(daemon.clone()))
     }
 
     /// `ipvsadm --stop-daemon`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::DaemonRole;
+    ///
+    /// lvs_netlink::Ipvs::new()?.stop_daemon(DaemonRole::Backup)?;
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn stop_daemon(&self, role: DaemonRole) -> Result<(), Error> {
         self.apply(&Command::StopDaemon(role))
     }
 
     /// Carries out one command, after checking it ([`Error::Invalid`]) and that the kernel
     /// can do it ([`Error::NotSupported`]); on error nothing changed.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // Replay a rule file line by line, as `ipvsadm -R` does, saying which lines failed.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let text = std::fs::read_to_string("/etc/lvs/web.rules")?;
+    /// for rule in lvs_core::rules::parse(&text)? {
+    ///     if let Err(e) = ipvs.apply(&rule.command) {
+    ///         eprintln!("web.rules:{}: {e}", rule.line);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn apply(&self, command: &Command) -> Result<(), Error> {
         let req = self.check(command)?;
         self.transact(&req).map(drop)
@@ -364,6 +632,22 @@ impl Ipvs {
 
     /// Sends `command` with no checks of lvs's own, so that the kernel's answer comes back as
     /// it is (for tests and diagnostics).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Command, Destination, ServiceKey};
+    ///
+    /// // What does the kernel itself say to a negative weight? (`apply` would not send it.)
+    /// let command = Command::AddDestination {
+    ///     service: ServiceKey::tcp("10.0.0.13:80".parse()?),
+    ///     destination: Destination::new("192.168.8.14:80".parse()?).with_weight(-1),
+    /// };
+    /// if let Err(e) = lvs_netlink::Ipvs::new()?.apply_unchecked(&command) {
+    ///     println!("the kernel: {e}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
         let req = request::command(command).ok_or_else(|| unknown_command(command))?;
         self.transact(&req).map(drop)
@@ -417,13 +701,15 @@ impl Ipvs {
     /// the daemons.
     ///
     /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let snap = ipvs.snapshot()?;
     /// print!("{}", snap.ruleset.to_rules());
     /// for ((service, addr), state) in &snap.destination_state {
     ///     println!("{service} -> {addr}: {} active", state.active_conns);
     /// }
-    /// # Ok::<(), lvs_netlink::Error>(())
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
         let services = self.services()?;
@@ -546,22 +832,24 @@ impl Ipvs {
     /// command is its own; there is no transaction.
     ///
     /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use lvs_core::{Command, Destination, Service, ServiceKey};
     ///
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let mut commands = Vec::new();
     /// for i in 0..1000u16 {
-    ///     let key = ServiceKey::tcp(format!("10.0.{}.{}:80", i / 250, i % 250 + 1).parse().unwrap());
+    ///     let key = ServiceKey::tcp(format!("10.0.{}.{}:80", i / 250, i % 250 + 1).parse()?);
     ///     commands.push(Command::AddService(Service::new(key)));
     ///     commands.push(Command::AddDestination {
     ///         service: key,
-    ///         destination: Destination::new("192.168.1.1:80".parse().unwrap()),
+    ///         destination: Destination::new("192.168.1.1:80".parse()?),
     ///     });
     /// }
     /// let results = ipvs.batch(&commands);
     /// let failed = results.iter().filter(|r| r.is_err()).count();
     /// println!("{failed} of {} failed", commands.len());
-    /// # Ok::<(), lvs_netlink::Error>(())
+    /// # Ok(())
+    /// # }
     /// ```
     pub fn batch(&self, commands: &[Command]) -> Vec<Result<(), Error>> {
         let mut results: Vec<Option<Result<(), Error>>> = Vec::with_capacity(commands.len());
@@ -646,6 +934,19 @@ impl Ipvs {
 
     /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`, read from
     /// inside that namespace).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::rules::Format;
+    /// use lvs_core::rules::list::{self, NoNames};
+    ///
+    /// // ipvsadm -Lnc
+    /// let conns = lvs_netlink::Ipvs::new()?.connections()?;
+    /// let numeric = Format { numeric: true, ..Format::default() };
+    /// print!("{}", list::connections(&conns, &numeric, &NoNames));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn connections(&self) -> Result<Vec<Connection>, Error> {
         let read = || -> Result<String, Error> {
             let mut text = String::new();

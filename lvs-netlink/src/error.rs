@@ -5,6 +5,23 @@ use lvs_core::{Refusal, ValidationError};
 use thiserror::Error;
 
 /// What can go wrong talking to the kernel's IPVS.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::RefusalKind;
+/// use lvs_netlink::{Error, Ipvs};
+///
+/// match Ipvs::new().and_then(|ipvs| ipvs.services()) {
+///     Ok(services) => println!("{} services", services.len()),
+///     Err(Error::NotAvailable { reason }) => eprintln!("no IPVS here: {reason}"),
+///     Err(Error::Kernel(r)) if r.kind() == RefusalKind::PermissionDenied => {
+///         eprintln!("{r}: run as root or grant CAP_NET_ADMIN")
+///     }
+///     Err(e) => return Err(e.into()),
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum Error {
@@ -60,6 +77,20 @@ impl From<Refusal> for Error {
 
 impl Error {
     /// The kernel's refusal, if this is one.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{RefusalKind, ServiceKey};
+    ///
+    /// // Deleting a service that is already gone is fine here.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// match ipvs.delete_service(&ServiceKey::tcp("10.0.0.13:80".parse()?)) {
+    ///     Err(e) if e.refusal().is_some_and(|r| r.kind() == RefusalKind::NoSuchService) => {}
+    ///     other => other?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn refusal(&self) -> Option<&Refusal> {
         match self {
             Error::Kernel(r) => Some(r),

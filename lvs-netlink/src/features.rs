@@ -7,6 +7,24 @@ use lvs_core::Version;
 /// Each flag comes from what the kernel's replies carried when lvs has seen one (a
 /// destination reply with or without `ADDR_FAMILY`, say); before that, from the kernel release
 /// (`uname -r`) and the feature timeline in the IPVS reference.
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Destination, Forward, ServiceKey, Tunnel, TunnelChecksum};
+///
+/// // Use gue with checksums where the kernel has them, plain ipip otherwise.
+/// let ipvs = lvs_netlink::Ipvs::new()?;
+/// let features = ipvs.features()?;
+/// let tunnel = if features.tunnel_flags {
+///     Tunnel::gue(6080, TunnelChecksum::Csum)
+/// } else {
+///     Tunnel::default()
+/// };
+/// let real = Destination::new("192.168.9.20:80".parse()?).with_forward(Forward::Tunnel(tunnel));
+/// ipvs.add_destination(&ServiceKey::tcp("10.0.0.13:80".parse()?), &real)?;
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Features {
     /// The IPVS version (`GET_INFO`; 1.2.1 in every kernel since 2.6).
@@ -34,6 +52,14 @@ pub(crate) struct Observed {
 }
 
 /// `(major, minor)` of a release string such as `6.1.0-28-amd64`.
+///
+/// ```
+/// use lvs_netlink::parse_release;
+///
+/// assert_eq!(parse_release("6.1.0-28-amd64"), Some((6, 1)));
+/// assert!(parse_release("5.15.0-91-generic") >= Some((5, 3)));
+/// assert_eq!(parse_release("unknown"), None);
+/// ```
 pub fn parse_release(release: &str) -> Option<(u32, u32)> {
     let mut parts = release.split(|c: char| !c.is_ascii_digit());
     let major = parts.next()?.parse().ok()?;

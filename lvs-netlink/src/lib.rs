@@ -17,12 +17,13 @@
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
 //!
 //! ```no_run
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! use lvs_core::{Command, Ruleset};
 //! use lvs_netlink::Ipvs;
 //!
 //! let ipvs = Ipvs::new()?;
-//! let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")
-//!     .expect("valid rules");
+//! let wanted =
+//!     Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")?;
 //! let mut commands = Vec::new();
 //! for vs in &wanted.services {
 //!     commands.push(Command::AddService(vs.service.clone()));
@@ -34,8 +35,11 @@
 //!     result?;
 //! }
 //! assert_eq!(ipvs.snapshot()?.services(), wanted);
-//! # Ok::<(), lvs_netlink::Error>(())
+//! # Ok(())
+//! # }
 //! ```
+
+#![warn(missing_docs)]
 
 mod apply;
 mod client;

@@ -6,6 +6,23 @@ use std::collections::HashMap;
 use std::net::SocketAddr;
 
 /// Everything the kernel holds, read at once by [`crate::Ipvs::snapshot`].
+///
+/// ```no_run
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// // Read the table once and print each service's connection count, with its real servers'.
+/// let snap = lvs_netlink::Ipvs::new()?.snapshot()?;
+/// for vs in &snap.ruleset.services {
+///     let key = vs.service.key;
+///     println!("{key}: {} connections", snap.service_state[&key].stats.conns);
+///     for real in &vs.destinations {
+///         let state = &snap.destination_state[&(key, real.addr)];
+///         let (active, inactive) = (state.active_conns, state.inactive_conns);
+///         println!("  -> {}: {active} active, {inactive} inactive", real.addr);
+///     }
+/// }
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Snapshot {
     /// The configuration: services with their real servers, the timeouts (always `Some`) and
@@ -20,6 +37,20 @@ pub struct Snapshot {
 impl Snapshot {
     /// Only the services and real servers, with no timeouts or daemons: what
     /// `Ruleset::from_rules` of an `ipvsadm -S` file gives, for comparing against one.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::Ruleset;
+    ///
+    /// // Has someone changed the table since web.rules was applied?
+    /// let saved = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
+    /// let snap = lvs_netlink::Ipvs::new()?.snapshot()?;
+    /// if snap.services() != saved {
+    ///     eprintln!("the kernel's table differs from web.rules");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn services(&self) -> Ruleset {
         Ruleset {
             services: self.ruleset.services.clone(),
@@ -29,22 +60,62 @@ impl Snapshot {
     }
 
     /// The timeouts.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let snap = lvs_netlink::Ipvs::new()?.snapshot()?;
+    /// println!("idle TCP connections expire after {} s", snap.timeouts().tcp);
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn timeouts(&self) -> Timeouts {
         self.ruleset.timeouts.unwrap_or_default()
     }
 
     /// The running sync daemons.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::DaemonRole;
+    ///
+    /// let snap = lvs_netlink::Ipvs::new()?.snapshot()?;
+    /// let backup = snap.daemons().iter().any(|d| d.role == DaemonRole::Backup);
+    /// println!("this director is {}", if backup { "a backup" } else { "not a backup" });
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn daemons(&self) -> &[SyncDaemon] {
         &self.ruleset.daemons
     }
 
     /// The number of services and real servers.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let snap = lvs_netlink::Ipvs::new()?.snapshot()?;
+    /// println!("{} services and real servers", snap.object_count());
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn object_count(&self) -> usize {
         self.ruleset.object_count()
     }
 
     /// The services with their state, as `ipvsadm -L` lists them (with the version line from
     /// `info`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::rules::{Format, NoNames};
+    ///
+    /// // ipvsadm -Ln --stats
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let table = ipvs.snapshot()?.table(ipvs.info()?);
+    /// let format = Format { numeric: true, stats: true, ..Format::default() };
+    /// print!("{}", table.list(&format, &NoNames));
+    /// # Ok(())
+    /// # }
+    /// ```
     pub fn table(&self, info: Info) -> Table {
         let services = self
             .ruleset

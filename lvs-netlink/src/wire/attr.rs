@@ -15,11 +15,35 @@ pub const NLA_TYPE_MASK: u16 = !(NLA_F_NESTED | NLA_F_NET_BYTEORDER);
 const HEADER: usize = 4;
 
 /// Rounds up to the 4-byte netlink alignment.
+///
+/// ```
+/// use lvs_netlink::wire::attr::align;
+///
+/// // A 3-byte scheduler name ("rr\0") behind a 4-byte header takes 8 bytes.
+/// assert_eq!(align(4 + 3), 8);
+/// assert_eq!(align(8), 8);
+/// ```
 pub const fn align(len: usize) -> usize {
     (len + 3) & !3
 }
 
 /// Builds a sequence of attributes.
+///
+/// ```
+/// use lvs_netlink::wire::attr::{AttrWriter, attrs};
+/// use lvs_netlink::wire::{cmd_attr, service};
+///
+/// // The service nest of `ipvsadm -D -f 10`: the family and the mark.
+/// let mut w = AttrWriter::new();
+/// w.nest(cmd_attr::SERVICE, |n| {
+///     n.u16(service::AF, 2).u32(service::FWMARK, 10);
+/// });
+/// let bytes = w.finish();
+/// assert_eq!(bytes.len(), 4 + 8 + 8);
+/// let nest = attrs("IPVS_CMD_ATTR", &bytes).next().ok_or("empty")??;
+/// assert_eq!(nest.ty, cmd_attr::SERVICE);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Default, Clone)]
 pub struct AttrWriter {
     buf: Vec<u8>,
@@ -27,16 +51,43 @@ pub struct AttrWriter {
 
 impl AttrWriter {
     /// An empty sequence.
+    ///
+    /// ```
+    /// let w = lvs_netlink::wire::attr::AttrWriter::new();
+    /// assert!(w.finish().is_empty());
+    /// ```
     pub fn new() -> Self {
         AttrWriter::default()
     }
 
     /// The bytes written so far.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::AttrWriter;
+    /// use lvs_netlink::wire::{GenlMessage, cmd, cmd_attr};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.u32(cmd_attr::TIMEOUT_UDP, 60);
+    /// let msg = GenlMessage::new(cmd::SET_CONFIG, w.finish());
+    /// assert_eq!(msg.attrs.len(), 8);
+    /// ```
     pub fn finish(self) -> Vec<u8> {
         self.buf
     }
 
     /// One attribute with a raw payload.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::AttrWriter;
+    /// use lvs_netlink::wire::service;
+    ///
+    /// // struct ip_vs_flags: the flags, then the mask of flags to change.
+    /// let mut flags = [0u8; 8];
+    /// flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
+    /// let mut w = AttrWriter::new();
+    /// w.bytes(service::FLAGS, &flags);
+    /// assert_eq!(w.finish().len(), 12);
+    /// ```
     pub fn bytes(&mut self, ty: u16, payload: &[u8]) -> &mut Self {
         let len = HEADER + payload.len();
         // Payloads here are at most a few hundred bytes; a u16 length is never exceeded.
@@ -49,26 +100,67 @@ impl AttrWriter {
     }
 
     /// A `u8` attribute.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{attr::AttrWriter, dest};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.u8(dest::TUN_TYPE, 1); // gue
+    /// assert_eq!(w.finish().len(), 8, "one byte, padded to four");
+    /// ```
     pub fn u8(&mut self, ty: u16, v: u8) -> &mut Self {
         self.bytes(ty, &[v])
     }
 
     /// A `u16` attribute in host order.
+    ///
+    /// ```
+    /// use lvs_core::Family;
+    /// use lvs_netlink::wire::{attr::AttrWriter, service};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.u16(service::AF, Family::Inet6.af());
+    /// assert_eq!(&w.finish()[4..6], &10u16.to_ne_bytes());
+    /// ```
     pub fn u16(&mut self, ty: u16, v: u16) -> &mut Self {
         self.bytes(ty, &v.to_ne_bytes())
     }
 
     /// A `__be16` attribute (ports).
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{attr::AttrWriter, service};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.be16(service::PORT, 80);
+    /// assert_eq!(&w.finish()[4..6], &[0, 80]);
+    /// ```
     pub fn be16(&mut self, ty: u16, v: u16) -> &mut Self {
         self.bytes(ty, &v.to_be_bytes())
     }
 
     /// A `u32` attribute in host order.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{attr::AttrWriter, service};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.u32(service::TIMEOUT, 300); // -p 300
+    /// assert_eq!(&w.finish()[4..], &300u32.to_ne_bytes());
+    /// ```
     pub fn u32(&mut self, ty: u16, v: u32) -> &mut Self {
         self.bytes(ty, &v.to_ne_bytes())
     }
 
     /// A NUL-terminated string.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{attr::AttrWriter, service};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.string(service::SCHED_NAME, "wrr");
+    /// assert_eq!(&w.finish()[4..], b"wrr\0");
+    /// ```
     pub fn string(&mut self, ty: u16, s: &str) -> &mut Self {
         let mut payload = Vec::with_capacity(s.len() + 1);
         payload.extend_from_slice(s.as_bytes());
@@ -77,6 +169,17 @@ impl AttrWriter {
     }
 
     /// A nest (with `NLA_F_NESTED`) holding what `fill` writes.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::{AttrWriter, NLA_F_NESTED};
+    /// use lvs_netlink::wire::{cmd_attr, dest};
+    ///
+    /// // The real-server nest of `ipvsadm -d ... -r 192.168.8.14:80`.
+    /// let mut w = AttrWriter::new();
+    /// w.nest(cmd_attr::DEST, |n| dest::encode_key(n, &"192.168.8.14:80".parse().unwrap()));
+    /// let bytes = w.finish();
+    /// assert_eq!(u16::from_ne_bytes([bytes[2], bytes[3]]), cmd_attr::DEST | NLA_F_NESTED);
+    /// ```
     pub fn nest(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
         let mut inner = AttrWriter::new();
         fill(&mut inner);
@@ -85,6 +188,22 @@ impl AttrWriter {
 }
 
 /// One attribute read from a buffer.
+///
+/// ```
+/// use lvs_netlink::wire::attr::{AttrWriter, Payload, attrs};
+/// use lvs_netlink::wire::config;
+///
+/// let mut w = AttrWriter::new();
+/// w.u32(config::INFO_VERSION, 0x01_02_01).u32(config::INFO_CONN_TAB_SIZE, 4096);
+/// let bytes = w.finish();
+/// for a in attrs("IPVS_INFO_ATTR", &bytes) {
+///     let a = a?;
+///     if a.ty == config::INFO_CONN_TAB_SIZE {
+///         assert_eq!(Payload::new("IPVS_INFO_ATTR_CONN_TAB_SIZE", a.payload).u32()?, 4096);
+///     }
+/// }
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Attr<'a> {
     /// The type without flag bits.
@@ -95,6 +214,22 @@ pub struct Attr<'a> {
 
 /// Walks the attributes of `buf`; a truncated attribute ends the walk with an error that names
 /// `space` (the attribute space, e.g. `IPVS_SVC_ATTR`).
+///
+/// ```
+/// use lvs_netlink::wire::attr::{AttrWriter, attrs};
+/// use lvs_netlink::wire::service;
+///
+/// let mut w = AttrWriter::new();
+/// w.u16(service::AF, 2).string(service::SCHED_NAME, "rr");
+/// let bytes = w.finish();
+/// let types: Vec<u16> =
+///     attrs("IPVS_SVC_ATTR", &bytes).map(|a| a.map(|a| a.ty)).collect::<Result<_, _>>()?;
+/// assert_eq!(types, [service::AF, service::SCHED_NAME]);
+/// // A reply cut short ends the walk with an error naming the attribute space.
+/// let cut = attrs("IPVS_SVC_ATTR", &bytes[..10]).find_map(Result::err);
+/// assert_eq!(cut.map(|e| e.attribute), Some("IPVS_SVC_ATTR"));
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn attrs<'a>(
     space: &'static str,
     buf: &'a [u8],
@@ -129,6 +264,17 @@ pub fn attrs<'a>(
 }
 
 /// Reads payloads of known sizes, naming the attribute when the size is wrong.
+///
+/// ```
+/// use lvs_netlink::wire::attr::Payload;
+/// use lvs_netlink::wire::dest;
+///
+/// let weight = Payload::new(dest::name(dest::WEIGHT), &3u32.to_ne_bytes()).u32()?;
+/// assert_eq!(weight, 3);
+/// let short = Payload::new(dest::name(dest::WEIGHT), &[3, 0]).u32().unwrap_err();
+/// assert_eq!(short.to_string(), "IPVS_DEST_ATTR_WEIGHT: expected 4 bytes, got 2");
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub struct Payload<'a> {
     /// The attribute's name, e.g. `IPVS_SVC_ATTR_FLAGS`.
     pub name: &'static str,
@@ -138,6 +284,11 @@ pub struct Payload<'a> {
 
 impl<'a> Payload<'a> {
     /// Names `bytes` as attribute `name`.
+    ///
+    /// ```
+    /// let p = lvs_netlink::wire::attr::Payload::new("IPVS_SVC_ATTR_PROTOCOL", &[6, 0]);
+    /// assert_eq!(p.name, "IPVS_SVC_ATTR_PROTOCOL");
+    /// ```
     pub fn new(name: &'static str, bytes: &'a [u8]) -> Self {
         Payload { name, bytes }
     }
@@ -152,41 +303,97 @@ impl<'a> Payload<'a> {
     }
 
     /// A `u8`.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// assert_eq!(Payload::new("IPVS_DAEMON_ATTR_MCAST_TTL", &[1]).u8()?, 1);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn u8(&self) -> Result<u8, DecodeError> {
         Ok(self.exact::<1>()?[0])
     }
 
     /// A host-order `u16`.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// assert_eq!(Payload::new("IPVS_SVC_ATTR_PROTOCOL", &17u16.to_ne_bytes()).u16()?, 17);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn u16(&self) -> Result<u16, DecodeError> {
         Ok(u16::from_ne_bytes(self.exact()?))
     }
 
     /// A `__be16`.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// assert_eq!(Payload::new("IPVS_SVC_ATTR_PORT", &[0x1f, 0x90]).be16()?, 8080);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn be16(&self) -> Result<u16, DecodeError> {
         Ok(u16::from_be_bytes(self.exact()?))
     }
 
     /// A host-order `u32`.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// let active = Payload::new("IPVS_DEST_ATTR_ACTIVE_CONNS", &12u32.to_ne_bytes()).u32()?;
+    /// assert_eq!(active, 12);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn u32(&self) -> Result<u32, DecodeError> {
         Ok(u32::from_ne_bytes(self.exact()?))
     }
 
     /// Four raw bytes (IPv4 addresses and masks, in network order).
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// use std::net::Ipv4Addr;
+    /// let group = Payload::new("IPVS_DAEMON_ATTR_MCAST_GROUP", &[224, 0, 0, 81]).raw4()?;
+    /// assert_eq!(Ipv4Addr::from(group), Ipv4Addr::new(224, 0, 0, 81));
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn raw4(&self) -> Result<[u8; 4], DecodeError> {
         self.exact()
     }
 
     /// Sixteen raw bytes (`union nf_inet_addr`).
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// use std::net::Ipv6Addr;
+    /// let ip: Ipv6Addr = "2001:db8::1".parse().unwrap();
+    /// assert_eq!(Payload::new("IPVS_SVC_ATTR_ADDR", &ip.octets()).raw16()?, ip.octets());
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn raw16(&self) -> Result<[u8; 16], DecodeError> {
         self.exact()
     }
 
     /// A host-order `u64`.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// let bytes = 5_000_000_000u64.to_ne_bytes();
+    /// assert_eq!(Payload::new("IPVS_STATS_ATTR_INBYTES", &bytes).u64()?, 5_000_000_000);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn u64(&self) -> Result<u64, DecodeError> {
         Ok(u64::from_ne_bytes(self.exact()?))
     }
 
     /// A counter the kernel sends as `u32` or `u64`, depending on the attribute space.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// // The 32-bit STATS nest sends CONNS as u32, STATS64 as u64: both read as u64.
+    /// assert_eq!(Payload::new("IPVS_STATS_ATTR_CONNS", &7u32.to_ne_bytes()).counter()?, 7);
+    /// assert_eq!(Payload::new("IPVS_STATS_ATTR_CONNS", &7u64.to_ne_bytes()).counter()?, 7);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn counter(&self) -> Result<u64, DecodeError> {
         match self.bytes.len() {
             4 => self.u32().map(u64::from),
@@ -199,6 +406,12 @@ impl<'a> Payload<'a> {
     }
 
     /// A string, NUL-terminated or not; bytes after the first NUL are ignored.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// assert_eq!(Payload::new("IPVS_SVC_ATTR_PE_NAME", b"sip\0").string()?, "sip");
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn string(&self) -> Result<String, DecodeError> {
         let end = self
             .bytes

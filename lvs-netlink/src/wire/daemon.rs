@@ -26,6 +26,11 @@ pub const MCAST_PORT: u16 = 7;
 pub const MCAST_TTL: u16 = 8;
 
 /// The attribute's UAPI name.
+///
+/// ```
+/// use lvs_netlink::wire::daemon;
+/// assert_eq!(daemon::name(daemon::SYNC_ID), "IPVS_DAEMON_ATTR_SYNC_ID");
+/// ```
 pub fn name(ty: u16) -> &'static str {
     match ty {
         STATE => "IPVS_DAEMON_ATTR_STATE",
@@ -41,6 +46,20 @@ pub fn name(ty: u16) -> &'static str {
 }
 
 /// Writes a daemon to start (`NEW_DAEMON`).
+///
+/// ```
+/// use lvs_core::{DaemonRole, SyncDaemon};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::daemon;
+///
+/// // `--start-daemon backup --mcast-interface eth1 --syncid 7 --mcast-port 8849`
+/// let mut backup = SyncDaemon::new(DaemonRole::Backup, "eth1", 7);
+/// backup.port = Some(8849);
+/// let mut w = AttrWriter::new();
+/// daemon::encode(&mut w, &backup);
+/// assert_eq!(daemon::decode(&w.finish())?, backup);
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn encode(w: &mut AttrWriter, d: &SyncDaemon) {
     w.u32(STATE, d.role.kernel_value())
         .string(MCAST_IFN, &d.interface)
@@ -66,12 +85,33 @@ pub fn encode(w: &mut AttrWriter, d: &SyncDaemon) {
 }
 
 /// Writes the daemon to stop (`DEL_DAEMON`).
+///
+/// ```
+/// use lvs_core::DaemonRole;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::daemon;
+///
+/// let mut w = AttrWriter::new();
+/// daemon::encode_stop(&mut w, DaemonRole::Master);
+/// assert_eq!(w.finish().len(), 8, "only the state");
+/// ```
 pub fn encode_stop(w: &mut AttrWriter, role: DaemonRole) {
     w.u32(STATE, role.kernel_value());
 }
 
 /// Reads a daemon nest (`IPVS_CMD_ATTR_DAEMON` of a `NEW_DAEMON` reply). Every value the
 /// kernel reports is kept, defaults included.
+///
+/// ```
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::daemon;
+///
+/// // A daemon nest without an interface name does not decode.
+/// let mut w = AttrWriter::new();
+/// w.u32(daemon::STATE, 1).u32(daemon::SYNC_ID, 7);
+/// let e = daemon::decode(&w.finish()).unwrap_err();
+/// assert_eq!(e.attribute, "IPVS_DAEMON_ATTR_MCAST_IFN");
+/// ```
 pub fn decode(nest: &[u8]) -> Result<SyncDaemon, DecodeError> {
     let mut role = None;
     let mut interface = None;

@@ -45,6 +45,11 @@ pub const TUN_PORT: u16 = 14;
 pub const TUN_FLAGS: u16 = 15;
 
 /// The attribute's UAPI name.
+///
+/// ```
+/// use lvs_netlink::wire::dest;
+/// assert_eq!(dest::name(dest::TUN_FLAGS), "IPVS_DEST_ATTR_TUN_FLAGS");
+/// ```
 pub fn name(ty: u16) -> &'static str {
     match ty {
         ADDR => "IPVS_DEST_ATTR_ADDR",
@@ -67,6 +72,17 @@ pub fn name(ty: u16) -> &'static str {
 }
 
 /// Writes what identifies a real server (`DEL_DEST`).
+///
+/// ```
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::dest;
+///
+/// // What `ipvsadm -d` names: address, port and family, no forwarding or weight.
+/// let mut w = AttrWriter::new();
+/// dest::encode_key(&mut w, &"[2001:db8::14]:80".parse()?);
+/// assert_eq!(w.finish().len(), (4 + 16) + 8 + 8);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn encode_key(w: &mut AttrWriter, addr: &SocketAddr) {
     w.bytes(ADDR, &addr_bytes(&addr.ip()))
         .be16(PORT, addr.port())
@@ -74,6 +90,22 @@ pub fn encode_key(w: &mut AttrWriter, addr: &SocketAddr) {
 }
 
 /// Writes a whole real server (`NEW_DEST`, `SET_DEST`), in libipvs's order.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Destination, Family, Forward, Tunnel};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::dest;
+///
+/// // An IPv6 real server behind an IPv4 service, reached through an ipip tunnel.
+/// let real = Destination::new("[2001:db8::14]:80".parse()?)
+///     .with_forward(Forward::Tunnel(Tunnel::default()));
+/// let mut w = AttrWriter::new();
+/// dest::encode(&mut w, &real);
+/// assert_eq!(dest::decode(&w.finish(), Family::Inet)?.destination, real);
+/// # Ok(())
+/// # }
+/// ```
 pub fn encode(w: &mut AttrWriter, d: &Destination) {
     let tunnel = d.forward.tunnel().copied().unwrap_or_default();
     w.bytes(ADDR, &addr_bytes(&d.addr.ip()))
@@ -89,6 +121,22 @@ pub fn encode(w: &mut AttrWriter, d: &Destination) {
 }
 
 /// A real server as the kernel reports it.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Destination, Family};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::dest;
+///
+/// let mut w = AttrWriter::new();
+/// dest::encode(&mut w, &Destination::new("192.168.8.14:80".parse()?));
+/// w.u32(dest::ACTIVE_CONNS, 3).u32(dest::INACT_CONNS, 9);
+/// let reply = dest::decode(&w.finish(), Family::Inet)?;
+/// assert_eq!((reply.state.active_conns, reply.state.inactive_conns), (3, 9));
+/// assert!(reply.has_tun_flags && !reply.has_stats64);
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DestReply {
     /// The configuration.
@@ -107,6 +155,23 @@ pub struct DestReply {
 
 /// Reads a destination nest (`IPVS_CMD_ATTR_DEST` of a `NEW_DEST` reply) of a service of
 /// `service_family`.
+///
+/// ```
+/// use lvs_core::Family;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::dest;
+///
+/// // Kernels before 3.18 send no ADDR_FAMILY: the address is of the service's family.
+/// let mut w = AttrWriter::new();
+/// w.bytes(dest::ADDR, &[192, 168, 8, 14, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+///     .be16(dest::PORT, 80)
+///     .u32(dest::FWD_METHOD, 0)
+///     .u32(dest::WEIGHT, 1);
+/// let old = dest::decode(&w.finish(), Family::Inet)?;
+/// assert_eq!(old.destination.addr, "192.168.8.14:80".parse()?);
+/// assert!(!old.has_addr_family);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn decode(nest: &[u8], service_family: Family) -> Result<DestReply, DecodeError> {
     let mut addr: Option<&[u8]> = None;
     let mut port = None;

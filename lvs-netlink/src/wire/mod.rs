@@ -84,6 +84,13 @@ pub mod cmd_attr {
     pub const TIMEOUT_UDP: u16 = 6;
 
     /// The attribute's UAPI name.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::cmd_attr;
+    ///
+    /// assert_eq!(cmd_attr::name(cmd_attr::TIMEOUT_UDP), "IPVS_CMD_ATTR_TIMEOUT_UDP");
+    /// assert_eq!(cmd_attr::name(99), "IPVS_CMD_ATTR_(unknown)");
+    /// ```
     pub fn name(ty: u16) -> &'static str {
         match ty {
             SERVICE => "IPVS_CMD_ATTR_SERVICE",
@@ -99,6 +106,17 @@ pub mod cmd_attr {
 
 /// A reply or request that does not follow the format. It names the attribute (or attribute
 /// space) at fault: `IPVS_SVC_ATTR_FLAGS: expected 8 bytes, got 4`.
+///
+/// ```
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::service;
+///
+/// // A service nest whose FLAGS has only the flags, not the mask.
+/// let mut w = AttrWriter::new();
+/// w.u16(service::AF, 2).u32(service::FWMARK, 10).u32(service::FLAGS, 0);
+/// let e = service::decode(&w.finish()).unwrap_err();
+/// assert_eq!(e.to_string(), "IPVS_SVC_ATTR_FLAGS: expected 8 bytes, got 4");
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DecodeError {
     /// The attribute's UAPI name, or the structure at fault (`nlmsghdr`, `genlmsghdr`).
@@ -109,6 +127,13 @@ pub struct DecodeError {
 
 impl DecodeError {
     /// `attribute` is wrong in the way `problem` says.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::DecodeError;
+    ///
+    /// let e = DecodeError::new("IPVS_DEST_ATTR_WEIGHT", "expected 4 bytes, got 2");
+    /// assert_eq!(e.attribute, "IPVS_DEST_ATTR_WEIGHT");
+    /// ```
     pub fn new(attribute: &'static str, problem: impl Into<String>) -> Self {
         DecodeError {
             attribute,
@@ -117,6 +142,13 @@ impl DecodeError {
     }
 
     /// A required attribute is absent.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{DecodeError, config};
+    ///
+    /// // A GET_INFO reply with no attributes at all.
+    /// assert_eq!(config::decode_info(&[]), Err(DecodeError::missing("IPVS_INFO_ATTR_VERSION")));
+    /// ```
     pub fn missing(attribute: &'static str) -> Self {
         DecodeError::new(attribute, "missing")
     }
@@ -131,6 +163,17 @@ impl fmt::Display for DecodeError {
 impl std::error::Error for DecodeError {}
 
 /// A generic-netlink payload: the command and its attribute bytes.
+///
+/// ```
+/// use lvs_netlink::wire::{GenlMessage, cmd};
+///
+/// // `ipvsadm -C`: a FLUSH with no attributes.
+/// let flush = GenlMessage::new(cmd::FLUSH, Vec::new());
+/// let payload = flush.encode();
+/// assert_eq!(payload, [cmd::FLUSH, 1, 0, 0]);
+/// assert_eq!(GenlMessage::decode(&payload)?, flush);
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct GenlMessage {
     /// `IPVS_CMD_*`.
@@ -143,6 +186,13 @@ pub struct GenlMessage {
 
 impl GenlMessage {
     /// A message of command `cmd` at [`FAMILY_VERSION`].
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{FAMILY_VERSION, GenlMessage, cmd};
+    ///
+    /// let get_info = GenlMessage::new(cmd::GET_INFO, Vec::new());
+    /// assert_eq!(get_info.version, FAMILY_VERSION);
+    /// ```
     pub fn new(cmd: u8, attrs: Vec<u8>) -> Self {
         GenlMessage {
             cmd,
@@ -152,6 +202,16 @@ impl GenlMessage {
     }
 
     /// `genlmsghdr` (cmd, version, 2 reserved bytes) followed by the attributes.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::AttrWriter;
+    /// use lvs_netlink::wire::{GenlMessage, cmd, cmd_attr};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.u32(cmd_attr::TIMEOUT_TCP, 3600);
+    /// let payload = GenlMessage::new(cmd::SET_CONFIG, w.finish()).encode();
+    /// assert_eq!(payload.len(), 4 + 8);
+    /// ```
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(4 + self.attrs.len());
         out.extend_from_slice(&[self.cmd, self.version, 0, 0]);
@@ -160,6 +220,15 @@ impl GenlMessage {
     }
 
     /// Splits a generic-netlink payload into its header and attributes.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::{GenlMessage, cmd};
+    ///
+    /// let reply = GenlMessage::decode(&[cmd::SET_INFO, 1, 0, 0])?;
+    /// assert_eq!(reply.cmd, cmd::SET_INFO);
+    /// assert!(GenlMessage::decode(&[cmd::SET_INFO]).is_err());
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn decode(payload: &[u8]) -> Result<GenlMessage, DecodeError> {
         if payload.len() < 4 {
             return Err(DecodeError::new(
@@ -177,6 +246,20 @@ impl GenlMessage {
 
 /// The one nest of `ty` among command-level `attrs` (e.g. `IPVS_CMD_ATTR_SERVICE` in a
 /// `NEW_SERVICE` reply).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Command, Service, ServiceKey};
+/// use lvs_netlink::wire::{cmd_attr, command_nest, request, service};
+///
+/// let svc = Service::new(ServiceKey::udp("10.0.0.13:53".parse()?)).with_scheduler("sh");
+/// let req = request::command(&Command::AddService(svc.clone())).ok_or("not sendable")?;
+/// let nest = command_nest(&req.msg.attrs, cmd_attr::SERVICE)?;
+/// assert_eq!(service::decode(nest)?.service, svc);
+/// assert!(command_nest(&req.msg.attrs, cmd_attr::DEST).is_err());
+/// # Ok(())
+/// # }
+/// ```
 pub fn command_nest(attrs: &[u8], ty: u16) -> Result<&[u8], DecodeError> {
     for a in attr::attrs("IPVS_CMD_ATTR", attrs) {
         let a = a?;

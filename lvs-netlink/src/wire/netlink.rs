@@ -28,6 +28,20 @@ pub mod flags {
 pub const HEADER_LEN: usize = 16;
 
 /// Appends one netlink message (port id 0: the kernel) to `out`.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, HEADER_LEN, flags};
+/// use lvs_netlink::wire::request;
+///
+/// // Two requests in one datagram; the family id comes from resolving "IPVS" at run time.
+/// let family_id = 0x22;
+/// let mut datagram = Vec::new();
+/// for (seq, req) in [(1, request::get_info()), (2, request::get_timeouts())] {
+///     let request_flags = flags::REQUEST | flags::ACK;
+///     netlink::append(&mut datagram, family_id, request_flags, seq, &req.msg.encode());
+/// }
+/// assert_eq!(datagram.len(), 2 * (HEADER_LEN + 4));
+/// ```
 pub fn append(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[u8]) {
     let len = HEADER_LEN + payload.len();
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
@@ -40,6 +54,17 @@ pub fn append(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[u8]) 
 }
 
 /// One netlink message of a received datagram.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, NLMSG_DONE, Reply, flags};
+///
+/// // The end of a dump, as the kernel sends it for sequence number 5.
+/// let mut buf = Vec::new();
+/// netlink::append(&mut buf, NLMSG_DONE, flags::MULTI, 5, &0i32.to_ne_bytes());
+/// let msg = netlink::messages(&buf).next().ok_or("no message")??;
+/// assert_eq!((msg.seq, msg.reply()?), (5, Reply::Done(0)));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Message<'a> {
     /// `nlmsg_type`: the family id, or `NLMSG_ERROR`/`NLMSG_DONE`.
@@ -55,6 +80,23 @@ pub struct Message<'a> {
 }
 
 /// What a received message means.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, NLMSG_ERROR, Reply};
+///
+/// // `nlmsgerr`: the negated errno, then the header of the request it answers.
+/// let mut payload = (-17i32).to_ne_bytes().to_vec();
+/// payload.extend_from_slice(&[0; 16]);
+/// let mut buf = Vec::new();
+/// netlink::append(&mut buf, NLMSG_ERROR, 0, 9, &payload);
+/// for msg in netlink::messages(&buf) {
+///     match msg?.reply()? {
+///         Reply::Error(errno) => assert_eq!(lvs_core::errno::EEXIST, errno),
+///         other => panic!("unexpected {other:?}"),
+///     }
+/// }
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Reply<'a> {
     /// A reply with data (a generic-netlink payload).
@@ -71,6 +113,16 @@ pub enum Reply<'a> {
 
 impl<'a> Message<'a> {
     /// What the message means.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::netlink::{self, NLMSG_ERROR, Reply};
+    ///
+    /// let mut buf = Vec::new();
+    /// netlink::append(&mut buf, NLMSG_ERROR, 0, 3, &[0; 20]); // error code 0: an ack
+    /// let ack = netlink::messages(&buf).next().ok_or("no message")??;
+    /// assert_eq!(ack.reply()?, Reply::Ack);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn reply(&self) -> Result<Reply<'a>, DecodeError> {
         let code = || -> Result<i32, DecodeError> {
             let bytes = self.payload.get(..4).ok_or_else(|| {
@@ -95,6 +147,21 @@ impl<'a> Message<'a> {
 }
 
 /// Walks the messages of a datagram.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, flags};
+/// use lvs_netlink::wire::{GenlMessage, cmd};
+///
+/// let mut buf = Vec::new();
+/// let reply = GenlMessage::new(cmd::NEW_SERVICE, Vec::new()).encode();
+/// netlink::append(&mut buf, 0x22, flags::MULTI, 4, &reply);
+/// netlink::append(&mut buf, 0x22, flags::MULTI, 4, &reply);
+/// let seqs: Vec<u32> =
+///     netlink::messages(&buf).map(|m| m.map(|m| m.seq)).collect::<Result<_, _>>()?;
+/// assert_eq!(seqs, [4, 4]);
+/// assert!(netlink::messages(&buf[..30]).any(|m| m.is_err()), "a cut datagram is an error");
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn messages(buf: &[u8]) -> impl Iterator<Item = Result<Message<'_>, DecodeError>> + '_ {
     let mut rest = buf;
     std::iter::from_fn(move || {

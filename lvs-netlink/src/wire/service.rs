@@ -41,6 +41,11 @@ pub const PE_NAME: u16 = 11;
 pub const STATS64: u16 = 12;
 
 /// The attribute's UAPI name.
+///
+/// ```
+/// use lvs_netlink::wire::service;
+/// assert_eq!(service::name(service::SCHED_NAME), "IPVS_SVC_ATTR_SCHED_NAME");
+/// ```
 pub fn name(ty: u16) -> &'static str {
     match ty {
         AF => "IPVS_SVC_ATTR_AF",
@@ -60,6 +65,13 @@ pub fn name(ty: u16) -> &'static str {
 }
 
 /// An address as `union nf_inet_addr`: 16 bytes, IPv4 in the first four.
+///
+/// ```
+/// use lvs_netlink::wire::service::addr_bytes;
+/// let b = addr_bytes(&"10.0.0.13".parse().unwrap());
+/// assert_eq!(b[..4], [10, 0, 0, 13]);
+/// assert_eq!(b[4..], [0; 12]);
+/// ```
 pub fn addr_bytes(ip: &IpAddr) -> [u8; 16] {
     match ip {
         IpAddr::V4(a) => {
@@ -72,6 +84,15 @@ pub fn addr_bytes(ip: &IpAddr) -> [u8; 16] {
 }
 
 /// Reads an `nf_inet_addr` of `family`: 16 bytes (what the kernel sends) or, for IPv4, 4.
+///
+/// ```
+/// use lvs_core::Family;
+/// use lvs_netlink::wire::service::{addr_bytes, addr_of};
+///
+/// let ip = "192.168.8.14".parse()?;
+/// assert_eq!(addr_of("IPVS_SVC_ATTR_ADDR", Family::Inet, &addr_bytes(&ip))?, ip);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub fn addr_of(name: &'static str, family: Family, bytes: &[u8]) -> Result<IpAddr, DecodeError> {
     let p = Payload::new(name, bytes);
     match family {
@@ -85,6 +106,15 @@ pub fn addr_of(name: &'static str, family: Family, bytes: &[u8]) -> Result<IpAdd
 }
 
 /// Reads an `AF_*` number.
+///
+/// ```
+/// use lvs_core::Family;
+/// use lvs_netlink::wire::service::family_of;
+///
+/// assert_eq!(family_of("IPVS_SVC_ATTR_AF", &10u16.to_ne_bytes())?, Family::Inet6);
+/// assert!(family_of("IPVS_SVC_ATTR_AF", &7u16.to_ne_bytes()).is_err());
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn family_of(name: &'static str, bytes: &[u8]) -> Result<Family, DecodeError> {
     let af = Payload::new(name, bytes).u16()?;
     Family::from_af(af)
@@ -93,6 +123,22 @@ pub fn family_of(name: &'static str, bytes: &[u8]) -> Result<Family, DecodeError
 
 /// Writes the attributes that identify `key` (what `DEL_SERVICE`, `GET_SERVICE`, `ZERO` and
 /// every destination command carry), in libipvs's order.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::ServiceKey;
+/// use lvs_netlink::wire::attr::{AttrWriter, attrs};
+/// use lvs_netlink::wire::service;
+///
+/// let mut w = AttrWriter::new();
+/// service::encode_key(&mut w, &ServiceKey::tcp("10.0.0.13:80".parse()?));
+/// let bytes = w.finish();
+/// let types: Vec<u16> =
+///     attrs("IPVS_SVC_ATTR", &bytes).map(|a| a.map(|a| a.ty)).collect::<Result<_, _>>()?;
+/// assert_eq!(types, [service::AF, service::PROTOCOL, service::ADDR, service::PORT]);
+/// # Ok(())
+/// # }
+/// ```
 pub fn encode_key(w: &mut AttrWriter, key: &ServiceKey) {
     w.u16(AF, key.family().af());
     match key {
@@ -109,6 +155,16 @@ pub fn encode_key(w: &mut AttrWriter, key: &ServiceKey) {
 
 /// The `NETMASK` value for a netmask, as a host-order `u32` whose bytes are what the kernel
 /// reads: IPv4 mask bytes in network order, or the IPv6 prefix length.
+///
+/// ```
+/// use lvs_core::Netmask;
+/// use lvs_netlink::wire::service::netmask_value;
+///
+/// // -M 255.255.255.0 on an IPv4 service, -M 64 on an IPv6 one.
+/// let v4 = Netmask::V4("255.255.255.0".parse().unwrap());
+/// assert_eq!(netmask_value(v4).to_ne_bytes(), [255, 255, 255, 0]);
+/// assert_eq!(netmask_value(Netmask::V6(64)), 64);
+/// ```
 pub fn netmask_value(mask: Netmask) -> u32 {
     match mask {
         Netmask::V4(m) => u32::from_ne_bytes(m.octets()),
@@ -117,6 +173,23 @@ pub fn netmask_value(mask: Netmask) -> u32 {
 }
 
 /// Writes a whole service (`NEW_SERVICE`, `SET_SERVICE`), in libipvs's order.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Service, ServiceKey};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::service;
+///
+/// // `-A -t 10.0.0.13:443 -s wlc -p 300` encodes and decodes back unchanged.
+/// let svc = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?))
+///     .with_scheduler("wlc")
+///     .with_persistence(300);
+/// let mut w = AttrWriter::new();
+/// service::encode(&mut w, &svc);
+/// assert_eq!(service::decode(&w.finish())?.service, svc);
+/// # Ok(())
+/// # }
+/// ```
 pub fn encode(w: &mut AttrWriter, svc: &Service) {
     encode_key(w, &svc.key);
     w.string(SCHED_NAME, svc.scheduler.name());
@@ -135,6 +208,23 @@ pub fn encode(w: &mut AttrWriter, svc: &Service) {
 }
 
 /// A service as the kernel reports it.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Service, ServiceKey, Stats};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::{service, stats};
+///
+/// // A reply as a 4.1+ kernel writes it: the configuration plus a STATS64 nest.
+/// let svc = Service::new(ServiceKey::udp("10.0.0.13:53".parse()?)).with_scheduler("rr");
+/// let mut w = AttrWriter::new();
+/// service::encode(&mut w, &svc);
+/// w.nest(service::STATS64, |n| stats::encode64(n, &Stats { conns: 42, ..Stats::default() }));
+/// let reply = service::decode(&w.finish())?;
+/// assert_eq!((reply.service, reply.state.stats.conns, reply.has_stats64), (svc, 42, true));
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ServiceReply {
     /// The configuration.
@@ -146,6 +236,17 @@ pub struct ServiceReply {
 }
 
 /// Reads a service nest (`IPVS_CMD_ATTR_SERVICE` of a `NEW_SERVICE` reply).
+///
+/// ```
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::service;
+///
+/// // A reply with no scheduler name is refused, and the error names what is missing.
+/// let mut w = AttrWriter::new();
+/// w.u16(service::AF, 2).u32(service::FWMARK, 10).bytes(service::FLAGS, &[0; 8]);
+/// let e = service::decode(&w.finish()).unwrap_err();
+/// assert_eq!(e.to_string(), "IPVS_SVC_ATTR_SCHED_NAME: missing");
+/// ```
 pub fn decode(nest: &[u8]) -> Result<ServiceReply, DecodeError> {
     let mut af = None;
     let mut protocol = None;
@@ -241,6 +342,13 @@ fn netmask_of(family: Family, bytes: &[u8]) -> Result<Netmask, DecodeError> {
 
 impl Payload<'_> {
     /// Eight raw bytes (`struct ip_vs_flags`).
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::Payload;
+    /// let flags = Payload::new("IPVS_SVC_ATTR_FLAGS", &[0; 8]).exact8()?;
+    /// assert_eq!(flags, [0; 8]);
+    /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+    /// ```
     pub fn exact8(&self) -> Result<[u8; 8], DecodeError> {
         <[u8; 8]>::try_from(self.bytes).map_err(|_| {
             DecodeError::new(

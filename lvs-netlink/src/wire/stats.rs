@@ -32,6 +32,11 @@ pub const OUTBPS: u16 = 10;
 pub const PAD: u16 = 11;
 
 /// The attribute's UAPI name.
+///
+/// ```
+/// use lvs_netlink::wire::stats;
+/// assert_eq!(stats::name(stats::OUTBYTES), "IPVS_STATS_ATTR_OUTBYTES");
+/// ```
 pub fn name(ty: u16) -> &'static str {
     match ty {
         CONNS => "IPVS_STATS_ATTR_CONNS",
@@ -51,6 +56,18 @@ pub fn name(ty: u16) -> &'static str {
 
 /// Reads a `STATS` or `STATS64` nest. Counters may be 4 or 8 bytes wide (the 32-bit nest
 /// mixes both); `PAD` and unknown attributes are skipped.
+///
+/// ```
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::stats;
+///
+/// // CPS as u32, the byte counters as u64, as in the kernel's 32-bit nest.
+/// let mut w = AttrWriter::new();
+/// w.u32(stats::CPS, 25).bytes(stats::INBYTES, &1_000_000u64.to_ne_bytes());
+/// let s = stats::decode(&w.finish())?;
+/// assert_eq!((s.cps, s.inbytes), (25, 1_000_000));
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn decode(nest: &[u8]) -> Result<Stats, DecodeError> {
     let mut s = Stats::default();
     for a in attrs("IPVS_STATS_ATTR", nest) {
@@ -75,6 +92,18 @@ pub fn decode(nest: &[u8]) -> Result<Stats, DecodeError> {
 
 /// Writes `stats` as the kernel writes a `STATS64` nest's counters (without padding), for
 /// tests and simulations.
+///
+/// ```
+/// use lvs_core::Stats;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::stats;
+///
+/// let counters = Stats { conns: 5_000_000_000, inpkts: 7, ..Stats::default() };
+/// let mut w = AttrWriter::new();
+/// stats::encode64(&mut w, &counters);
+/// assert_eq!(stats::decode(&w.finish())?, counters);
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn encode64(w: &mut AttrWriter, stats: &Stats) {
     for (ty, v) in fields(stats) {
         w.bytes(ty, &v.to_ne_bytes());
@@ -83,6 +112,20 @@ pub fn encode64(w: &mut AttrWriter, stats: &Stats) {
 
 /// Writes `stats` as the kernel writes a 32-bit `STATS` nest (counters truncated to `u32`,
 /// bytes as `u64`).
+///
+/// ```
+/// use lvs_core::Stats;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::stats;
+///
+/// // Old kernels' 32-bit nest: the connection counter wraps, the byte counters do not.
+/// let counters = Stats { conns: (1 << 32) + 5, inbytes: 1 << 40, ..Stats::default() };
+/// let mut w = AttrWriter::new();
+/// stats::encode32(&mut w, &counters);
+/// let read = stats::decode(&w.finish())?;
+/// assert_eq!((read.conns, read.inbytes), (5, 1 << 40));
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
 pub fn encode32(w: &mut AttrWriter, stats: &Stats) {
     for (ty, v) in fields(stats) {
         if ty == INBYTES || ty == OUTBYTES {
