@@ -241,6 +241,8 @@ cmd_test() {
         cargo fmt --all -- --check
         say "cargo clippy --workspace --all-targets -- -D warnings"
         cargo clippy --workspace --all-targets -- -D warnings
+        say "RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps"
+        RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
         say "cargo test --workspace (host; kernel tests are ignored here)"
         cargo test --workspace
     fi
