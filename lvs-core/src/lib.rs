@@ -30,6 +30,8 @@
 //! # Ok::<(), lvs_core::rules::RulesError>(())
 //! ```
 
+#![warn(missing_docs)]
+
 pub mod command;
 pub mod conn;
 pub mod daemon;
