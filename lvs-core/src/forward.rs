@@ -6,6 +6,20 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How packets reach a real server (`IP_VS_CONN_F_FWD_MASK` of `conn_flags`).
+///
+/// ```
+/// use lvs_core::{Destination, Forward, Tunnel, TunnelChecksum};
+///
+/// // One real server per method: NAT, direct routing, and a gue tunnel with checksums.
+/// let nat = Destination::new("192.168.8.14:80".parse()?).with_forward(Forward::Masquerade);
+/// let dr = Destination::new("10.0.0.20:80".parse()?).with_forward(Forward::DirectRoute);
+/// let gue = Forward::Tunnel(Tunnel::gue(6080, TunnelChecksum::Csum));
+/// let far = Destination::new("198.51.100.7:80".parse()?).with_forward(gue);
+/// let switches = [nat, dr, far].map(|d| d.forward.switch());
+/// assert_eq!(switches, [Some("-m"), Some("-g"), Some("-i")]);
+/// assert_eq!("Masq".parse::<Forward>()?, Forward::Masquerade);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -36,6 +50,10 @@ impl Default for Forward {
 impl Forward {
     /// The kernel's `IP_VS_CONN_F_*` value (`MASQ` 0, `LOCALNODE` 1, `TUNNEL` 2, `DROUTE` 3,
     /// `BYPASS` 4).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Forward::DirectRoute.kernel_value(), 3);
+    /// ```
     pub const fn kernel_value(&self) -> u32 {
         match self {
             Forward::Masquerade => 0,
@@ -48,6 +66,12 @@ impl Forward {
     }
 
     /// The method for a kernel value; a tunnel gets `tunnel` as its settings.
+    ///
+    /// ```
+    /// use lvs_core::{Forward, Tunnel};
+    /// assert_eq!(Forward::from_kernel(2, Tunnel::IPIP), Forward::Tunnel(Tunnel::IPIP));
+    /// assert_eq!(Forward::from_kernel(6, Tunnel::IPIP), Forward::Other(6));
+    /// ```
     pub const fn from_kernel(value: u32, tunnel: Tunnel) -> Forward {
         match value & 0x7 {
             0 => Forward::Masquerade,
@@ -61,6 +85,10 @@ impl Forward {
 
     /// The name ipvsadm's listing shows (`Masq`, `Local`, `Tunnel`, `Route`); ipvsadm has none
     /// for the others.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Forward::Masquerade.listing_name(), Some("Masq"));
+    /// ```
     pub const fn listing_name(&self) -> Option<&'static str> {
         match self {
             Forward::Masquerade => Some("Masq"),
@@ -73,6 +101,10 @@ impl Forward {
 
     /// The lower-case name lvs uses in JSON, Python and C (`masq`, `local`, `tunnel`, `route`,
     /// `bypass`); none for a value from a newer kernel.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Forward::DirectRoute.name(), Some("route"));
+    /// ```
     pub const fn name(&self) -> Option<&'static str> {
         match self {
             Forward::Masquerade => Some("masq"),
@@ -85,6 +117,11 @@ impl Forward {
     }
 
     /// The switch ipvsadm saves (`-m`, `-i`, `-g`; `Local` saves as `-g`).
+    ///
+    /// ```
+    /// // ipvsadm has no switch of its own for a local real server.
+    /// assert_eq!(lvs_core::Forward::Local.switch(), Some("-g"));
+    /// ```
     pub const fn switch(&self) -> Option<&'static str> {
         match self {
             Forward::Masquerade => Some("-m"),
@@ -95,6 +132,13 @@ impl Forward {
     }
 
     /// The tunnel settings, for a tunnel.
+    ///
+    /// ```
+    /// use lvs_core::{Forward, Tunnel, TunnelChecksum};
+    /// let gre = Forward::Tunnel(Tunnel::gre(TunnelChecksum::None));
+    /// assert_eq!(gre.tunnel().map(|t| t.port), Some(0));
+    /// assert_eq!(Forward::Masquerade.tunnel(), None);
+    /// ```
     pub const fn tunnel(&self) -> Option<&Tunnel> {
         match self {
             Forward::Tunnel(t) => Some(t),
@@ -139,6 +183,13 @@ impl FromStr for Forward {
 }
 
 /// The encapsulation of a tunnel (`--tun-type`).
+///
+/// ```
+/// use lvs_core::TunnelType;
+/// assert_eq!("gue".parse::<TunnelType>()?, TunnelType::Gue);
+/// assert_eq!(TunnelType::from_kernel(7).to_string(), "type-7");
+/// # Ok::<(), lvs_core::UnknownName>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -156,6 +207,10 @@ pub enum TunnelType {
 
 impl TunnelType {
     /// The kernel's `IP_VS_CONN_F_TUNNEL_TYPE_*` value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelType::Gre.kernel_value(), 2);
+    /// ```
     pub const fn kernel_value(self) -> u8 {
         match self {
             TunnelType::Ipip => 0,
@@ -166,6 +221,10 @@ impl TunnelType {
     }
 
     /// The type for a kernel value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelType::from_kernel(1), lvs_core::TunnelType::Gue);
+    /// ```
     pub const fn from_kernel(v: u8) -> TunnelType {
         match v {
             0 => TunnelType::Ipip,
@@ -176,6 +235,10 @@ impl TunnelType {
     }
 
     /// ipvsadm's name (`ipip`, `gue`, `gre`), if it has one.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelType::Ipip.name(), Some("ipip"));
+    /// ```
     pub const fn name(self) -> Option<&'static str> {
         match self {
             TunnelType::Ipip => Some("ipip"),
@@ -186,6 +249,10 @@ impl TunnelType {
     }
 
     /// Parses ipvsadm's name.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelType::from_name("GUE"), None, "ipvsadm's names are lower case");
+    /// ```
     pub fn from_name(name: &str) -> Option<TunnelType> {
         match name {
             "ipip" => Some(TunnelType::Ipip),
@@ -216,6 +283,13 @@ impl FromStr for TunnelType {
 }
 
 /// Tunnel checksum mode (`--tun-nocsum`, `--tun-csum`, `--tun-remcsum`).
+///
+/// ```
+/// use lvs_core::TunnelChecksum;
+/// // `--tun-remcsum`, shown as `r+c` by `ipvsadm -L --tun-info`.
+/// let c = TunnelChecksum::RemCsum;
+/// assert_eq!((c.option(), c.info()), (Some("--tun-remcsum"), Some("r+c")));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -233,6 +307,10 @@ pub enum TunnelChecksum {
 
 impl TunnelChecksum {
     /// The kernel's `tun_flags` value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelChecksum::Csum.kernel_value(), 1);
+    /// ```
     pub const fn kernel_value(self) -> u16 {
         match self {
             TunnelChecksum::None => 0,
@@ -243,6 +321,10 @@ impl TunnelChecksum {
     }
 
     /// The mode for a kernel `tun_flags` value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelChecksum::from_kernel(3), lvs_core::TunnelChecksum::Other(3));
+    /// ```
     pub const fn from_kernel(v: u16) -> TunnelChecksum {
         match v {
             0 => TunnelChecksum::None,
@@ -253,6 +335,10 @@ impl TunnelChecksum {
     }
 
     /// The ipvsadm option that selects this mode.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelChecksum::None.option(), Some("--tun-nocsum"));
+    /// ```
     pub const fn option(self) -> Option<&'static str> {
         match self {
             TunnelChecksum::None => Some("--tun-nocsum"),
@@ -263,6 +349,10 @@ impl TunnelChecksum {
     }
 
     /// The option's name without `--tun-` (`nocsum`, `csum`, `remcsum`), if ipvsadm has one.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelChecksum::Csum.name(), Some("csum"));
+    /// ```
     pub const fn name(self) -> Option<&'static str> {
         match self {
             TunnelChecksum::None => Some("nocsum"),
@@ -273,6 +363,10 @@ impl TunnelChecksum {
     }
 
     /// The short form `--tun-info` shows (`-c`, `+c`, `r+c`).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::TunnelChecksum::None.info(), Some("-c"));
+    /// ```
     pub const fn info(self) -> Option<&'static str> {
         match self {
             TunnelChecksum::None => Some("-c"),
@@ -310,6 +404,16 @@ impl FromStr for TunnelChecksum {
 }
 
 /// Tunnel settings of a tunnelling real server.
+///
+/// ```
+/// use lvs_core::{Forward, Tunnel, TunnelChecksum, TunnelType};
+///
+/// // `-i --tun-type gue --tun-port 6080 --tun-csum`
+/// let t = Tunnel { kind: TunnelType::Gue, port: 6080, checksum: TunnelChecksum::Csum };
+/// assert_eq!(t, Tunnel::gue(6080, TunnelChecksum::Csum));
+/// assert!(t.validate().is_ok());
+/// assert_eq!(Forward::Tunnel(t).to_string(), "tunnel");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Tunnel {
     /// The encapsulation.
@@ -332,6 +436,11 @@ impl Tunnel {
     };
 
     /// A gue tunnel to `port`.
+    ///
+    /// ```
+    /// use lvs_core::{Tunnel, TunnelChecksum};
+    /// assert!(Tunnel::gue(0, TunnelChecksum::None).validate().is_err(), "gue needs a port");
+    /// ```
     pub const fn gue(port: u16, checksum: TunnelChecksum) -> Tunnel {
         Tunnel {
             kind: TunnelType::Gue,
@@ -341,6 +450,11 @@ impl Tunnel {
     }
 
     /// A gre tunnel.
+    ///
+    /// ```
+    /// use lvs_core::{Tunnel, TunnelChecksum};
+    /// assert!(Tunnel::gre(TunnelChecksum::RemCsum).validate().is_err(), "remote checksums are gue's");
+    /// ```
     pub const fn gre(checksum: TunnelChecksum) -> Tunnel {
         Tunnel {
             kind: TunnelType::Gre,
