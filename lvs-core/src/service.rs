@@ -21,6 +21,13 @@ pub const PERSISTENCE_TIMEOUT_MAX: u32 = 86400 * 31;
 pub const DEFAULT_PERSISTENCE_TIMEOUT: u32 = 360;
 
 /// A layer-4 protocol, by its IP protocol number.
+///
+/// ```
+/// use lvs_core::Protocol;
+/// assert_eq!("udp".parse::<Protocol>()?, Protocol::Udp);
+/// assert_eq!(Protocol::from_number(50), Protocol::Other(50)); // ESP keeps its number
+/// # Ok::<(), lvs_core::UnknownName>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 #[non_exhaustive]
@@ -37,6 +44,10 @@ pub enum Protocol {
 
 impl Protocol {
     /// The IP protocol number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Protocol::Sctp.number(), 132);
+    /// ```
     pub const fn number(self) -> u16 {
         match self {
             Protocol::Tcp => 6,
@@ -47,6 +58,10 @@ impl Protocol {
     }
 
     /// The protocol for an IP protocol number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Protocol::from_number(17), lvs_core::Protocol::Udp);
+    /// ```
     pub const fn from_number(n: u16) -> Protocol {
         match n {
             6 => Protocol::Tcp,
@@ -57,6 +72,10 @@ impl Protocol {
     }
 
     /// The lower-case name (`tcp`, `udp`, `sctp`); none for other protocols.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Protocol::Tcp.name(), Some("tcp"));
+    /// ```
     pub const fn name(self) -> Option<&'static str> {
         match self {
             Protocol::Tcp => Some("tcp"),
@@ -67,6 +86,10 @@ impl Protocol {
     }
 
     /// The name ipvsadm's listing shows (`TCP`, `UDP`, `SCTP`, `?` for others).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Protocol::Other(47).listing_name(), "?");
+    /// ```
     pub const fn listing_name(self) -> &'static str {
         match self {
             Protocol::Tcp => "TCP",
@@ -78,6 +101,10 @@ impl Protocol {
 
     /// The ipvsadm option that introduces a service of this protocol (`-t`, `-u`,
     /// `--sctp-service`; `--xxx-service`, as ipvsadm writes it, for others).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Protocol::Sctp.option(), "--sctp-service");
+    /// ```
     pub const fn option(self) -> &'static str {
         match self {
             Protocol::Tcp => "-t",
@@ -110,6 +137,19 @@ impl FromStr for Protocol {
 }
 
 /// What identifies a virtual service.
+///
+/// ```
+/// use lvs_core::{Family, ServiceKey};
+///
+/// let web = ServiceKey::tcp("10.0.0.13:80".parse()?);
+/// let dns = ServiceKey::udp("[2001:db8::13]:53".parse()?);
+/// let marked = ServiceKey::fwmark(Family::Inet, 10);
+/// // Display is how ipvsadm names the service on its command line.
+/// assert_eq!(web.to_string(), "-t 10.0.0.13:80");
+/// assert_eq!(dns.to_string(), "-u [2001:db8::13]:53");
+/// assert_eq!(marked.to_string(), "-f 10");
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ServiceKey {
@@ -132,6 +172,12 @@ pub enum ServiceKey {
 
 impl ServiceKey {
     /// A TCP service.
+    ///
+    /// ```
+    /// let key = lvs_core::ServiceKey::tcp("10.0.0.13:443".parse()?);
+    /// assert_eq!(key.port(), 443);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn tcp(addr: SocketAddr) -> Self {
         ServiceKey::Inet {
             protocol: Protocol::Tcp,
@@ -140,6 +186,12 @@ impl ServiceKey {
     }
 
     /// A UDP service.
+    ///
+    /// ```
+    /// let key = lvs_core::ServiceKey::udp("10.0.0.13:53".parse()?);
+    /// assert_eq!(key.protocol(), lvs_core::Protocol::Udp);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn udp(addr: SocketAddr) -> Self {
         ServiceKey::Inet {
             protocol: Protocol::Udp,
@@ -148,6 +200,12 @@ impl ServiceKey {
     }
 
     /// An SCTP service.
+    ///
+    /// ```
+    /// let key = lvs_core::ServiceKey::sctp("10.0.0.13:3868".parse()?);
+    /// assert_eq!(key.to_string(), "--sctp-service 10.0.0.13:3868");
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn sctp(addr: SocketAddr) -> Self {
         ServiceKey::Inet {
             protocol: Protocol::Sctp,
@@ -156,11 +214,22 @@ impl ServiceKey {
     }
 
     /// A firewall-mark service.
+    ///
+    /// ```
+    /// use lvs_core::{Family, ServiceKey};
+    /// assert_eq!(ServiceKey::fwmark(Family::Inet6, 7).to_string(), "-f 7 -6");
+    /// ```
     pub fn fwmark(family: Family, mark: u32) -> Self {
         ServiceKey::FwMark { family, mark }
     }
 
     /// The service's address family.
+    ///
+    /// ```
+    /// use lvs_core::{Family, ServiceKey};
+    /// assert_eq!(ServiceKey::tcp("[2001:db8::1]:80".parse()?).family(), Family::Inet6);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn family(&self) -> Family {
         match self {
             ServiceKey::Inet { addr, .. } => Family::of(&addr.ip()),
@@ -169,6 +238,12 @@ impl ServiceKey {
     }
 
     /// The protocol; the kernel records TCP for firewall-mark services.
+    ///
+    /// ```
+    /// use lvs_core::{Protocol, ServiceKey};
+    /// assert_eq!(ServiceKey::tcp("10.0.0.13:80".parse()?).protocol(), Protocol::Tcp);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn protocol(&self) -> Protocol {
         match self {
             ServiceKey::Inet { protocol, .. } => *protocol,
@@ -177,6 +252,11 @@ impl ServiceKey {
     }
 
     /// The virtual port (0 for firewall-mark services).
+    ///
+    /// ```
+    /// use lvs_core::{Family, ServiceKey};
+    /// assert_eq!(ServiceKey::fwmark(Family::Inet, 10).port(), 0);
+    /// ```
     pub fn port(&self) -> u16 {
         match self {
             ServiceKey::Inet { addr, .. } => addr.port(),
@@ -185,6 +265,11 @@ impl ServiceKey {
     }
 
     /// Whether this is a firewall-mark service.
+    ///
+    /// ```
+    /// use lvs_core::{Family, ServiceKey};
+    /// assert!(ServiceKey::fwmark(Family::Inet, 10).is_fwmark());
+    /// ```
     pub fn is_fwmark(&self) -> bool {
         matches!(self, ServiceKey::FwMark { .. })
     }
@@ -227,6 +312,14 @@ bitflags! {
     /// Persistence is not a flag here: it is [`Service::persistence`], and the kernel's
     /// `PERSISTENT` bit is derived from it. The kernel's `HASHED` bit is state, not
     /// configuration. Unknown bits from a newer kernel are kept (`from_bits_retain`).
+    ///
+    /// ```
+    /// use lvs_core::{Scheduler, ServiceFlags};
+    ///
+    /// // `-s sh -b sh-port -o`
+    /// let flags = ServiceFlags::SCHED_2 | ServiceFlags::ONE_PACKET;
+    /// assert_eq!(flags.sched_flag_names(&Scheduler::SourceHash), "sh-port");
+    /// ```
     #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
     pub struct ServiceFlags: u32 {
         /// One-packet scheduling (`-o`, `--ops`): UDP or firewall-mark services only.
@@ -256,12 +349,27 @@ impl ServiceFlags {
     /// The scheduler flags by ipvsadm's names for this scheduler, comma-separated
     /// (`sh-fallback,sh-port`, `flag-1`); empty when none is set. Like ipvsadm, this drops
     /// flag 3 under sh and mh, which have no name for it.
+    ///
+    /// ```
+    /// use lvs_core::{Scheduler, ServiceFlags};
+    /// let flags = ServiceFlags::SCHED_1 | ServiceFlags::SCHED_2;
+    /// assert_eq!(flags.sched_flag_names(&Scheduler::MaglevHash), "mh-fallback,mh-port");
+    /// assert_eq!(flags.sched_flag_names(&Scheduler::RoundRobin), "flag-1,flag-2");
+    /// ```
     pub fn sched_flag_names(self, scheduler: &Scheduler) -> String {
         self.names(scheduler, "")
     }
 
     /// [`Self::sched_flag_names`], but naming flag 3 `flag-3` under sh and mh too, so that
     /// every set bit is written.
+    ///
+    /// ```
+    /// use lvs_core::{Scheduler, ServiceFlags};
+    /// // ipvsadm drops flag-3 on an sh service; the lossless names keep it.
+    /// let flags = ServiceFlags::SCHED_3;
+    /// assert_eq!(flags.sched_flag_names(&Scheduler::SourceHash), "");
+    /// assert_eq!(flags.sched_flag_names_lossless(&Scheduler::SourceHash), "flag-3");
+    /// ```
     pub fn sched_flag_names_lossless(self, scheduler: &Scheduler) -> String {
         self.names(scheduler, "flag-3")
     }
@@ -287,6 +395,14 @@ impl ServiceFlags {
 }
 
 /// A scheduler flag by name, as `-b` takes it.
+///
+/// ```
+/// use lvs_core::{SchedFlag, Scheduler, ServiceFlags};
+///
+/// let flag = SchedFlag::from_name("sh-fallback").expect("an ipvsadm flag name");
+/// assert_eq!(flag.bits(), ServiceFlags::SCHED_1);
+/// assert!(!flag.allowed_with(&Scheduler::RoundRobin));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SchedFlag {
     /// `flag-1`, `flag-2`, `flag-3`: the raw scheduler flags, for any scheduler.
@@ -299,6 +415,10 @@ pub enum SchedFlag {
 
 impl SchedFlag {
     /// Parses one of ipvsadm's scheduler flag names.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::SchedFlag::from_name("sh-weight"), None);
+    /// ```
     pub fn from_name(name: &str) -> Option<SchedFlag> {
         Some(match name {
             "flag-1" => SchedFlag::Raw(ServiceFlags::SCHED_1),
@@ -313,6 +433,11 @@ impl SchedFlag {
     }
 
     /// The flag bit.
+    ///
+    /// ```
+    /// use lvs_core::{SchedFlag, ServiceFlags};
+    /// assert_eq!(SchedFlag::Mh(ServiceFlags::SCHED_2).bits(), ServiceFlags::SCHED_2);
+    /// ```
     pub fn bits(self) -> ServiceFlags {
         match self {
             SchedFlag::Raw(f) | SchedFlag::Sh(f) | SchedFlag::Mh(f) => f,
@@ -320,6 +445,11 @@ impl SchedFlag {
     }
 
     /// Whether this flag may be used with `scheduler`.
+    ///
+    /// ```
+    /// use lvs_core::{SchedFlag, Scheduler, ServiceFlags};
+    /// assert!(SchedFlag::Raw(ServiceFlags::SCHED_3).allowed_with(&Scheduler::WeightedLeastConnection));
+    /// ```
     pub fn allowed_with(self, scheduler: &Scheduler) -> bool {
         match self {
             SchedFlag::Raw(_) => true,
@@ -330,6 +460,19 @@ impl SchedFlag {
 }
 
 /// The persistence granularity: which client addresses share a persistent real server.
+///
+/// ```
+/// use lvs_core::{Family, Netmask, Service, ServiceKey};
+///
+/// // `-p 600 -M 255.255.255.0`: clients of one /24 stick to the same real server.
+/// let mut svc = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)).with_persistence(600);
+/// if let Some(p) = &mut svc.persistence {
+///     p.netmask = Netmask::V4("255.255.255.0".parse()?);
+/// }
+/// assert!(svc.validate().is_ok());
+/// assert_eq!(Netmask::host(Family::Inet6).to_string(), "128");
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Netmask {
@@ -341,6 +484,11 @@ pub enum Netmask {
 
 impl Netmask {
     /// The mask that makes every client its own group: /32 or /128.
+    ///
+    /// ```
+    /// use lvs_core::{Family, Netmask};
+    /// assert_eq!(Netmask::host(Family::Inet).to_string(), "255.255.255.255");
+    /// ```
     pub const fn host(family: Family) -> Netmask {
         match family {
             Family::Inet => Netmask::V4(Ipv4Addr::BROADCAST),
@@ -349,11 +497,19 @@ impl Netmask {
     }
 
     /// Whether this is the host mask (/32 or /128), which ipvsadm does not print.
+    ///
+    /// ```
+    /// assert!(!lvs_core::Netmask::V6(64).is_host());
+    /// ```
     pub fn is_host(self) -> bool {
         matches!(self, Netmask::V4(Ipv4Addr::BROADCAST) | Netmask::V6(128))
     }
 
     /// The family the mask belongs to.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Netmask::V6(64).family(), lvs_core::Family::Inet6);
+    /// ```
     pub fn family(self) -> Family {
         match self {
             Netmask::V4(_) => Family::Inet,
@@ -373,6 +529,12 @@ impl fmt::Display for Netmask {
 
 /// Persistence (`-p [timeout] [-M netmask]`): a client keeps its real server for `timeout`
 /// seconds after its last connection ends.
+///
+/// ```
+/// use lvs_core::{Family, Persistence};
+/// let p = Persistence::new(300, Family::Inet);
+/// assert!(p.netmask.is_host());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Persistence {
     /// Seconds, 1 to 2678400 (ipvsadm's default when `-p` has no value is 360).
@@ -383,6 +545,11 @@ pub struct Persistence {
 
 impl Persistence {
     /// Persistence for `timeout` seconds with the host mask of `family`.
+    ///
+    /// ```
+    /// use lvs_core::{Family, Netmask, Persistence};
+    /// assert_eq!(Persistence::new(60, Family::Inet6).netmask, Netmask::V6(128));
+    /// ```
     pub fn new(timeout: u32, family: Family) -> Self {
         Persistence {
             timeout,
@@ -392,6 +559,19 @@ impl Persistence {
 }
 
 /// A virtual service: its identity and its configuration.
+///
+/// ```
+/// use lvs_core::{Scheduler, Service, ServiceKey};
+///
+/// // `-A -u 10.0.0.13:5060 -s sh -p 120 --pe sip`: SIP calls stick to one real server.
+/// let mut sip = Service::new(ServiceKey::udp("10.0.0.13:5060".parse()?))
+///     .with_scheduler("sh")
+///     .with_persistence(120);
+/// sip.pe = Some("sip".into());
+/// assert_eq!(sip.scheduler, Scheduler::SourceHash);
+/// assert!(sip.validate().is_ok());
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Service {
     /// What identifies the service.
@@ -411,6 +591,13 @@ pub struct Service {
 
 impl Service {
     /// A service with ipvsadm's defaults: the `wlc` scheduler, no flags, no persistence.
+    ///
+    /// ```
+    /// use lvs_core::{Scheduler, Service, ServiceKey};
+    /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?));
+    /// assert_eq!(svc.scheduler, Scheduler::WeightedLeastConnection);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn new(key: ServiceKey) -> Self {
         Service {
             key,
@@ -422,18 +609,39 @@ impl Service {
     }
 
     /// The same service with another scheduler.
+    ///
+    /// ```
+    /// use lvs_core::{Scheduler, Service, ServiceKey};
+    /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)).with_scheduler("twos");
+    /// assert_eq!(svc.scheduler, Scheduler::TwoChoice);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn with_scheduler(mut self, scheduler: impl Into<Scheduler>) -> Self {
         self.scheduler = scheduler.into();
         self
     }
 
     /// The same service, persistent for `timeout` seconds with the host netmask.
+    ///
+    /// ```
+    /// use lvs_core::{Service, ServiceKey};
+    /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?)).with_persistence(300);
+    /// assert_eq!(svc.persistence.map(|p| p.timeout), Some(300));
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn with_persistence(mut self, timeout: u32) -> Self {
         self.persistence = Some(Persistence::new(timeout, self.key.family()));
         self
     }
 
     /// The flags as the kernel holds them, with `PERSISTENT` derived from [`Self::persistence`].
+    ///
+    /// ```
+    /// use lvs_core::{Service, ServiceFlags, ServiceKey};
+    /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?)).with_persistence(300);
+    /// assert_eq!(svc.kernel_flags() & ServiceFlags::KERNEL_PERSISTENT, ServiceFlags::KERNEL_PERSISTENT);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn kernel_flags(&self) -> u32 {
         let persistent = if self.persistence.is_some() {
             ServiceFlags::KERNEL_PERSISTENT
