@@ -5,6 +5,26 @@ use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 
 /// One change to the IPVS table: what one line of an ipvsadm rule file asks for.
+///
+/// ```
+/// use lvs_core::{Command, Destination, Forward, Ruleset, Service, ServiceKey};
+///
+/// // `-A -t 10.0.0.13:80 -s rr` and `-a -t 10.0.0.13:80 -r 192.168.8.14:80 -m`, checked offline.
+/// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+/// let commands = [
+///     Command::AddService(Service::new(key).with_scheduler("rr")),
+///     Command::AddDestination {
+///         service: key,
+///         destination: Destination::new("192.168.8.14:80".parse()?).with_forward(Forward::Masquerade),
+///     },
+/// ];
+/// let mut table = Ruleset::new();
+/// for c in &commands {
+///     table.apply(c)?;
+/// }
+/// assert_eq!(table.object_count(), 2);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 #[non_exhaustive]
@@ -50,6 +70,12 @@ pub enum Command {
 
 impl Command {
     /// The kernel operation this command is.
+    ///
+    /// ```
+    /// use lvs_core::{Command, Operation};
+    /// assert_eq!(Command::Flush.operation(), Operation::Flush);
+    /// assert_eq!(Command::Flush.operation().to_string(), "flush");
+    /// ```
     pub fn operation(&self) -> Operation {
         match self {
             Command::AddService(_) => Operation::AddService,

@@ -17,6 +17,13 @@ pub const DEFAULT_MCAST_INTERFACE: &str = "eth0";
 pub const SYNC_MAXLEN_MAX: u16 = 65507;
 
 /// Which side a sync daemon is.
+///
+/// ```
+/// use lvs_core::DaemonRole;
+/// let role: DaemonRole = "backup".parse()?;
+/// assert_eq!((role.to_string(), role.kernel_value()), ("backup".to_owned(), 2));
+/// # Ok::<(), lvs_core::UnknownName>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DaemonRole {
@@ -28,6 +35,10 @@ pub enum DaemonRole {
 
 impl DaemonRole {
     /// The kernel's `IP_VS_STATE_*` value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::DaemonRole::Master.kernel_value(), 1);
+    /// ```
     pub const fn kernel_value(self) -> u32 {
         match self {
             DaemonRole::Master => 1,
@@ -36,6 +47,10 @@ impl DaemonRole {
     }
 
     /// The role for a kernel state value.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::DaemonRole::from_kernel(3), None);
+    /// ```
     pub const fn from_kernel(v: u32) -> Option<DaemonRole> {
         match v {
             1 => Some(DaemonRole::Master),
@@ -45,6 +60,10 @@ impl DaemonRole {
     }
 
     /// Parses ipvsadm's word (`master`, `backup`).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::DaemonRole::from_name("master"), Some(lvs_core::DaemonRole::Master));
+    /// ```
     pub fn from_name(name: &str) -> Option<DaemonRole> {
         match name {
             "master" => Some(DaemonRole::Master),
@@ -74,6 +93,19 @@ impl fmt::Display for DaemonRole {
 
 /// A sync daemon's configuration. Optional values left `None` take the kernel's defaults
 /// (group 224.0.0.81, port 8848, ttl 1, maxlen from the interface MTU).
+///
+/// ```
+/// use lvs_core::{DaemonRole, SyncDaemon};
+///
+/// // `--start-daemon master --mcast-interface eth1 --syncid 7 --mcast-group ff02::81 --mcast-ttl 2`
+/// let master = SyncDaemon {
+///     group: Some("ff02::81".parse()?),
+///     ttl: Some(2),
+///     ..SyncDaemon::new(DaemonRole::Master, "eth1", 7)
+/// };
+/// assert!(master.validate().is_ok());
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SyncDaemon {
     /// Master or backup.
@@ -98,6 +130,12 @@ pub struct SyncDaemon {
 
 impl SyncDaemon {
     /// A daemon on `interface` with sync id `syncid` and the kernel's defaults otherwise.
+    ///
+    /// ```
+    /// use lvs_core::{DaemonRole, SyncDaemon};
+    /// let backup = SyncDaemon::new(DaemonRole::Backup, "eth1", 7);
+    /// assert_eq!((backup.port, backup.ttl), (None, None), "the kernel's defaults");
+    /// ```
     pub fn new(role: DaemonRole, interface: impl Into<String>, syncid: u8) -> Self {
         SyncDaemon {
             role,

@@ -9,6 +9,19 @@ pub const IPVSADM_WEIGHT_MAX: i32 = 65535;
 
 /// A real server of a virtual service: its identity (`addr`: family, address and port) and its
 /// configuration. What the kernel reports about it lives in [`crate::DestinationState`].
+///
+/// ```
+/// use lvs_core::{Destination, Forward, ServiceKey};
+///
+/// // `-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3 -x 500 -y 400`
+/// let real = Destination {
+///     upper_threshold: 500,
+///     lower_threshold: 400,
+///     ..Destination::new("192.168.8.14:80".parse()?).with_forward(Forward::Masquerade).with_weight(3)
+/// };
+/// assert!(real.validate(&ServiceKey::tcp("10.0.0.13:80".parse()?)).is_ok());
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Destination {
     /// The real server's address and port. Its family may differ from the service's only for
@@ -39,6 +52,13 @@ fn is_zero(v: &u32) -> bool {
 
 impl Destination {
     /// A real server with ipvsadm's defaults: direct routing, weight 1, no thresholds.
+    ///
+    /// ```
+    /// use lvs_core::{Destination, Forward};
+    /// let real = Destination::new("10.0.0.20:80".parse()?);
+    /// assert_eq!((real.forward, real.weight), (Forward::DirectRoute, 1));
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn new(addr: SocketAddr) -> Self {
         Destination {
             addr,
@@ -50,18 +70,39 @@ impl Destination {
     }
 
     /// The same server with another forwarding method.
+    ///
+    /// ```
+    /// use lvs_core::{Destination, Forward, Tunnel};
+    /// let far = Destination::new("198.51.100.7:80".parse()?).with_forward(Forward::Tunnel(Tunnel::IPIP));
+    /// assert_eq!(far.forward.switch(), Some("-i"));
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn with_forward(mut self, forward: Forward) -> Self {
         self.forward = forward;
         self
     }
 
     /// The same server with another weight.
+    ///
+    /// ```
+    /// use lvs_core::Destination;
+    /// // Weight 0: no new connections, the existing ones drain.
+    /// let draining = Destination::new("192.168.8.14:80".parse()?).with_weight(0);
+    /// assert_eq!(draining.weight, 0);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn with_weight(mut self, weight: i32) -> Self {
         self.weight = weight;
         self
     }
 
     /// The address family of the real server.
+    ///
+    /// ```
+    /// use lvs_core::{Destination, Family};
+    /// assert_eq!(Destination::new("[2001:db8::14]:80".parse()?).family(), Family::Inet6);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn family(&self) -> Family {
         Family::of(&self.addr.ip())
     }

@@ -7,6 +7,12 @@ use thiserror::Error;
 
 /// A name that is none of a value's spellings, from a `FromStr` of the model
 /// (`"masq".parse::<Forward>()`, `"tcp".parse::<Protocol>()`, `"1.2.1".parse::<Version>()`).
+///
+/// ```
+/// let e = "masquerade".parse::<lvs_core::Forward>().unwrap_err();
+/// assert_eq!(e.name, "masquerade");
+/// assert!(e.to_string().starts_with("unknown forwarding method \"masquerade\": expected masq"));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[error("unknown {what} {name:?}: expected {expected}")]
 pub struct UnknownName {
@@ -30,6 +36,17 @@ impl UnknownName {
 
 /// A configuration that breaks one of ipvsadm's or the kernel's rules. Each variant names the
 /// rule.
+///
+/// ```
+/// use lvs_core::{Destination, ServiceKey, ValidationError};
+///
+/// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+/// let real = Destination::new("192.168.8.14:80".parse()?).with_weight(-1);
+/// let e = real.validate(&key).unwrap_err();
+/// assert_eq!(e, ValidationError::NegativeWeight(-1));
+/// assert_eq!(e.to_string(), "illegal weight specified: -1 (weights are 0 or more)");
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ValidationError {
@@ -134,6 +151,11 @@ pub mod errno {
     pub const EAFNOSUPPORT: i32 = 97;
 
     /// glibc's `strerror` text for the errno values IPVS uses.
+    ///
+    /// ```
+    /// use lvs_core::errno;
+    /// assert_eq!(errno::strerror(errno::EPERM), "Operation not permitted");
+    /// ```
     pub fn strerror(errno: i32) -> String {
         let text = match errno {
             EPERM => "Operation not permitted",
@@ -156,6 +178,12 @@ pub mod errno {
 }
 
 /// An operation on the kernel's IPVS table, as libipvs names them.
+///
+/// ```
+/// use lvs_core::{Operation, Refusal, errno};
+/// let r = Refusal::new(Operation::DeleteDestination, errno::ENOENT);
+/// assert_eq!(format!("{}: {r}", r.op), "delete destination: No such destination");
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Operation {
@@ -221,6 +249,12 @@ impl fmt::Display for Operation {
 
 /// ipvsadm's message for `errno` after `op` (libipvs's `ipvs_strerror` table), falling back to
 /// `strerror`.
+///
+/// ```
+/// use lvs_core::{Operation, errno, ipvsadm_message};
+/// assert_eq!(ipvsadm_message(Operation::AddService, errno::EEXIST), "Service already exists");
+/// assert_eq!(ipvsadm_message(Operation::StartDaemon, errno::EEXIST), "Daemon has already run");
+/// ```
 pub fn ipvsadm_message(op: Operation, errno: i32) -> String {
     use Operation::*;
     use errno::*;
@@ -253,6 +287,13 @@ pub fn ipvsadm_message(op: Operation, errno: i32) -> String {
 }
 
 /// What a refusal means, for callers that branch on it.
+///
+/// ```
+/// use lvs_core::{Operation, Refusal, RefusalKind, errno};
+/// // The same errno means different things for different operations.
+/// assert_eq!(Refusal::new(Operation::AddService, errno::ENOENT).kind(), RefusalKind::SchedulerNotFound);
+/// assert_eq!(Refusal::new(Operation::EditDestination, errno::ENOENT).kind(), RefusalKind::NoSuchDestination);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum RefusalKind {
@@ -283,6 +324,18 @@ pub enum RefusalKind {
 }
 
 /// The kernel (or lvs's model of it) refused an operation.
+///
+/// ```
+/// use lvs_core::{Command, RefusalKind, Ruleset, Service, ServiceKey};
+///
+/// // Ruleset::apply refuses what the kernel would, with the kernel's errno.
+/// let add = Command::AddService(Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)));
+/// let mut table = Ruleset::new();
+/// table.apply(&add)?;
+/// let r = table.apply(&add).unwrap_err();
+/// assert_eq!((r.kind(), r.to_string()), (RefusalKind::ServiceExists, "Service already exists".to_owned()));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refusal {
     /// What was tried.
@@ -295,6 +348,12 @@ pub struct Refusal {
 
 impl Refusal {
     /// A refusal of `op` with `errno`.
+    ///
+    /// ```
+    /// use lvs_core::{Operation, Refusal, errno};
+    /// let r = Refusal::new(Operation::GetServices, errno::EPERM);
+    /// assert!(r.to_string().contains("CAP_NET_ADMIN"));
+    /// ```
     pub fn new(op: Operation, errno: i32) -> Self {
         Refusal {
             op,
@@ -304,12 +363,23 @@ impl Refusal {
     }
 
     /// The same refusal with an explanation.
+    ///
+    /// ```
+    /// use lvs_core::{Operation, Refusal, errno};
+    /// let r = Refusal::new(Operation::StartDaemon, errno::ENODEV).because("no interface eth9");
+    /// assert_eq!(r.detail.as_deref(), Some("no interface eth9"));
+    /// ```
     pub fn because(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
         self
     }
 
     /// What the refusal means.
+    ///
+    /// ```
+    /// use lvs_core::{Operation, Refusal, RefusalKind, errno};
+    /// assert_eq!(Refusal::new(Operation::StopDaemon, errno::ESRCH).kind(), RefusalKind::NoSuchDaemon);
+    /// ```
     pub fn kind(&self) -> RefusalKind {
         use Operation::*;
         use errno::*;
@@ -330,6 +400,12 @@ impl Refusal {
     }
 
     /// ipvsadm's message for this refusal.
+    ///
+    /// ```
+    /// use lvs_core::{Operation, Refusal, errno};
+    /// let r = Refusal::new(Operation::DeleteService, errno::ESRCH);
+    /// assert_eq!(r.ipvsadm_message(), "No such service");
+    /// ```
     pub fn ipvsadm_message(&self) -> String {
         ipvsadm_message(self.op, self.errno)
     }
