@@ -15,7 +15,8 @@ use std::net::SocketAddr;
 ///     Command::AddService(Service::new(key).with_scheduler("rr")),
 ///     Command::AddDestination {
 ///         service: key,
-///         destination: Destination::new("192.168.8.14:80".parse()?).with_forward(Forward::Masquerade),
+///         destination: Destination::new("192.168.8.14:80".parse()?)
+///             .with_forward(Forward::Masquerade),
 ///     },
 /// ];
 /// let mut table = Ruleset::new();

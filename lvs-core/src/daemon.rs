@@ -97,7 +97,8 @@ impl fmt::Display for DaemonRole {
 /// ```
 /// use lvs_core::{DaemonRole, SyncDaemon};
 ///
-/// // `--start-daemon master --mcast-interface eth1 --syncid 7 --mcast-group ff02::81 --mcast-ttl 2`
+/// // `--start-daemon master --mcast-interface eth1 --syncid 7`
+/// // `--mcast-group ff02::81 --mcast-ttl 2`
 /// let master = SyncDaemon {
 ///     group: Some("ff02::81".parse()?),
 ///     ttl: Some(2),

@@ -17,7 +17,9 @@ pub const IPVSADM_WEIGHT_MAX: i32 = 65535;
 /// let real = Destination {
 ///     upper_threshold: 500,
 ///     lower_threshold: 400,
-///     ..Destination::new("192.168.8.14:80".parse()?).with_forward(Forward::Masquerade).with_weight(3)
+///     ..Destination::new("192.168.8.14:80".parse()?)
+///         .with_forward(Forward::Masquerade)
+///         .with_weight(3)
 /// };
 /// assert!(real.validate(&ServiceKey::tcp("10.0.0.13:80".parse()?)).is_ok());
 /// # Ok::<(), std::net::AddrParseError>(())
@@ -73,7 +75,8 @@ impl Destination {
     ///
     /// ```
     /// use lvs_core::{Destination, Forward, Tunnel};
-    /// let far = Destination::new("198.51.100.7:80".parse()?).with_forward(Forward::Tunnel(Tunnel::IPIP));
+    /// let far = Destination::new("198.51.100.7:80".parse()?)
+    ///     .with_forward(Forward::Tunnel(Tunnel::IPIP));
     /// assert_eq!(far.forward.switch(), Some("-i"));
     /// # Ok::<(), std::net::AddrParseError>(())
     /// ```

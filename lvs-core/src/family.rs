@@ -5,6 +5,13 @@ use std::fmt;
 use std::net::IpAddr;
 
 /// An address family as the kernel numbers it (`AF_INET` = 2, `AF_INET6` = 10).
+///
+/// ```
+/// use lvs_core::Family;
+/// let family = Family::of(&"2001:db8::13".parse()?);
+/// assert_eq!((family, family.af()), (Family::Inet6, 10));
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Family {
@@ -16,6 +23,10 @@ pub enum Family {
 
 impl Family {
     /// The kernel's `AF_*` number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Family::Inet.af(), 2);
+    /// ```
     pub const fn af(self) -> u16 {
         match self {
             Family::Inet => 2,
@@ -24,6 +35,10 @@ impl Family {
     }
 
     /// The family for a kernel `AF_*` number, if it is one IPVS knows.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Family::from_af(7), None, "AF_BRIDGE is no IPVS family");
+    /// ```
     pub const fn from_af(af: u16) -> Option<Family> {
         match af {
             2 => Some(Family::Inet),
@@ -33,6 +48,12 @@ impl Family {
     }
 
     /// The family of an address.
+    ///
+    /// ```
+    /// use lvs_core::Family;
+    /// assert_eq!(Family::of(&"10.0.0.13".parse()?), Family::Inet);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub const fn of(addr: &IpAddr) -> Family {
         match addr {
             IpAddr::V4(_) => Family::Inet,

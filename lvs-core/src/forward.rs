@@ -453,7 +453,8 @@ impl Tunnel {
     ///
     /// ```
     /// use lvs_core::{Tunnel, TunnelChecksum};
-    /// assert!(Tunnel::gre(TunnelChecksum::RemCsum).validate().is_err(), "remote checksums are gue's");
+    /// // Remote checksum offload is gue's only.
+    /// assert!(Tunnel::gre(TunnelChecksum::RemCsum).validate().is_err());
     /// ```
     pub const fn gre(checksum: TunnelChecksum) -> Tunnel {
         Tunnel {

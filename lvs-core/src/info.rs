@@ -6,26 +6,50 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The kernel's IPVS version, packed as `(major << 16) | (minor << 8) | patch`.
+///
+/// ```
+/// use lvs_core::Version;
+/// let v: Version = "1.2.1".parse()?;
+/// assert_eq!(v, Version(0x01_02_01));
+/// assert!(v >= Version::new(1, 2, 0));
+/// # Ok::<(), lvs_core::UnknownName>(())
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Version(pub u32);
 
 impl Version {
     /// A version from its three parts.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Version::new(1, 2, 1).to_string(), "1.2.1");
+    /// ```
     pub const fn new(major: u8, minor: u8, patch: u8) -> Version {
         Version(((major as u32) << 16) | ((minor as u32) << 8) | patch as u32)
     }
 
     /// The major number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Version(0x01_02_01).major(), 1);
+    /// ```
     pub const fn major(self) -> u32 {
         (self.0 >> 16) & 0xff
     }
 
     /// The minor number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Version(0x01_02_01).minor(), 2);
+    /// ```
     pub const fn minor(self) -> u32 {
         (self.0 >> 8) & 0xff
     }
 
     /// The patch number.
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Version(0x01_02_01).patch(), 1);
+    /// ```
     pub const fn patch(self) -> u32 {
         self.0 & 0xff
     }
@@ -57,6 +81,15 @@ impl FromStr for Version {
 }
 
 /// The IPVS version and the size of the connection hash table.
+///
+/// ```
+/// use lvs_core::{Info, Version};
+/// let info = Info { version: Version::new(1, 2, 1), conn_table_size: 4096 };
+/// assert_eq!(
+///     lvs_core::rules::list::header(&info),
+///     "IP Virtual Server version 1.2.1 (size=4096)\n"
+/// );
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Info {
     /// The IPVS version (1.2.1 in every kernel since 2.6.x).

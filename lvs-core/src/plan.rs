@@ -23,6 +23,37 @@ use std::fmt;
 use std::net::SocketAddr;
 
 /// How far [`plan`] goes.
+///
+/// ```
+/// use lvs_core::{PlanOptions, Ruleset, plan};
+///
+/// // 192.168.8.15 leaves the service: drained first (weight 0), deleted once idle.
+/// let current = Ruleset::from_rules(
+///     "-A -t 10.0.0.13:80 -s rr\n\
+///      -a -t 10.0.0.13:80 -r 192.168.8.14 -m\n\
+///      -a -t 10.0.0.13:80 -r 192.168.8.15 -m\n",
+/// )?;
+/// let desired =
+///     Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")?;
+/// let mut options = PlanOptions { drain: true, ..PlanOptions::default() };
+/// assert_eq!(
+///     plan(&current, &desired, &options).to_string(),
+///     "= -e -t 10.0.0.13:80 -r 192.168.8.15:80 -m -w 0\n"
+/// );
+/// // A later apply, once the drained server has no connections left.
+/// let drained = Ruleset::from_rules(
+///     "-A -t 10.0.0.13:80 -s rr\n\
+///      -a -t 10.0.0.13:80 -r 192.168.8.14 -m\n\
+///      -a -t 10.0.0.13:80 -r 192.168.8.15 -m -w 0\n",
+/// )?;
+/// let key = desired.services[0].service.key;
+/// options.idle.insert((key, "192.168.8.15:80".parse()?));
+/// assert_eq!(
+///     plan(&drained, &desired, &options).to_string(),
+///     "- -d -t 10.0.0.13:80 -r 192.168.8.15:80\n"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PlanOptions {
     /// Leave services that the desired ruleset does not name alone (by default they are
@@ -39,6 +70,21 @@ pub struct PlanOptions {
 }
 
 /// The ordered changes that turn one ruleset into another.
+///
+/// ```
+/// use lvs_core::{PlanOptions, Ruleset, plan};
+///
+/// // The tutorial's switch from rr to wrr 3:1: two edits in place, nothing deleted.
+/// let rr = "-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n";
+/// let wrr = "-A -t 10.0.0.13:80 -s wrr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3\n";
+/// let (rr, wrr) = (Ruleset::from_rules(rr)?, Ruleset::from_rules(wrr)?);
+/// let p = plan(&rr, &wrr, &PlanOptions::default());
+/// assert_eq!(
+///     p.to_string(),
+///     "~ -E -t 10.0.0.13:80 -s wrr\n~ -e -t 10.0.0.13:80 -r 192.168.8.14:80 -m -w 3\n"
+/// );
+/// # Ok::<(), lvs_core::rules::RulesError>(())
+/// ```
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Plan {
     /// The changes, in an order where each is valid after the ones before.
@@ -46,6 +92,18 @@ pub struct Plan {
 }
 
 /// One change of a plan, and the stage it belongs to.
+///
+/// ```
+/// use lvs_core::{PlanOptions, Ruleset, Stage, plan};
+///
+/// let empty = Ruleset::new();
+/// let wanted =
+///     Ruleset::from_rules("-A -u 10.0.0.13:53 -s rr\n-a -u 10.0.0.13:53 -r 192.168.8.14 -m\n")?;
+/// let p = plan(&empty, &wanted, &PlanOptions::default());
+/// let stages: Vec<Stage> = p.steps.iter().map(|s| s.stage).collect();
+/// assert_eq!(stages, [Stage::Services, Stage::Destinations]);
+/// # Ok::<(), lvs_core::rules::RulesError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Step {
     /// Steps of one stage do not depend on each other; a stage depends on the ones before.
@@ -55,6 +113,12 @@ pub struct Step {
 }
 
 /// The stages of a plan, in order.
+///
+/// ```
+/// use lvs_core::Stage;
+/// // Stages run in this order; steps within one stage do not depend on each other.
+/// assert!(Stage::Remove < Stage::Services && Stage::Services < Stage::Destinations);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
     /// Stop daemons, delete and drain.
@@ -69,21 +133,52 @@ pub enum Stage {
 
 impl Plan {
     /// Whether nothing needs to change.
+    ///
+    /// ```
+    /// use lvs_core::{PlanOptions, Ruleset, plan};
+    /// let same = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+    /// assert!(plan(&same, &same, &PlanOptions::default()).is_empty());
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
     pub fn is_empty(&self) -> bool {
         self.steps.is_empty()
     }
 
     /// The number of changes.
+    ///
+    /// ```
+    /// use lvs_core::{PlanOptions, Ruleset, plan};
+    /// let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-A -t 10.0.0.13:443 -s rr\n")?;
+    /// assert_eq!(plan(&Ruleset::new(), &wanted, &PlanOptions::default()).len(), 2);
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
     pub fn len(&self) -> usize {
         self.steps.len()
     }
 
     /// The commands in order.
+    ///
+    /// ```
+    /// use lvs_core::{Command, PlanOptions, Ruleset, plan};
+    /// let current = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+    /// let p = plan(&current, &Ruleset::new(), &PlanOptions::default());
+    /// assert!(matches!(p.commands().next(), Some(Command::DeleteService(_))));
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
     pub fn commands(&self) -> impl Iterator<Item = &Command> {
         self.steps.iter().map(|s| &s.command)
     }
 
     /// The plan as ipvsadm rule lines, one per change (what `ipvsadm -R` would run).
+    ///
+    /// ```
+    /// use lvs_core::{PlanOptions, Ruleset, plan};
+    /// // The plan as a file `ipvsadm -R` can run (without a flush).
+    /// let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+    /// let rules = plan(&Ruleset::new(), &wanted, &PlanOptions::default()).to_rules();
+    /// assert_eq!(rules, "-A -t 10.0.0.13:80 -s rr\n");
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
     pub fn to_rules(&self) -> String {
         self.commands()
             .map(|c| command_rule(c, SaveOptions::default()) + "\n")
@@ -122,6 +217,17 @@ impl fmt::Display for Plan {
 /// Timeouts change only when `desired` sets them (a value of 0 keeps the kernel's), and sync
 /// daemons only when `desired` names at least one: a rule file that says nothing about them
 /// leaves them as they are.
+///
+/// ```
+/// use lvs_core::{PlanOptions, Ruleset, plan};
+///
+/// // A second file manages 10.0.0.14: keep_unlisted leaves 10.0.0.13 alone.
+/// let current = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+/// let desired = Ruleset::from_rules("-A -t 10.0.0.14:80 -s rr\n")?;
+/// let options = PlanOptions { keep_unlisted: true, ..PlanOptions::default() };
+/// assert_eq!(plan(&current, &desired, &options).to_string(), "+ -A -t 10.0.0.14:80 -s rr\n");
+/// # Ok::<(), lvs_core::rules::RulesError>(())
+/// ```
 pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan {
     let mut steps = Vec::new();
     let mut push = |stage: Stage, command: Command| steps.push(Step { stage, command });

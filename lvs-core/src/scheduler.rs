@@ -12,6 +12,14 @@ pub const SCHEDULER_NAME_MAX: usize = 15;
 /// Every scheduler of mainline Linux has a variant; any other name (a scheduler from an
 /// out-of-tree module, or `none`, which the kernel reports for a service without one) is kept
 /// as [`Scheduler::Other`] so that it survives a read-modify-write.
+///
+/// ```
+/// use lvs_core::Scheduler;
+/// assert_eq!(Scheduler::from("mh"), Scheduler::MaglevHash);
+/// // An out-of-tree scheduler keeps its name.
+/// let custom = Scheduler::from("fo2");
+/// assert_eq!((custom.name(), custom.is_known()), ("fo2", false));
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 #[serde(into = "String", from = "String")]
 #[non_exhaustive]
@@ -68,6 +76,10 @@ const NAMES: [(&str, Scheduler); 14] = [
 
 impl Scheduler {
     /// The name as ipvsadm and the kernel spell it (`rr`, `wlc`, ...).
+    ///
+    /// ```
+    /// assert_eq!(lvs_core::Scheduler::ShortestExpectedDelay.name(), "sed");
+    /// ```
     pub fn name(&self) -> &str {
         match self {
             Scheduler::Other(name) => name,
@@ -80,11 +92,21 @@ impl Scheduler {
     }
 
     /// Every scheduler mainline Linux ships, in ipvsadm's man-page order.
+    ///
+    /// ```
+    /// let names: Vec<String> = lvs_core::Scheduler::all_known().map(|s| s.to_string()).collect();
+    /// assert!(names.starts_with(&["rr".to_owned(), "wrr".to_owned()]));
+    /// assert!(names.contains(&"twos".to_owned()));
+    /// ```
     pub fn all_known() -> impl Iterator<Item = Scheduler> {
         NAMES.iter().map(|(_, s)| s.clone())
     }
 
     /// Whether this is a scheduler of mainline Linux (not [`Scheduler::Other`]).
+    ///
+    /// ```
+    /// assert!(lvs_core::Scheduler::from("lblcr").is_known());
+    /// ```
     pub fn is_known(&self) -> bool {
         !matches!(self, Scheduler::Other(_))
     }

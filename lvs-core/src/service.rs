@@ -448,7 +448,8 @@ impl SchedFlag {
     ///
     /// ```
     /// use lvs_core::{SchedFlag, Scheduler, ServiceFlags};
-    /// assert!(SchedFlag::Raw(ServiceFlags::SCHED_3).allowed_with(&Scheduler::WeightedLeastConnection));
+    /// let flag_3 = SchedFlag::Raw(ServiceFlags::SCHED_3);
+    /// assert!(flag_3.allowed_with(&Scheduler::WeightedLeastConnection));
     /// ```
     pub fn allowed_with(self, scheduler: &Scheduler) -> bool {
         match self {
@@ -639,7 +640,7 @@ impl Service {
     /// ```
     /// use lvs_core::{Service, ServiceFlags, ServiceKey};
     /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?)).with_persistence(300);
-    /// assert_eq!(svc.kernel_flags() & ServiceFlags::KERNEL_PERSISTENT, ServiceFlags::KERNEL_PERSISTENT);
+    /// assert_ne!(svc.kernel_flags() & ServiceFlags::KERNEL_PERSISTENT, 0);
     /// # Ok::<(), std::net::AddrParseError>(())
     /// ```
     pub fn kernel_flags(&self) -> u32 {

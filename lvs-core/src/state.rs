@@ -5,6 +5,13 @@ use serde::{Deserialize, Serialize};
 
 /// The ten IPVS counters (`ip_vs_stats64`): totals since creation or the last zero, and rates
 /// estimated over the last seconds.
+///
+/// ```
+/// use lvs_core::Stats;
+/// // Average bytes per connection from a service's totals.
+/// let s = Stats { conns: 18, inbytes: 7282, outbytes: 8172, ..Stats::default() };
+/// assert_eq!((s.inbytes + s.outbytes) / s.conns, 858);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct Stats {
     /// Connections scheduled.
@@ -30,6 +37,12 @@ pub struct Stats {
 }
 
 /// What the kernel reports about a virtual service beyond its configuration.
+///
+/// ```
+/// use lvs_core::{ServiceState, Stats};
+/// let state = ServiceState { stats: Stats { conns: 9, ..Stats::default() }, internal_flags: 0 };
+/// assert_eq!(state.stats.conns, 9);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct ServiceState {
     /// The service's counters.
@@ -39,6 +52,13 @@ pub struct ServiceState {
 }
 
 /// What the kernel reports about a real server beyond its configuration.
+///
+/// ```
+/// use lvs_core::DestinationState;
+/// // A drained real server can go once nothing points at it any more.
+/// let idle = |s: &DestinationState| s.active_conns + s.inactive_conns + s.persistent_conns == 0;
+/// assert!(idle(&DestinationState::default()));
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 pub struct DestinationState {
     /// Established connections (`ActiveConn`).

@@ -10,6 +10,15 @@ use crate::{
 
 impl Service {
     /// Checks the service against ipvsadm's and the kernel's rules.
+    ///
+    /// ```
+    /// use lvs_core::{Service, ServiceKey, ValidationError};
+    /// // Port 0 ("every port") needs persistence, as ipvsadm says.
+    /// let any_port = Service::new(ServiceKey::tcp("10.0.0.13:0".parse()?));
+    /// assert_eq!(any_port.validate(), Err(ValidationError::ZeroPortNotPersistent));
+    /// assert!(any_port.with_persistence(300).validate().is_ok());
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
         match self.key {
             ServiceKey::FwMark { mark: 0, .. } => return Err(ValidationError::ZeroFwMark),
@@ -56,6 +65,15 @@ impl Service {
 
 impl Destination {
     /// Checks the real server against ipvsadm's and the kernel's rules, for `service`.
+    ///
+    /// ```
+    /// use lvs_core::{Destination, ServiceKey, ValidationError};
+    /// // An IPv6 real server behind an IPv4 service needs a tunnel.
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// let v6 = Destination::new("[2001:db8::14]:80".parse()?);
+    /// assert_eq!(v6.validate(&key), Err(ValidationError::MixedFamily));
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
     pub fn validate(&self, service: &ServiceKey) -> Result<(), ValidationError> {
         if self.weight < 0 {
             return Err(ValidationError::NegativeWeight(self.weight));
@@ -76,6 +94,13 @@ impl Destination {
 
 impl Tunnel {
     /// Checks the tunnel options against ipvsadm's table of tunnel types and options.
+    ///
+    /// ```
+    /// use lvs_core::{Tunnel, TunnelChecksum, TunnelType, ValidationError};
+    /// let ipip = Tunnel { kind: TunnelType::Ipip, port: 6080, checksum: TunnelChecksum::None };
+    /// let refused = Err(ValidationError::TunnelPortNotAllowed(TunnelType::Ipip));
+    /// assert_eq!(ipip.validate(), refused);
+    /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
         let checksum_ok = match (self.kind, self.checksum) {
             (TunnelType::Other(_), _) => true,
@@ -107,6 +132,12 @@ impl Tunnel {
 
 impl SyncDaemon {
     /// Checks the daemon's settings against ipvsadm's ranges.
+    ///
+    /// ```
+    /// use lvs_core::{DaemonRole, SyncDaemon};
+    /// let too_long = SyncDaemon::new(DaemonRole::Master, "a-very-long-ifname", 1);
+    /// assert!(too_long.validate().is_err());
+    /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
         if self.interface.is_empty() || self.interface.len() > IFNAME_MAX {
             return Err(ValidationError::InterfaceName(self.interface.clone()));
