@@ -270,6 +270,8 @@ IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120
     fn unnamed_protocols_list_like_ipvsadm() {
         let c = parse(
             "IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120\n\
+             IP_50 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE             59\n\
+             ICMP 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE              1\n\
              UDP 0A00000C 0035 0A00000D 0035 C0A8080E 0035 UDP             299\n",
         )
         .unwrap();
@@ -282,6 +284,8 @@ IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120
             "IPVS connection entries\n\
              pro expire state       source             virtual            destination\n\
              IP_47 02:00  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
+             IP_50 00:59  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
+             ICMP 00:01  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
              UDP 04:59  UDP         10.0.0.12:53       10.0.0.13:53       192.168.8.14:53\n"
         );
     }

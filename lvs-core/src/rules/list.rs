@@ -563,17 +563,6 @@ pub struct Connection {
 }
 
 /// The protocol name the kernel writes in `/proc/net/ip_vs_conn` (`ip_vs_proto_name`).
-fn conn_protocol_name(p: Protocol) -> String {
-    match p {
-        Protocol::Tcp => "TCP".to_owned(),
-        Protocol::Udp => "UDP".to_owned(),
-        Protocol::Sctp => "SCTP".to_owned(),
-        Protocol::Other(50) => "ESP".to_owned(),
-        Protocol::Other(51) => "AH".to_owned(),
-        Protocol::Other(n) => format!("IP_{n}"),
-    }
-}
-
 /// `ipvsadm -L -c [--persistent-conn]`: the connection table.
 pub fn connections(conns: &[Connection], format: &Format, names: &dyn Names) -> String {
     let mut out = String::from("IPVS connection entries\n");
@@ -598,7 +587,7 @@ pub fn connections(conns: &[Connection], format: &Format, names: &dyn Names) -> 
         let vname = addr_port(&c.virtual_addr, proto, format, names);
         let dname = addr_port(&c.destination, proto, format, names);
         let expire = format!("{:02}:{:02}", c.expires / 60, c.expires % 60);
-        let pname = conn_protocol_name(c.protocol);
+        let pname = crate::conn::protocol_name(c.protocol);
         let _ = match &c.pe {
             // sscanf fills pe_data only when the line has it.
             Some((pe_name, pe_data)) if format.persistent_conn && !pe_data.is_empty() => writeln!(
