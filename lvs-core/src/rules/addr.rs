@@ -175,35 +175,24 @@ pub fn write_decimal(out: &mut String, n: impl Into<i64>) {
             break;
         }
     }
-    out.push_str(ascii(&digits[start..]));
+    out.extend(digits[start..].iter().map(|d| char::from(*d)));
 }
 
 /// Appends an IPv4 address in dotted decimal, as `inet_ntop` writes it.
 pub fn write_ipv4(out: &mut String, a: Ipv4Addr) {
-    let mut text = [0u8; 15];
-    let mut len = 0;
+    out.reserve(15);
     for (i, octet) in a.octets().into_iter().enumerate() {
         if i > 0 {
-            text[len] = b'.';
-            len += 1;
+            out.push('.');
         }
         if octet >= 100 {
-            text[len] = b'0' + octet / 100;
-            len += 1;
+            out.push(char::from(b'0' + octet / 100));
         }
         if octet >= 10 {
-            text[len] = b'0' + octet / 10 % 10;
-            len += 1;
+            out.push(char::from(b'0' + octet / 10 % 10));
         }
-        text[len] = b'0' + octet % 10;
-        len += 1;
+        out.push(char::from(b'0' + octet % 10));
     }
-    out.push_str(ascii(&text[..len]));
-}
-
-/// Bytes this module wrote, all ASCII, as text.
-fn ascii(bytes: &[u8]) -> &str {
-    std::str::from_utf8(bytes).unwrap_or_default()
 }
 
 /// `inet_ntop` as glibc writes it. IPv6 differs from Rust's `Display`: glibc prints

@@ -1,13 +1,13 @@
 //! Writing a ruleset as `ipvsadm -S -n` does, byte for byte.
 
-use super::addr::ntop;
-use super::sort::{cmp_dests, cmp_services, glibc_msort};
+use super::addr::{ntop, write_decimal, write_ipv4};
+use super::sort::{SortKey, cmp_dests, glibc_msort, msort_with};
 use crate::{
     Command, Destination, Family, Forward, Netmask, Ruleset, Service, ServiceFlags, ServiceKey,
     TunnelType, VirtualService,
 };
 use std::fmt::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 /// How to write rules.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,10 +39,16 @@ pub fn addr_port(addr: &SocketAddr) -> String {
 
 /// [`addr_port`], appended to `out`.
 pub fn write_addr_port(out: &mut String, addr: &SocketAddr) {
-    let _ = match addr {
-        SocketAddr::V4(a) => write!(out, "{}:{}", a.ip(), a.port()),
-        SocketAddr::V6(_) => write!(out, "[{}]:{}", ntop(&addr.ip()), addr.port()),
-    };
+    match addr.ip() {
+        IpAddr::V4(ip) => write_ipv4(out, ip),
+        ip @ IpAddr::V6(_) => {
+            out.push('[');
+            out.push_str(&ntop(&ip));
+            out.push(']');
+        }
+    }
+    out.push(':');
+    write_decimal(out, addr.port());
 }
 
 /// How a service is named in a rule: `-t 10.0.0.1:80`, `-f 10 -6`.
@@ -50,23 +56,30 @@ pub fn write_addr_port(out: &mut String, addr: &SocketAddr) {
 /// ipvsadm 1.31 prints marks above 2^31 - 1 as negative numbers (`%d`), which it cannot read
 /// back; with `options.lossless` they print unsigned, as later ipvsadm versions do.
 pub fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
-    let mark = |m: u32| {
-        if options.lossless {
-            m.to_string()
-        } else {
-            (m as i32).to_string()
-        }
-    };
+    let mut out = String::with_capacity(32);
+    write_rule_service_name(&mut out, key, options);
+    out
+}
+
+/// [`rule_service_name`], appended to `out`.
+pub fn write_rule_service_name(out: &mut String, key: &ServiceKey, options: SaveOptions) {
     match key {
-        ServiceKey::FwMark {
-            family: Family::Inet,
-            mark: m,
-        } => format!("-f {}", mark(*m)),
-        ServiceKey::FwMark {
-            family: Family::Inet6,
-            mark: m,
-        } => format!("-f {} -6", mark(*m)),
-        ServiceKey::Inet { protocol, addr } => format!("{} {}", protocol.option(), addr_port(addr)),
+        ServiceKey::FwMark { family, mark } => {
+            out.push_str("-f ");
+            if options.lossless {
+                write_decimal(out, *mark);
+            } else {
+                write_decimal(out, *mark as i32);
+            }
+            if *family == Family::Inet6 {
+                out.push_str(" -6");
+            }
+        }
+        ServiceKey::Inet { protocol, addr } => {
+            out.push_str(protocol.option());
+            out.push(' ');
+            write_addr_port(out, addr);
+        }
     }
 }
 
@@ -78,36 +91,58 @@ pub fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
 /// the ruleset's order. (The kernel's bucket order within a table depends on a per-namespace
 /// address, so ipvsadm itself is not deterministic there.)
 pub fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
-    let (mut services, marks): (Vec<&VirtualService>, Vec<&VirtualService>) = ruleset
+    let (inet, marks) = ruleset
         .services
         .iter()
-        .partition(|vs| !vs.service.key.is_fwmark());
-    services.extend(marks);
-    glibc_msort(
-        &mut services,
-        &|a: &&VirtualService, b: &&VirtualService| cmp_services(&a.service.key, &b.service.key),
-    );
-    services
+        .partition::<Vec<&VirtualService>, _>(|vs| !vs.service.key.is_fwmark());
+    // Each service's sort key is worked out once, not at each of the n log n comparisons.
+    let mut keyed: Vec<(SortKey, &VirtualService)> = inet
+        .into_iter()
+        .chain(marks)
+        .map(|vs| (SortKey::of(&vs.service.key), vs))
+        .collect();
+    glibc_msort(&mut keyed, &|a: &(SortKey, _), b: &(SortKey, _)| {
+        a.0.compare(&b.0)
+    });
+    keyed.into_iter().map(|(_, vs)| vs).collect()
 }
 
 /// A service's real servers in the order ipvsadm lists them.
 pub fn sorted_destinations(vs: &VirtualService) -> Vec<&Destination> {
-    let mut dests: Vec<&Destination> = vs.destinations.iter().collect();
-    glibc_msort(&mut dests, &|a: &&Destination, b: &&Destination| {
+    let mut dests = Vec::new();
+    sort_destinations_into(vs, &mut dests, &mut Vec::new());
+    dests
+}
+
+/// [`sorted_destinations`] into `dests`, with `scratch` for the merge sort: buffers that one
+/// save reuses for every service.
+fn sort_destinations_into<'r>(
+    vs: &'r VirtualService,
+    dests: &mut Vec<&'r Destination>,
+    scratch: &mut Vec<&'r Destination>,
+) {
+    dests.clear();
+    dests.extend(vs.destinations.iter());
+    msort_with(dests, scratch, &|a: &&Destination, b: &&Destination| {
         cmp_dests(a, b)
     });
-    dests
 }
 
 /// The rules that rebuild `ruleset`'s services and real servers, as `ipvsadm -S -n` writes
 /// them (with thresholds too, unless `options` say otherwise).
 pub fn save(ruleset: &Ruleset, options: SaveOptions) -> String {
     let mut out = String::with_capacity(ruleset.object_count() * 56);
+    let mut name = String::new();
+    let (mut dests, mut scratch) = (Vec::new(), Vec::new());
     for vs in sorted_services(ruleset) {
-        let name = rule_service_name(&vs.service.key, options);
-        write_service_rule(&mut out, "-A", &vs.service, options);
+        name.clear();
+        write_rule_service_name(&mut name, &vs.service.key, options);
+        out.push_str("-A ");
+        out.push_str(&name);
+        write_service_options(&mut out, &vs.service, options);
         out.push('\n');
-        for d in sorted_destinations(vs) {
+        sort_destinations_into(vs, &mut dests, &mut scratch);
+        for d in &dests {
             write_destination_rule(&mut out, "-a", &name, d, options);
             out.push('\n');
         }
@@ -169,26 +204,34 @@ pub fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
 
 /// [`service_rule`], appended to `out`.
 pub fn write_service_rule(out: &mut String, cmd: &str, svc: &Service, options: SaveOptions) {
-    let _ = write!(
-        out,
-        "{cmd} {} -s {}",
-        rule_service_name(&svc.key, options),
-        svc.scheduler
-    );
+    out.push_str(cmd);
+    out.push(' ');
+    write_rule_service_name(out, &svc.key, options);
+    write_service_options(out, svc, options);
+}
+
+/// What follows the service's name in its rule: ` -s rr -p 300 ...`.
+fn write_service_options(out: &mut String, svc: &Service, options: SaveOptions) {
+    out.push_str(" -s ");
+    out.push_str(svc.scheduler.name());
     if let Some(p) = &svc.persistence {
-        let _ = write!(out, " -p {}", p.timeout);
+        out.push_str(" -p ");
+        write_decimal(out, p.timeout);
         match (svc.key.family(), p.netmask) {
             (Family::Inet, Netmask::V4(m)) if !p.netmask.is_host() => {
-                let _ = write!(out, " -M {m}");
+                out.push_str(" -M ");
+                write_ipv4(out, m);
             }
             (Family::Inet6, Netmask::V6(plen)) if plen != 128 => {
-                let _ = write!(out, " -M {plen}");
+                out.push_str(" -M ");
+                write_decimal(out, plen);
             }
             _ => {}
         }
     }
     if let Some(pe) = &svc.pe {
-        let _ = write!(out, " --pe {pe}");
+        out.push_str(" --pe ");
+        out.push_str(pe);
     }
     if svc.flags.contains(ServiceFlags::ONE_PACKET) {
         out.push_str(" -o");
@@ -199,7 +242,8 @@ pub fn write_service_rule(out: &mut String, cmd: &str, svc: &Service, options: S
         } else {
             svc.flags.sched_flag_names(&svc.scheduler)
         };
-        let _ = write!(out, " -b {names}");
+        out.push_str(" -b ");
+        out.push_str(&names);
     }
 }
 
@@ -231,15 +275,22 @@ pub fn write_destination_rule(
     out.push_str(svc_name);
     out.push_str(" -r ");
     write_addr_port(out, &d.addr);
-    let _ = write!(out, " {switch} -w {}", d.weight);
+    out.push(' ');
+    out.push_str(switch);
+    out.push_str(" -w ");
+    write_decimal(out, d.weight);
     if let Forward::Tunnel(t) = &d.forward {
         let csum = t.checksum.option().unwrap_or("(null)");
         match t.kind {
             TunnelType::Gre => {
-                let _ = write!(out, " --tun-type gre {csum}");
+                out.push_str(" --tun-type gre ");
+                out.push_str(csum);
             }
             TunnelType::Gue => {
-                let _ = write!(out, " --tun-type gue --tun-port {} {csum}", t.port);
+                out.push_str(" --tun-type gue --tun-port ");
+                write_decimal(out, t.port);
+                out.push(' ');
+                out.push_str(csum);
             }
             TunnelType::Ipip => out.push_str(" --tun-type ipip"),
             TunnelType::Other(_) => {}
@@ -247,10 +298,12 @@ pub fn write_destination_rule(
     }
     if options.lossless {
         if d.upper_threshold != 0 {
-            let _ = write!(out, " -x {}", d.upper_threshold);
+            out.push_str(" -x ");
+            write_decimal(out, d.upper_threshold);
         }
         if d.lower_threshold != 0 {
-            let _ = write!(out, " -y {}", d.lower_threshold);
+            out.push_str(" -y ");
+            write_decimal(out, d.lower_threshold);
         }
     }
 }

@@ -43,37 +43,61 @@ fn addr_diff(af_v6: bool, a: &[u32; 4], b: &[u32; 4]) -> i32 {
 
 /// `ipvs_cmp_services`.
 pub fn cmp_services(a: &ServiceKey, b: &ServiceKey) -> i32 {
-    let fields = |k: &ServiceKey| -> (u32, u16, u16, [u32; 4], u16) {
-        match k {
-            ServiceKey::Inet { protocol, addr } => (
-                0,
-                k.family().af(),
-                protocol.number(),
-                words(&addr.ip()),
-                addr.port(),
-            ),
-            ServiceKey::FwMark { family, mark } => (*mark, family.af(), 6, [0; 4], 0),
+    SortKey::of(a).compare(&SortKey::of(b))
+}
+
+/// The fields of a service that `ipvs_cmp_services` compares, taken out once so that a sort
+/// does not take them out again at each comparison.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SortKey {
+    fwmark: u32,
+    af: u16,
+    protocol: u16,
+    words: [u32; 4],
+    port: u16,
+}
+
+impl SortKey {
+    /// The key of a service.
+    pub fn of(key: &ServiceKey) -> SortKey {
+        match key {
+            ServiceKey::Inet { protocol, addr } => SortKey {
+                fwmark: 0,
+                af: key.family().af(),
+                protocol: protocol.number(),
+                words: words(&addr.ip()),
+                port: addr.port(),
+            },
+            ServiceKey::FwMark { family, mark } => SortKey {
+                fwmark: *mark,
+                af: family.af(),
+                protocol: 6,
+                words: [0; 4],
+                port: 0,
+            },
         }
-    };
-    let (fa, afa, pa, wa, porta) = fields(a);
-    let (fb, afb, pb, wb, portb) = fields(b);
-    let mut r = wrapping_diff(fa, fb);
-    if r != 0 {
-        return r;
     }
-    r = i32::from(afa) - i32::from(afb);
-    if r != 0 {
-        return r;
+
+    /// `ipvs_cmp_services` on two keys.
+    pub fn compare(&self, other: &SortKey) -> i32 {
+        let mut r = wrapping_diff(self.fwmark, other.fwmark);
+        if r != 0 {
+            return r;
+        }
+        r = i32::from(self.af) - i32::from(other.af);
+        if r != 0 {
+            return r;
+        }
+        r = i32::from(self.protocol) - i32::from(other.protocol);
+        if r != 0 {
+            return r;
+        }
+        r = addr_diff(self.af == Family::Inet6.af(), &self.words, &other.words);
+        if r != 0 {
+            return r;
+        }
+        i32::from(self.port) - i32::from(other.port)
     }
-    r = i32::from(pa) - i32::from(pb);
-    if r != 0 {
-        return r;
-    }
-    r = addr_diff(afa == Family::Inet6.af(), &wa, &wb);
-    if r != 0 {
-        return r;
-    }
-    i32::from(porta) - i32::from(portb)
 }
 
 /// `ipvs_cmp_dests`.
@@ -93,8 +117,16 @@ pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 /// the left while `cmp(left, right) <= 0`. Sorts references or other small copies, with one
 /// scratch buffer.
 pub fn glibc_msort<T: Copy>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
-    let mut tmp = Vec::with_capacity(items.len());
-    msort_with_tmp(items, &mut tmp, cmp);
+    msort_with(items, &mut Vec::new(), cmp);
+}
+
+/// [`glibc_msort`] with a scratch buffer the caller keeps, for many small sorts in a row.
+pub fn msort_with<T: Copy>(items: &mut [T], scratch: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
+    if items.len() > 1 {
+        scratch.clear();
+        scratch.reserve(items.len());
+        msort_with_tmp(items, scratch, cmp);
+    }
 }
 
 fn msort_with_tmp<T: Copy>(b: &mut [T], tmp: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
