@@ -7,6 +7,7 @@ use crate::{
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 /// A service with its real servers.
@@ -63,7 +64,7 @@ pub struct Ruleset {
 
 impl PartialEq for Ruleset {
     fn eq(&self, other: &Self) -> bool {
-        let theirs = Index::of(&other.services);
+        let mut theirs = Index::of(&other.services);
         self.services.len() == other.services.len()
             && self.services.iter().all(|vs| {
                 theirs
@@ -145,10 +146,9 @@ impl Ruleset {
         commands: impl IntoIterator<Item = &'c Command>,
         kernel: &KernelProfile,
     ) -> Result<(), (usize, Refusal)> {
-        let mut index = Index::of(&self.services);
+        let mut batch = Batch::new(self, kernel);
         for (i, command) in commands.into_iter().enumerate() {
-            self.apply_indexed(command, kernel, &mut index)
-                .map_err(|r| (i, r))?;
+            batch.apply(command).map_err(|r| (i, r))?;
         }
         Ok(())
     }
@@ -271,9 +271,67 @@ impl Ruleset {
     }
 }
 
+/// Commands applied one after another to one ruleset, as [`Ruleset::apply_all`] applies them,
+/// for callers that have them one at a time (a rule file read as it is parsed).
+pub(crate) struct Batch<'r, 'k> {
+    ruleset: &'r mut Ruleset,
+    kernel: &'k KernelProfile,
+    index: Index,
+}
+
+impl<'r, 'k> Batch<'r, 'k> {
+    pub(crate) fn new(ruleset: &'r mut Ruleset, kernel: &'k KernelProfile) -> Self {
+        let index = Index::of(&ruleset.services);
+        Batch {
+            ruleset,
+            kernel,
+            index,
+        }
+    }
+
+    /// [`Ruleset::apply`], with the batch's kernel.
+    pub(crate) fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
+        self.ruleset
+            .apply_indexed(command, self.kernel, &mut self.index)
+    }
+}
+
 /// Where each service is in a ruleset's `services`, for bulk work; `None` searches linearly
 /// (for a single command, building the index would cost more than the search).
-struct Index(Option<HashMap<ServiceKey, usize>>);
+struct Index(Option<Hashed>);
+
+/// The hash index, and the service found last: rule files name one service on many lines in
+/// a row (`-A`, then its `-a` lines), and comparing a key costs less than hashing it.
+struct Hashed {
+    map: HashMap<Key, usize>,
+    last: Option<(ServiceKey, usize)>,
+}
+
+/// A service key hashed in one or two words: the derived `Hash` feeds the hasher field by
+/// field, which costs more than the rest of the lookup. Keys that differ may share a hash;
+/// equality still tells them apart.
+#[derive(PartialEq, Eq)]
+struct Key(ServiceKey);
+
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        match &self.0 {
+            ServiceKey::Inet { protocol, addr } => {
+                let rest = (u64::from(addr.port()) << 16) | u64::from(protocol.number());
+                match addr.ip() {
+                    IpAddr::V4(ip) => state.write_u64((u64::from(u32::from(ip)) << 32) | rest),
+                    IpAddr::V6(ip) => {
+                        state.write_u128(u128::from(ip));
+                        state.write_u64(rest);
+                    }
+                }
+            }
+            ServiceKey::FwMark { family, mark } => {
+                state.write_u64((u64::from(*mark) << 32) | u64::from(family.af()));
+            }
+        }
+    }
+}
 
 impl Index {
     fn linear() -> Index {
@@ -284,21 +342,31 @@ impl Index {
         let map = services
             .iter()
             .enumerate()
-            .map(|(i, vs)| (vs.service.key, i))
+            .map(|(i, vs)| (Key(vs.service.key), i))
             .collect();
-        Index(Some(map))
+        Index(Some(Hashed { map, last: None }))
     }
 
-    fn find(&self, services: &[VirtualService], key: &ServiceKey) -> Option<usize> {
-        match &self.0 {
-            Some(map) => map.get(key).copied(),
+    fn find(&mut self, services: &[VirtualService], key: &ServiceKey) -> Option<usize> {
+        match &mut self.0 {
+            Some(hashed) => {
+                if let Some((last, at)) = &hashed.last {
+                    if last == key {
+                        return Some(*at);
+                    }
+                }
+                let at = hashed.map.get(&Key(*key)).copied()?;
+                hashed.last = Some((*key, at));
+                Some(at)
+            }
             None => services.iter().position(|vs| vs.service.key == *key),
         }
     }
 
     fn pushed(&mut self, key: ServiceKey, at: usize) {
-        if let Some(map) = &mut self.0 {
-            map.insert(key, at);
+        if let Some(hashed) = &mut self.0 {
+            hashed.map.insert(Key(key), at);
+            hashed.last = Some((key, at));
         }
     }
 

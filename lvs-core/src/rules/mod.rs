@@ -24,6 +24,7 @@ pub use parse::{
 };
 pub use print::{SaveOptions, command_rule, save};
 
+use crate::ruleset::Batch;
 use crate::{Command, Refusal, Ruleset};
 use thiserror::Error;
 
@@ -137,13 +138,34 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
 /// [`parse()`] with a resolver for host and service names.
 pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
+    for_each_rule(text, resolver, |rule| rules.push(rule))?;
+    Ok(rules)
+}
+
+/// Reads a rule file, handing each rule to `f` as soon as it is read; stops at the first
+/// syntax error.
+fn for_each_rule(
+    text: &str,
+    resolver: &dyn Resolver,
+    mut f: impl FnMut(Rule),
+) -> Result<(), RulesError> {
     let mut tokens = Vec::new();
-    for (i, line) in text.lines().enumerate() {
-        if let Some(rule) = parse_tokens(i + 1, line, &mut tokens, resolver)? {
-            rules.push(rule);
+    // The lines of `str::lines`, but a line that ends in "\r\n" keeps its '\r': a blank to
+    // the tokenizer, so nothing changes, and finding the line ends is a plain byte search.
+    let mut rest = text;
+    let mut line_no = 0;
+    while !rest.is_empty() {
+        line_no += 1;
+        let line;
+        (line, rest) = match rest.bytes().position(|b| b == b'\n') {
+            Some(end) => (&rest[..end], &rest[end + 1..]),
+            None => (rest, ""),
+        };
+        if let Some(rule) = parse_tokens(line_no, line, &mut tokens, resolver)? {
+            f(rule);
         }
     }
-    Ok(rules)
+    Ok(())
 }
 
 /// Reads one line of a rule file; blank and comment lines give `None`.
@@ -195,9 +217,28 @@ impl Ruleset {
     /// Reads a rule file and applies it to an empty table, as `ipvsadm -C; ipvsadm -R` would on
     /// a fresh kernel, refusing the first line that ipvsadm or the kernel would refuse.
     pub fn from_rules(text: &str) -> Result<Ruleset, RulesError> {
+        // What apply_rules does on an empty ruleset, but applying each rule as it is read, so
+        // that the rules are never all held at once: after a refusal the rest is only checked
+        // for syntax errors, which take precedence wherever they are.
         let mut ruleset = Ruleset::new();
-        ruleset.apply_rules(text)?;
-        Ok(ruleset)
+        let kernel = crate::KernelProfile::default();
+        let mut batch = Batch::new(&mut ruleset, &kernel);
+        let mut refused = None;
+        for_each_rule(text, &NumericOnly, |rule| {
+            if refused.is_none() {
+                if let Err(refusal) = batch.apply(&rule.command) {
+                    refused = Some(RulesError::Refused {
+                        line: rule.line,
+                        column: rule.column,
+                        refusal,
+                    });
+                }
+            }
+        })?;
+        match refused {
+            Some(e) => Err(e),
+            None => Ok(ruleset),
+        }
     }
 
     /// Reads a rule file and applies it to this ruleset. A syntax error anywhere applies

@@ -322,6 +322,8 @@ impl<'t, 'a> Scanner<'t, 'a> {
     }
 
     /// The next option, `None` at the end, or popt's error.
+    // Inlined into the option loop of `parse_args`, where the result is taken apart at once.
+    #[inline]
     pub fn next_opt(&mut self) -> Option<Result<Found<'a>, ScanError>> {
         if let Some((rest, col)) = self.cluster.take() {
             return Some(self.short(rest, col));
@@ -379,6 +381,7 @@ impl<'t, 'a> Scanner<'t, 'a> {
         })
     }
 
+    #[inline]
     fn short(&mut self, cluster: &'a str, column: usize) -> Result<Found<'a>, ScanError> {
         let mut chars = cluster.chars();
         let Some(c) = chars.next() else {

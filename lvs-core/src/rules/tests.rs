@@ -265,3 +265,36 @@ fn destinations_sort_like_libipvs() {
         ["192.168.8.14:80", "192.168.8.15:80", "192.168.8.16:80"]
     );
 }
+
+#[test]
+fn reading_refuses_like_applying_to_an_empty_ruleset() {
+    let twice = "-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80\n";
+    let cases = [
+        // A refusal, then a syntax error further on: the syntax error wins.
+        format!("{twice}-a -t 10.0.0.1:80 -r 10.0.0.2 -w x\n"),
+        // A refusal alone, with good lines after it.
+        format!("{twice}-a -t 10.0.0.1:80 -r 10.0.0.2\n"),
+        // Two refusals: the first counts.
+        format!("-a -t 10.0.0.9:80 -r 10.0.0.2\n{twice}"),
+        // Every line good.
+        "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.0.0.2\n-a -t 10.0.0.1:80 -r 10.0.0.3\n"
+            .to_owned(),
+    ];
+    for text in &cases {
+        let mut applied = Ruleset::new();
+        let two_pass = applied.apply_rules(text).map(|()| applied);
+        assert_eq!(Ruleset::from_rules(text), two_pass, "{text}");
+    }
+    assert!(matches!(
+        Ruleset::from_rules(&cases[0]),
+        Err(RulesError::Syntax { line: 3, .. })
+    ));
+    assert!(matches!(
+        Ruleset::from_rules(&cases[1]),
+        Err(RulesError::Refused { line: 2, .. })
+    ));
+    assert!(matches!(
+        Ruleset::from_rules(&cases[2]),
+        Err(RulesError::Refused { line: 1, .. })
+    ));
+}
