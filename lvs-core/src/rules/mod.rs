@@ -85,48 +85,58 @@ impl RulesError {
 /// carriage returns, dropping every `ipvsadm` token.
 pub fn tokenize(line: &str) -> Vec<Token<'_>> {
     let mut tokens = Vec::new();
-    tokenize_into(line, &mut tokens);
+    tokenize_into(line, false, &mut tokens);
     tokens
 }
 
-/// [`tokenize`] into `tokens` (cleared first), so that one buffer serves a whole file.
-fn tokenize_into<'a>(line: &'a str, tokens: &mut Vec<Token<'a>>) {
+/// [`tokenize`] into `tokens` (cleared first), so that one buffer serves a whole file. With
+/// `line_only`, stops at the first '\n' and returns the length of the line before it (so that
+/// a file is read in one pass); otherwise '\n' is one more blank.
+fn tokenize_into<'a>(text: &'a str, line_only: bool, tokens: &mut Vec<Token<'a>>) -> usize {
     fn is_blank(b: u8) -> bool {
         matches!(b, b' ' | b'\t' | b'\r' | b'\n')
     }
     tokens.clear();
-    let bytes = line.as_bytes();
-    // Columns count characters. The blanks are ASCII, which never occurs inside a UTF-8
-    // sequence, so splitting bytes is splitting characters; only the columns of a line with
-    // other characters need counting.
-    let ascii = line.is_ascii();
-    let (mut counted, mut chars) = (0, 0);
+    let bytes = text.as_bytes();
+    // Every byte of the tokens or-ed together: the high bit says some character is not ASCII.
+    let mut seen = 0u8;
     let mut i = 0;
-    loop {
+    let end = 'line: loop {
         while i < bytes.len() && is_blank(bytes[i]) {
+            if line_only && bytes[i] == b'\n' {
+                break 'line i;
+            }
             i += 1;
         }
         if i == bytes.len() {
-            return;
+            break i;
         }
         let start = i;
         while i < bytes.len() && !is_blank(bytes[i]) {
+            seen |= bytes[i];
             i += 1;
         }
-        let text = &line[start..i];
+        let text = &text[start..i];
         // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
-        if text == "ipvsadm" {
-            continue;
+        if text != "ipvsadm" {
+            tokens.push(Token {
+                text,
+                column: start + 1,
+            });
         }
-        let column = if ascii {
-            start + 1
-        } else {
-            chars += line[counted..start].chars().count();
+    };
+    if !seen.is_ascii() {
+        // Columns count characters, not bytes. (The blanks are ASCII, which never occurs
+        // inside a UTF-8 sequence, so the split itself is right.)
+        let (mut counted, mut chars) = (0, 0);
+        for t in tokens.iter_mut() {
+            let start = t.column - 1;
+            chars += text[counted..start].chars().count();
             counted = start;
-            chars + 1
-        };
-        tokens.push(Token { text, column });
+            t.column = chars + 1;
+        }
     }
+    end
 }
 
 /// Reads a rule file with ipvsadm's checks. Host and service names are refused: lvs-core reads
@@ -151,17 +161,15 @@ fn for_each_rule(
 ) -> Result<(), RulesError> {
     let mut tokens = Vec::new();
     // The lines of `str::lines`, but a line that ends in "\r\n" keeps its '\r': a blank to
-    // the tokenizer, so nothing changes, and finding the line ends is a plain byte search.
+    // the tokenizer, and white space to the comment check, so nothing changes.
     let mut rest = text;
     let mut line_no = 0;
     while !rest.is_empty() {
         line_no += 1;
-        let line;
-        (line, rest) = match rest.bytes().position(|b| b == b'\n') {
-            Some(end) => (&rest[..end], &rest[end + 1..]),
-            None => (rest, ""),
-        };
-        if let Some(rule) = parse_tokens(line_no, line, &mut tokens, resolver)? {
+        let len = tokenize_into(rest, true, &mut tokens);
+        let line = &rest[..len];
+        rest = rest.get(len + 1..).unwrap_or_default();
+        if let Some(rule) = parse_tokens(line_no, line, &tokens, resolver)? {
             f(rule);
         }
     }
@@ -174,20 +182,21 @@ pub fn parse_line(
     line: &str,
     resolver: &dyn Resolver,
 ) -> Result<Option<Rule>, RulesError> {
-    parse_tokens(line_no, line, &mut Vec::new(), resolver)
+    let mut tokens = Vec::new();
+    tokenize_into(line, false, &mut tokens);
+    parse_tokens(line_no, line, &tokens, resolver)
 }
 
-/// [`parse_line`] with a token buffer to reuse.
-fn parse_tokens<'a>(
+/// [`parse_line`] on the line's tokens.
+fn parse_tokens(
     line_no: usize,
-    line: &'a str,
-    tokens: &mut Vec<Token<'a>>,
+    line: &str,
+    tokens: &[Token<'_>],
     resolver: &dyn Resolver,
 ) -> Result<Option<Rule>, RulesError> {
     if line.trim_start().starts_with('#') {
         return Ok(None);
     }
-    tokenize_into(line, tokens);
     let Some(first) = tokens.first() else {
         return Ok(None);
     };

@@ -298,3 +298,42 @@ fn reading_refuses_like_applying_to_an_empty_ruleset() {
         Err(RulesError::Refused { line: 1, .. })
     ));
 }
+
+#[test]
+fn one_pass_reading_agrees_with_reading_line_by_line() {
+    let texts = [
+        "-A -t 10.0.0.1:80 -s rr\r\n-a -t 10.0.0.1:80 -r 10.0.0.2 -m\r\n",
+        "-A -t 10.0.0.1:80\n\n   \n\t# note\n-a -t 10.0.0.1:80 -r 10.0.0.2",
+        "\u{b}\n# not reached\n",
+        "\u{a0}# a comment to trim_start\n-A -t 10.0.0.1:80 é\n",
+        "ipvsadm #x\n",
+        "-A -t 10.0.0.1:80 -s ü -p x\n",
+        "é\t ipvsadm -A --tcp-service=10.0.0.1:80 --bogus\n",
+        "-A -t 10.0.0.1:80\r",
+        "\n\n\n-Z -t 10.0.0.1:81\n",
+    ];
+    for text in texts {
+        let mut by_line = Vec::new();
+        let mut failed = None;
+        for (i, line) in text.lines().enumerate() {
+            match parse_line(i + 1, line, &NumericOnly) {
+                Ok(Some(rule)) => by_line.push(rule),
+                Ok(None) => {}
+                Err(e) => {
+                    failed = Some(e);
+                    break;
+                }
+            }
+        }
+        let want = failed.map_or(Ok(by_line), Err);
+        assert_eq!(parse(text), want, "{text:?}");
+    }
+    assert!(matches!(
+        parse("-A -t 10.0.0.1:80 é -s rr\n"),
+        Err(RulesError::Syntax { column: 19, .. })
+    ));
+    assert!(matches!(
+        parse("é\t-A -t 10.0.0.1:80 --bogus\n"),
+        Err(RulesError::Syntax { column: 21, .. })
+    ));
+}
