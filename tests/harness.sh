@@ -18,6 +18,11 @@
 #   capture            regenerate tests/golden/*.{save,restore-status,list} from tests/golden/*.rules
 #                      with the real ipvsadm in the VM
 #   demo               the main job: the LVS tutorial's NAT practice through lvs (examples/demo)
+#   bench [--quick]    the benchmark (not part of `test`): setup, release builds of the Rust driver
+#                      (lvs-netlink/examples/bench), lvsadm, lvs-capi + tests/bench/capi_bench.c and
+#                      the lvs-py wheel, then ONE VM boot running tests/bench/run.py: W1-W4 for lvs
+#                      (Rust, lvsadm, Python, C) and ipvsadm/pyroute2, medians, ratios vs ipvsadm,
+#                      user/sys split; Markdown in target/bench/results.md. --quick: small sizes, 1 run
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -41,7 +46,7 @@ HARNESS_DIR="$REPO/tests/harness"
 CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
-              procps util-linux valgrind pkg-config gcc)
+              procps util-linux valgrind pkg-config gcc strace)
 # The Python test venv (lvs-py): pinned so a cached venv is reused only while these stay the same.
 PY_TEST_PACKAGES=(pytest==9.2.0 mypy==2.4.1 pyroute2==0.9.7 maturin==1.16.0)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
@@ -301,6 +306,60 @@ for line in sys.stdin:
         'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0"' "$bin"
 }
 
+# ---------------------------------------------------------------------------------------------
+# bench
+# ---------------------------------------------------------------------------------------------
+
+# The benchmark: everything built in release mode on the host into target/bench (a copy, so that
+# other builds cannot change a binary mid-run), then one boot running tests/bench/run.py in a
+# fresh network namespace.
+cmd_bench() {
+    local quick=()
+    case "${1:-}" in
+        --quick) quick=(--quick) ;;
+        "") ;;
+        *) die "usage: tests/harness.sh bench [--quick]" ;;
+    esac
+    setup_vm
+    setup_python
+    cd "$REPO"
+    local out="$REPO/target/bench" venv="$CACHE/pyvenv"
+    local bin="$out/bin" prefix="$out/prefix" pylib="$out/pylib"
+    say "bench: cargo build --release (examples bench and lvsadm, lvs-capi)"
+    cargo build --release --quiet -p lvs-netlink --example bench
+    cargo build --release --quiet --example lvsadm
+    cargo build --release --quiet -p lvs-capi
+    rm -rf "$bin" "$prefix" "$pylib" "$out/wheels"
+    mkdir -p "$bin" "$prefix/lib/pkgconfig" "$prefix/include" "$pylib"
+    install -m 0755 target/release/examples/bench target/release/examples/lvsadm "$bin/"
+    # lvs-capi installed into a prefix and used through pkg-config, as lvs-capi/tests/c/build.sh does.
+    install -m 0755 target/release/libipvs.so "$prefix/lib/"
+    install -m 0644 lvs-capi/include/libipvs.h lvs-capi/include/ip_vs.h "$prefix/include/"
+    sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|bench|" lvs-capi/libipvs.pc.in \
+        >"$prefix/lib/pkgconfig/libipvs.pc"
+    local pc_cflags pc_libs
+    read -r -a pc_cflags <<<"$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags libipvs)"
+    read -r -a pc_libs <<<"$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --libs libipvs)"
+    say "bench: gcc -O2 -Wall -Wextra -Werror tests/bench/capi_bench.c"
+    gcc -std=gnu11 -O2 -Wall -Wextra -Werror "${pc_cflags[@]}" tests/bench/capi_bench.c \
+        -o "$bin/capi_bench" "${pc_libs[@]}" -Wl,-rpath,"$prefix/lib"
+    # setup_python installs a debug build of lvs-py (for the tests); the benchmark puts a release
+    # build first on PYTHONPATH instead.
+    say "bench: lvs-py release wheel (maturin build --release)"
+    CARGO_TARGET_DIR="$REPO/target/lvs-py" "$venv/bin/maturin" build --release --quiet \
+        --interpreter "$venv/bin/python" --manifest-path "$REPO/lvs-py/Cargo.toml" \
+        --out "$out/wheels" >&2
+    "$venv/bin/python" -m zipfile -e "$out"/wheels/lvs_py-*.whl "$pylib"
+    PYTHONPATH="$pylib" "$venv/bin/python" -c 'import lvs, sys; sys.exit(not lvs.__file__.startswith(sys.argv[1]))' "$pylib" \
+        || die "the release build of lvs-py is not the one Python imports"
+    say "bench: one VM boot for every workload"
+    # One line: the guest's shell reads the command printf %q quoted, without $'...' support.
+    cmd_exec -- unshare --net --mount --propagation private -- bash -c \
+        'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
+        /usr/bin/python3 "$REPO/tests/bench/run.py" --bin "$bin" --python "$venv/bin/python" \
+        --pythonpath "$pylib" --out "$out" "${quick[@]}"
+}
+
 usage() {
     sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed -e '$d' -e 's/^# \{0,1\}//'
     exit 2
@@ -315,6 +374,7 @@ main() {
         test) cmd_test ;;
         capture) cmd_capture ;;
         demo) cmd_demo ;;
+        bench) cmd_bench "$@" ;;
         *) usage ;;
     esac
 }
