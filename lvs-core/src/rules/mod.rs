@@ -89,33 +89,88 @@ pub fn tokenize(line: &str) -> Vec<Token<'_>> {
     tokens
 }
 
+/// Whether `b` separates tokens: ipvsadm's `config_stream_read` splits on " \t\r\n".
+#[inline]
+fn is_blank(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\r' | b'\n')
+}
+
+/// Eight bytes of `bytes` from `i`, the first in the low byte, padded with spaces past the end
+/// (a space ends the last token like the end of the text does).
+#[inline]
+fn word_at(bytes: &[u8], i: usize) -> u64 {
+    match bytes.get(i..).and_then(<[u8]>::first_chunk::<8>) {
+        Some(w) => u64::from_le_bytes(*w),
+        None => {
+            let mut w = [b' '; 8];
+            let tail = bytes.get(i..).unwrap_or_default();
+            w[..tail.len()].copy_from_slice(tail);
+            u64::from_le_bytes(w)
+        }
+    }
+}
+
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// The high bit of every byte of `word` that may be a blank: every byte up to 0x20 (the space
+/// and the control characters, among them tab, '\r' and '\n'). Tokens rarely hold control
+/// characters, so checking each candidate byte costs less than an exact test of every byte.
+#[inline]
+fn maybe_blank(word: u64) -> u64 {
+    // For a byte b below 0x80, (b & 0x7f) + 0x5f sets the high bit exactly when b > 0x20 (and
+    // never carries into the next byte); or-ing `word` in marks the bytes from 0x80 up too.
+    !(((word & !HIGH_BITS) + 0x5f5f_5f5f_5f5f_5f5f) | word) & HIGH_BITS
+}
+
+/// The end of the token that starts at `i`: its first blank, or the end of `bytes`. Looks at
+/// eight bytes at a time; every byte looked at is or-ed into `seen`.
+#[inline]
+fn token_end(bytes: &[u8], mut i: usize, seen: &mut u64) -> usize {
+    loop {
+        let word = word_at(bytes, i);
+        *seen |= word;
+        let mut candidates = maybe_blank(word);
+        while candidates != 0 {
+            let j = i + (candidates.trailing_zeros() / 8) as usize;
+            match bytes.get(j) {
+                // The padding after the end.
+                None => return bytes.len(),
+                Some(&b) if is_blank(b) => return j,
+                Some(_) => candidates &= candidates - 1,
+            }
+        }
+        i += 8;
+    }
+}
+
 /// [`tokenize`] into `tokens` (cleared first), so that one buffer serves a whole file. With
 /// `line_only`, stops at the first '\n' and returns the length of the line before it (so that
 /// a file is read in one pass); otherwise '\n' is one more blank.
 fn tokenize_into<'a>(text: &'a str, line_only: bool, tokens: &mut Vec<Token<'a>>) -> usize {
-    fn is_blank(b: u8) -> bool {
-        matches!(b, b' ' | b'\t' | b'\r' | b'\n')
-    }
     tokens.clear();
     let bytes = text.as_bytes();
-    // Every byte of the tokens or-ed together: the high bit says some character is not ASCII.
-    let mut seen = 0u8;
+    // Every byte looked at, or-ed together: no high bit means every token is ASCII. (Bytes
+    // after a token may be looked at too, which at worst sends an ASCII line down the
+    // slower column count below, with the same result.)
+    let mut seen = 0u64;
     let mut i = 0;
     let end = 'line: loop {
-        while i < bytes.len() && is_blank(bytes[i]) {
-            if line_only && bytes[i] == b'\n' {
+        // Tokens are mostly one blank apart: the blanks go a byte at a time.
+        while let Some(&b) = bytes.get(i) {
+            if !is_blank(b) {
+                break;
+            }
+            if line_only && b == b'\n' {
                 break 'line i;
             }
             i += 1;
         }
-        if i == bytes.len() {
-            break i;
+        if i >= bytes.len() {
+            break bytes.len();
         }
         let start = i;
-        while i < bytes.len() && !is_blank(bytes[i]) {
-            seen |= bytes[i];
-            i += 1;
-        }
+        i = token_end(bytes, i, &mut seen);
+        // Both ends are at ASCII bytes or the ends of the text: on character boundaries.
         let text = &text[start..i];
         // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
         if text != "ipvsadm" {
@@ -125,7 +180,7 @@ fn tokenize_into<'a>(text: &'a str, line_only: bool, tokens: &mut Vec<Token<'a>>
             });
         }
     };
-    if !seen.is_ascii() {
+    if seen & HIGH_BITS != 0 {
         // Columns count characters, not bytes. (The blanks are ASCII, which never occurs
         // inside a UTF-8 sequence, so the split itself is right.)
         let (mut counted, mut chars) = (0, 0);

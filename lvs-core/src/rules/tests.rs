@@ -337,3 +337,79 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
         Err(RulesError::Syntax { column: 21, .. })
     ));
 }
+
+/// The tokenizer a byte at a time, with columns counted in characters: what `tokenize_into`
+/// must agree with.
+fn tokens_one_byte_at_a_time(text: &str, line_only: bool) -> (Vec<(&str, usize)>, usize) {
+    let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
+    let end = if line_only {
+        text.find('\n').unwrap_or(text.len())
+    } else {
+        text.len()
+    };
+    let line = &text[..end];
+    let mut tokens = Vec::new();
+    let mut start: Option<(usize, usize)> = None;
+    for (column, (i, c)) in line.char_indices().chain([(end, ' ')]).enumerate() {
+        match (blank(c), start) {
+            (false, None) => start = Some((i, column + 1)),
+            (true, Some((s, col))) => {
+                if &line[s..i] != "ipvsadm" {
+                    tokens.push((&line[s..i], col));
+                }
+                start = None;
+            }
+            _ => {}
+        }
+    }
+    (tokens, end)
+}
+
+#[test]
+fn word_at_a_time_tokens_agree_with_byte_at_a_time() {
+    let pieces = [
+        " ",
+        "  ",
+        "\t",
+        "\r",
+        "\n",
+        "\u{b}",
+        "\u{c}",
+        "\0",
+        "\u{1f}",
+        "!",
+        "-a",
+        "-t",
+        "10.0.0.1:80",
+        "ipvsadm",
+        "ipvsadmx",
+        "é",
+        "ü",
+        "\u{a0}",
+        "€",
+        "#",
+        "x",
+        "--weight=3",
+        "0123456789abcdef",
+    ];
+    let mut x: u64 = 0x243f_6a88_85a3_08d3;
+    for _ in 0..20_000 {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        let count = (x % 16) as usize;
+        let text: String = (0..count)
+            .map(|i| pieces[(x >> (4 + 3 * i)) as usize % pieces.len()])
+            .collect();
+        let mut tokens = Vec::new();
+        for line_only in [false, true] {
+            let end = tokenize_into(&text, line_only, &mut tokens);
+            let got: Vec<(&str, usize)> = tokens.iter().map(|t| (t.text, t.column)).collect();
+            assert_eq!(
+                (got, end),
+                tokens_one_byte_at_a_time(&text, line_only),
+                "{text:?} line_only={line_only}"
+            );
+        }
+    }
+}
