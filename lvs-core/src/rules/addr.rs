@@ -13,31 +13,73 @@ pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
 /// The usual form, four plain decimal parts (no leading zeros, which would mean octal), in one
 /// pass; `None` leaves the text to [`aton_parts`], which reads every form.
 fn dotted_decimal(s: &[u8]) -> Option<Ipv4Addr> {
-    let mut octets = [0u8; 4];
-    let mut part = 0;
-    let (mut value, mut digits) = (0u32, 0);
-    for &b in s {
-        if b == b'.' {
-            if digits == 0 || part == 3 {
-                return None;
-            }
-            octets[part] = u8::try_from(value).ok()?;
-            part += 1;
-            (value, digits) = (0, 0);
-        } else {
-            let digit = b.wrapping_sub(b'0');
-            if digit > 9 || digits == 3 || (digits == 1 && value == 0) {
-                return None;
-            }
-            value = value * 10 + u32::from(digit);
-            digits += 1;
+    match dotted_decimal_prefix(s)? {
+        (a, end) if end == s.len() => Some(a),
+        _ => None,
+    }
+}
+
+/// [`dotted_decimal`] up to the first ':' or the end, with where it stopped.
+#[inline]
+fn dotted_decimal_prefix(s: &[u8]) -> Option<(Ipv4Addr, usize)> {
+    let mut i = 0;
+    let a = plain_octet(s, &mut i)?;
+    let mut octets = [a, 0, 0, 0];
+    for octet in &mut octets[1..] {
+        if s.get(i) != Some(&b'.') {
+            return None;
+        }
+        i += 1;
+        *octet = plain_octet(s, &mut i)?;
+    }
+    match s.get(i) {
+        None | Some(b':') => Some((Ipv4Addr::from(octets), i)),
+        Some(_) => None,
+    }
+}
+
+/// One part of a dotted-decimal address at `s[*i..]`, moving `*i` past it: one to three
+/// digits, at most 255, without a leading zero (`0` stands alone). A digit after that is left
+/// for the caller to refuse.
+#[inline(always)]
+fn plain_octet(s: &[u8], i: &mut usize) -> Option<u8> {
+    let digit = |i: usize| s.get(i).map(|b| b.wrapping_sub(b'0')).filter(|d| *d <= 9);
+    let first = digit(*i)?;
+    let mut value = u32::from(first);
+    *i += 1;
+    if first != 0 {
+        for _ in 0..2 {
+            let Some(d) = digit(*i) else { break };
+            value = value * 10 + u32::from(d);
+            *i += 1;
         }
     }
-    if part != 3 || digits == 0 {
+    u8::try_from(value).ok()
+}
+
+/// `a.b.c.d` or `a.b.c.d:port` in plain decimal (no leading zeros in the address, one to five
+/// port digits, at most 65535), read in one pass: what `ipvsadm -Sn` writes. `None` for any
+/// other text, which the general reading of ipvsadm's `parse_service` takes (and which reads
+/// these texts the same way: they have fewer than two colons, so they are not IPv6, and the
+/// port is what follows the last colon).
+#[inline]
+pub fn plain_ipv4_port(s: &[u8]) -> Option<(Ipv4Addr, Option<u16>)> {
+    let (addr, end) = dotted_decimal_prefix(s)?;
+    let Some(port) = s.get(end + 1..) else {
+        return Some((addr, None));
+    };
+    if port.is_empty() || port.len() > 5 {
         return None;
     }
-    octets[3] = u8::try_from(value).ok()?;
-    Some(Ipv4Addr::from(octets))
+    let mut value = 0u32;
+    for &b in port {
+        let digit = b.wrapping_sub(b'0');
+        if digit > 9 {
+            return None;
+        }
+        value = value * 10 + u32::from(digit);
+    }
+    Some((addr, Some(u16::try_from(value).ok()?)))
 }
 
 /// `inet_aton` for every form: one to four parts, the last filling the bytes left.

@@ -14,6 +14,7 @@ pub mod addr;
 pub mod list;
 pub mod options;
 pub mod parse;
+mod plain;
 pub mod print;
 pub mod sort;
 
@@ -208,7 +209,8 @@ pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, Rule
 }
 
 /// Reads a rule file, handing each rule to `f` as soon as it is read; stops at the first
-/// syntax error.
+/// syntax error. Plain lines (see [`plain`]) are read in one pass, the others through the
+/// tokenizer and [`parse_args`]; both give the same rules.
 fn for_each_rule(
     text: &str,
     resolver: &dyn Resolver,
@@ -221,6 +223,15 @@ fn for_each_rule(
     let mut line_no = 0;
     while !rest.is_empty() {
         line_no += 1;
+        if let Some((command, len)) = plain::plain_rule(rest, resolver) {
+            f(Rule {
+                line: line_no,
+                column: 1,
+                command,
+            });
+            rest = rest.get(len + 1..).unwrap_or_default();
+            continue;
+        }
         let len = tokenize_into(rest, true, &mut tokens);
         let line = &rest[..len];
         rest = rest.get(len + 1..).unwrap_or_default();

@@ -233,7 +233,7 @@ const SHORT_INDEX: [u8; 128] = {
 };
 
 /// The row of [`OPTIONS`] for a short option letter.
-fn short_def(c: char) -> Option<&'static OptDef> {
+pub(super) fn short_def(c: char) -> Option<&'static OptDef> {
     let row = *SHORT_INDEX.get(c as usize)?;
     OPTIONS.get(usize::from(row))
 }

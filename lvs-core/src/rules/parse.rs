@@ -1,7 +1,7 @@
 //! Reading ipvsadm command lines and rule files the way ipvsadm 1.31 does
 //! (`parse_options` and `process_options` in ipvsadm.c).
 
-use super::addr::{atoi, inet_aton, inet_pton6, string_to_number};
+use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
@@ -151,7 +151,7 @@ pub enum Invocation {
 
 /// ipvsadm's `struct ipvs_command_entry` while options are read.
 #[derive(Default)]
-struct Entry<'a> {
+pub(super) struct Entry<'a> {
     cmd: Option<Cmd>,
     options: u64,
     format: Format,
@@ -187,6 +187,20 @@ struct Entry<'a> {
     svc_col: usize,
     /// Column of the command.
     cmd_col: usize,
+    /// The `-b` value and its column, read once the scheduler is known.
+    sched_flags_arg: Option<(&'a str, usize)>,
+}
+
+impl Entry<'_> {
+    /// ipvsadm's defaults before any option is read.
+    pub(super) fn new() -> Self {
+        Entry {
+            weight: 1,
+            conn_flags: FWD_DROUTE,
+            netmask: 0xffff_ffff,
+            ..Entry::default()
+        }
+    }
 }
 
 const SERVICE_ADDR: u8 = 1;
@@ -194,7 +208,33 @@ const SERVICE_PORT: u8 = 2;
 
 /// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
 /// Returns the parts found, or 0 when the text is not an address.
+#[inline]
 fn parse_service(
+    buf: &str,
+    protocol: u16,
+    resolver: &dyn Resolver,
+    af: &mut u16,
+    addr: &mut Option<IpAddr>,
+    port: &mut u16,
+    netmask: &mut u32,
+) -> u8 {
+    // The form rule files hold, in one pass; the rest as ipvsadm reads it.
+    if let Some((a, p)) = plain_ipv4_port(buf.as_bytes()) {
+        *addr = Some(IpAddr::V4(a));
+        *af = AF_INET;
+        return match p {
+            Some(p) => {
+                *port = p;
+                SERVICE_ADDR | SERVICE_PORT
+            }
+            None => SERVICE_ADDR,
+        };
+    }
+    parse_service_in_full(buf, protocol, resolver, af, addr, port, netmask)
+}
+
+/// [`parse_service`] for every form, as ipvsadm reads it.
+fn parse_service_in_full(
     buf: &str,
     protocol: u16,
     resolver: &dyn Resolver,
@@ -299,14 +339,8 @@ pub fn parse_args<'a>(
     tokens: &[Token<'a>],
     resolver: &dyn Resolver,
 ) -> Result<Invocation, ArgError> {
-    let mut e = Entry {
-        weight: 1,
-        conn_flags: FWD_DROUTE,
-        netmask: 0xffff_ffff,
-        ..Entry::default()
-    };
+    let mut e = Entry::new();
     let mut scanner = Scanner::new(tokens);
-    let mut sched_flags_arg: Option<(&str, usize)> = None;
 
     // The first option must be the command.
     let first = match scanner.next_opt() {
@@ -320,24 +354,44 @@ pub fn parse_args<'a>(
         }
         Some(r) => r.map_err(scan_error)?,
     };
-    let col = first.column;
-    match first.opt {
-        Opt::AddService => set_command(&mut e, Cmd::Add, col)?,
-        Opt::EditService => set_command(&mut e, Cmd::Edit, col)?,
-        Opt::DeleteService => set_command(&mut e, Cmd::Del, col)?,
-        Opt::AddServer => set_command(&mut e, Cmd::AddDest, col)?,
-        Opt::EditServer => set_command(&mut e, Cmd::EditDest, col)?,
-        Opt::DeleteServer => set_command(&mut e, Cmd::DelDest, col)?,
-        Opt::Clear => set_command(&mut e, Cmd::Flush, col)?,
-        Opt::List => set_command(&mut e, Cmd::List, col)?,
-        Opt::Zero => set_command(&mut e, Cmd::Zero, col)?,
-        Opt::Set => set_command(&mut e, Cmd::Timeout, col)?,
-        Opt::Restore => set_command(&mut e, Cmd::Restore, col)?,
-        Opt::Save => set_command(&mut e, Cmd::Save, col)?,
+    if let Some(done) = take_command(&mut e, first, tokens)? {
+        return Ok(done);
+    }
+    while let Some(found) = scanner.next_opt() {
+        take_option(&mut e, found.map_err(scan_error)?, tokens, resolver)?;
+    }
+    conclude(e, &scanner.positional)
+}
+
+/// The first option of a line, which must be a command; `Some` for the commands that end the
+/// reading there (`-h`, `-v`).
+pub(super) fn take_command<'a>(
+    e: &mut Entry<'a>,
+    found: Found<'a>,
+    tokens: &[Token<'a>],
+) -> Result<Option<Invocation>, ArgError> {
+    let Found {
+        opt,
+        column: col,
+        value,
+    } = found;
+    match opt {
+        Opt::AddService => set_command(e, Cmd::Add, col)?,
+        Opt::EditService => set_command(e, Cmd::Edit, col)?,
+        Opt::DeleteService => set_command(e, Cmd::Del, col)?,
+        Opt::AddServer => set_command(e, Cmd::AddDest, col)?,
+        Opt::EditServer => set_command(e, Cmd::EditDest, col)?,
+        Opt::DeleteServer => set_command(e, Cmd::DelDest, col)?,
+        Opt::Clear => set_command(e, Cmd::Flush, col)?,
+        Opt::List => set_command(e, Cmd::List, col)?,
+        Opt::Zero => set_command(e, Cmd::Zero, col)?,
+        Opt::Set => set_command(e, Cmd::Timeout, col)?,
+        Opt::Restore => set_command(e, Cmd::Restore, col)?,
+        Opt::Save => set_command(e, Cmd::Save, col)?,
         Opt::StartDaemon | Opt::StopDaemon => {
-            let start = first.opt == Opt::StartDaemon;
+            let start = opt == Opt::StartDaemon;
             set_command(
-                &mut e,
+                e,
                 if start {
                     Cmd::StartDaemon
                 } else {
@@ -345,7 +399,7 @@ pub fn parse_args<'a>(
                 },
                 col,
             )?;
-            let (v, vcol) = first.value.unwrap_or(("", col));
+            let (v, vcol) = value.unwrap_or(("", col));
             e.daemon_role = DaemonRole::from_name(v);
             if e.daemon_role.is_none() {
                 let msg = if start {
@@ -356,8 +410,8 @@ pub fn parse_args<'a>(
                 return fail(vcol, msg);
             }
         }
-        Opt::Help => return Ok(Invocation::Help),
-        Opt::Version => return Ok(Invocation::Version),
+        Opt::Help => return Ok(Some(Invocation::Help)),
+        Opt::Version => return Ok(Some(Invocation::Version)),
         _ => {
             let text = tokens
                 .iter()
@@ -369,271 +423,284 @@ pub fn parse_args<'a>(
             });
         }
     }
+    Ok(None)
+}
 
-    while let Some(found) = scanner.next_opt() {
-        let Found { opt, column, value } = found.map_err(scan_error)?;
-        let (v, vcol) = value.unwrap_or(("", column));
-        match opt {
-            Opt::TcpService | Opt::UdpService | Opt::SctpService => {
-                set_option(&mut e, Optc::Service, column)?;
-                e.svc_col = column;
-                e.protocol = match opt {
-                    Opt::TcpService => 6,
-                    Opt::UdpService => 17,
-                    _ => 132,
-                };
-                let parsed = parse_service(
-                    v,
-                    e.protocol,
-                    resolver,
-                    &mut e.svc_af,
-                    &mut e.svc_addr,
-                    &mut e.svc_port,
-                    &mut e.netmask,
-                );
-                if parsed & SERVICE_ADDR == 0 {
-                    return fail(vcol, "illegal virtual server address[:port] specified");
-                }
-            }
-            Opt::FwmarkService => {
-                set_option(&mut e, Optc::Service, column)?;
-                e.svc_col = column;
-                e.svc_af = AF_INET;
-                e.protocol = 6;
-                e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
-                    Some(n) => n as u32,
-                    None => return fail(vcol, format!("invalid fwmark value `{v}' specified")),
-                };
-            }
-            Opt::Scheduler => {
-                set_option(&mut e, Optc::Scheduler, column)?;
-                e.sched_name = truncate(v, crate::scheduler::SCHEDULER_NAME_MAX);
-            }
-            Opt::Persistent => {
-                set_option(&mut e, Optc::Persistent, column)?;
-                e.flags |= ServiceFlags::KERNEL_PERSISTENT;
-                e.timeout = match value {
-                    None => DEFAULT_PERSISTENCE_TIMEOUT,
-                    Some((t, tcol)) => parse_timeout(t, tcol, 1)?,
-                };
-            }
-            Opt::Netmask => {
-                set_option(&mut e, Optc::Netmask, column)?;
-                if e.svc_af != AF_INET6 {
-                    match inet_aton(v).or_else(|| resolver.host(v)) {
-                        Some(m) => e.netmask = u32::from_ne_bytes(m.octets()),
-                        None => {
-                            return fail(vcol, "illegal virtual server persistent mask specified");
-                        }
-                    }
-                } else {
-                    let n = atoi(v);
-                    if !(1..=128).contains(&n) {
-                        return fail(vcol, "illegal ipv6 netmask specified");
-                    }
-                    e.netmask = n as u32;
-                }
-            }
-            Opt::RealServer => {
-                set_option(&mut e, Optc::Server, column)?;
-                let (mut af, mut addr, mut port, mut mask) =
-                    (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
-                let parsed = parse_service(
-                    v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
-                );
-                e.dest_af = af;
-                e.dest_addr = addr;
-                e.dest_port = port;
-                if parsed & SERVICE_ADDR == 0 {
-                    return fail(vcol, "illegal real server address[:port] specified");
-                }
-                if parsed == SERVICE_ADDR {
-                    e.dest_port = e.svc_port;
-                }
-            }
-            Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => {
-                set_option(&mut e, Optc::Forward, column)?;
-                e.conn_flags = match opt {
-                    Opt::Ipip => FWD_TUNNEL,
-                    Opt::Gatewaying => FWD_DROUTE,
-                    _ => FWD_MASQ,
-                };
-            }
-            Opt::Weight => {
-                set_option(&mut e, Optc::Weight, column)?;
-                // Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535).
-                e.weight = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                    Some(n) => n as i32,
-                    None => return fail(vcol, "illegal weight specified"),
-                };
-            }
-            Opt::UThreshold => {
-                set_option(&mut e, Optc::UThreshold, column)?;
-                e.u_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                    Some(n) => n as u32,
-                    None => return fail(vcol, "illegal u_threshold specified"),
-                };
-            }
-            Opt::LThreshold => {
-                set_option(&mut e, Optc::LThreshold, column)?;
-                e.l_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                    Some(n) => n as u32,
-                    None => return fail(vcol, "illegal l_threshold specified"),
-                };
-            }
-            Opt::Connection => set_option(&mut e, Optc::Connection, column)?,
-            Opt::Numeric => {
-                set_option(&mut e, Optc::Numeric, column)?;
-                e.format.numeric = true;
-            }
-            Opt::McastInterface => {
-                set_option(&mut e, Optc::Mcast, column)?;
-                e.mcast_ifn = truncate(v, crate::daemon::IFNAME_MAX);
-            }
-            Opt::SyncId => {
-                set_option(&mut e, Optc::SyncId, column)?;
-                e.syncid = match string_to_number(v, 0, 255) {
-                    Some(n) => n as u8,
-                    None => return fail(vcol, "illegal syncid specified"),
-                };
-            }
-            Opt::Timeout => set_option(&mut e, Optc::Timeout, column)?,
-            Opt::Daemon => set_option(&mut e, Optc::Daemon, column)?,
-            Opt::Stats => {
-                set_option(&mut e, Optc::Stats, column)?;
-                e.format.stats = true;
-            }
-            Opt::Rate => {
-                set_option(&mut e, Optc::Rate, column)?;
-                e.format.rate = true;
-            }
-            Opt::Thresholds => {
-                set_option(&mut e, Optc::Thresholds, column)?;
-                e.format.thresholds = true;
-            }
-            Opt::PersistentConn => {
-                set_option(&mut e, Optc::PersistentConn, column)?;
-                e.format.persistent_conn = true;
-            }
-            Opt::NoSort => {
-                set_option(&mut e, Optc::NoSort, column)?;
-                e.format.nosort = true;
-            }
-            Opt::Sort => {}
-            Opt::Exact => {
-                set_option(&mut e, Optc::Exact, column)?;
-                e.format.exact = true;
-            }
-            Opt::Ipv6 => {
-                if e.fwmark != 0 {
-                    e.svc_af = AF_INET6;
-                    e.netmask = 128;
-                } else {
-                    return fail(column, "-6 used before -f");
-                }
-            }
-            Opt::Ops => {
-                set_option(&mut e, Optc::OnePacket, column)?;
-                e.flags |= ServiceFlags::ONE_PACKET.bits();
-            }
-            Opt::Pe => {
-                set_option(&mut e, Optc::PersistenceEngine, column)?;
-                e.pe_name = truncate(v, crate::service::PE_NAME_MAX);
-            }
-            Opt::SchedFlags => {
-                set_option(&mut e, Optc::SchedFlags, column)?;
-                sched_flags_arg = Some((v, vcol));
-            }
-            Opt::McastGroup => {
-                set_option(&mut e, Optc::McastGroup, column)?;
-                let group = if v.contains(':') {
-                    match v.parse::<std::net::Ipv6Addr>() {
-                        Ok(a) if a.is_multicast() => IpAddr::V6(a),
-                        _ => return fail(vcol, format!("invalid IPv6 mcast-group `{v}'")),
-                    }
-                } else {
-                    match v.parse::<Ipv4Addr>() {
-                        Ok(a) if a.is_multicast() => IpAddr::V4(a),
-                        _ => return fail(vcol, format!("invalid IPv4 mcast-group `{v}'")),
-                    }
-                };
-                e.mcast_group = Some(group);
-            }
-            Opt::McastPort => {
-                set_option(&mut e, Optc::McastPort, column)?;
-                e.mcast_port = match string_to_number(v, 1, 65535) {
-                    Some(n) => n as u16,
-                    None => return fail(vcol, "illegal mcast-port specified"),
-                };
-            }
-            Opt::McastTtl => {
-                set_option(&mut e, Optc::McastTtl, column)?;
-                e.mcast_ttl = match string_to_number(v, 1, 255) {
-                    Some(n) => n as u8,
-                    None => return fail(vcol, "illegal mcast-ttl specified"),
-                };
-            }
-            Opt::SyncMaxlen => {
-                set_option(&mut e, Optc::SyncMaxlen, column)?;
-                e.sync_maxlen = match string_to_number(v, 1, 65535 - 20 - 8) {
-                    Some(n) => n as u16,
-                    None => return fail(vcol, "illegal sync-maxlen specified"),
-                };
-            }
-            Opt::TunInfo => {
-                set_option(&mut e, Optc::TunInfo, column)?;
-                e.format.tun_info = true;
-            }
-            Opt::TunType => {
-                set_option(&mut e, Optc::TunType, column)?;
-                e.tun_type = match TunnelType::from_name(v) {
-                    Some(t) => t.kernel_value(),
-                    None => return fail(vcol, "illegal tunnel type specified"),
-                };
-            }
-            Opt::TunPort => {
-                set_option(&mut e, Optc::TunPort, column)?;
-                e.tun_port = match string_to_number(v, 1, 65535) {
-                    Some(n) => n as u16,
-                    None => return fail(vcol, "illegal tunnel port specified"),
-                };
-            }
-            Opt::TunNocsum => set_option(&mut e, Optc::TunNocsum, column)?,
-            Opt::TunCsum => {
-                set_option(&mut e, Optc::TunCsum, column)?;
-                e.tun_flags |= 1;
-            }
-            Opt::TunRemcsum => {
-                set_option(&mut e, Optc::TunRemcsum, column)?;
-                e.tun_flags |= 2;
-            }
-            // A second command.
-            Opt::AddService
-            | Opt::EditService
-            | Opt::DeleteService
-            | Opt::Clear
-            | Opt::List
-            | Opt::Zero
-            | Opt::AddServer
-            | Opt::EditServer
-            | Opt::DeleteServer
-            | Opt::Set
-            | Opt::Help
-            | Opt::Version
-            | Opt::Restore
-            | Opt::Save
-            | Opt::StartDaemon
-            | Opt::StopDaemon => {
-                return fail(
-                    column,
-                    format!("invalid option `{}'", option_text(tokens, column)),
-                );
+/// One option after the command, read into `e` as `process_options` does. `tokens` serve only
+/// to quote an option in a message.
+#[inline]
+pub(super) fn take_option<'a>(
+    e: &mut Entry<'a>,
+    found: Found<'a>,
+    tokens: &[Token<'a>],
+    resolver: &dyn Resolver,
+) -> Result<(), ArgError> {
+    let Found { opt, column, value } = found;
+    let (v, vcol) = value.unwrap_or(("", column));
+    match opt {
+        Opt::TcpService | Opt::UdpService | Opt::SctpService => {
+            set_option(e, Optc::Service, column)?;
+            e.svc_col = column;
+            e.protocol = match opt {
+                Opt::TcpService => 6,
+                Opt::UdpService => 17,
+                _ => 132,
+            };
+            let parsed = parse_service(
+                v,
+                e.protocol,
+                resolver,
+                &mut e.svc_af,
+                &mut e.svc_addr,
+                &mut e.svc_port,
+                &mut e.netmask,
+            );
+            if parsed & SERVICE_ADDR == 0 {
+                return fail(vcol, "illegal virtual server address[:port] specified");
             }
         }
+        Opt::FwmarkService => {
+            set_option(e, Optc::Service, column)?;
+            e.svc_col = column;
+            e.svc_af = AF_INET;
+            e.protocol = 6;
+            e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
+                Some(n) => n as u32,
+                None => return fail(vcol, format!("invalid fwmark value `{v}' specified")),
+            };
+        }
+        Opt::Scheduler => {
+            set_option(e, Optc::Scheduler, column)?;
+            e.sched_name = truncate(v, crate::scheduler::SCHEDULER_NAME_MAX);
+        }
+        Opt::Persistent => {
+            set_option(e, Optc::Persistent, column)?;
+            e.flags |= ServiceFlags::KERNEL_PERSISTENT;
+            e.timeout = match value {
+                None => DEFAULT_PERSISTENCE_TIMEOUT,
+                Some((t, tcol)) => parse_timeout(t, tcol, 1)?,
+            };
+        }
+        Opt::Netmask => {
+            set_option(e, Optc::Netmask, column)?;
+            if e.svc_af != AF_INET6 {
+                match inet_aton(v).or_else(|| resolver.host(v)) {
+                    Some(m) => e.netmask = u32::from_ne_bytes(m.octets()),
+                    None => {
+                        return fail(vcol, "illegal virtual server persistent mask specified");
+                    }
+                }
+            } else {
+                let n = atoi(v);
+                if !(1..=128).contains(&n) {
+                    return fail(vcol, "illegal ipv6 netmask specified");
+                }
+                e.netmask = n as u32;
+            }
+        }
+        Opt::RealServer => {
+            set_option(e, Optc::Server, column)?;
+            let (mut af, mut addr, mut port, mut mask) =
+                (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
+            let parsed = parse_service(
+                v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+            );
+            e.dest_af = af;
+            e.dest_addr = addr;
+            e.dest_port = port;
+            if parsed & SERVICE_ADDR == 0 {
+                return fail(vcol, "illegal real server address[:port] specified");
+            }
+            if parsed == SERVICE_ADDR {
+                e.dest_port = e.svc_port;
+            }
+        }
+        Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => {
+            set_option(e, Optc::Forward, column)?;
+            e.conn_flags = match opt {
+                Opt::Ipip => FWD_TUNNEL,
+                Opt::Gatewaying => FWD_DROUTE,
+                _ => FWD_MASQ,
+            };
+        }
+        Opt::Weight => {
+            set_option(e, Optc::Weight, column)?;
+            // Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535).
+            e.weight = match string_to_number(v, 0, i64::from(i32::MAX)) {
+                Some(n) => n as i32,
+                None => return fail(vcol, "illegal weight specified"),
+            };
+        }
+        Opt::UThreshold => {
+            set_option(e, Optc::UThreshold, column)?;
+            e.u_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
+                Some(n) => n as u32,
+                None => return fail(vcol, "illegal u_threshold specified"),
+            };
+        }
+        Opt::LThreshold => {
+            set_option(e, Optc::LThreshold, column)?;
+            e.l_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
+                Some(n) => n as u32,
+                None => return fail(vcol, "illegal l_threshold specified"),
+            };
+        }
+        Opt::Connection => set_option(e, Optc::Connection, column)?,
+        Opt::Numeric => {
+            set_option(e, Optc::Numeric, column)?;
+            e.format.numeric = true;
+        }
+        Opt::McastInterface => {
+            set_option(e, Optc::Mcast, column)?;
+            e.mcast_ifn = truncate(v, crate::daemon::IFNAME_MAX);
+        }
+        Opt::SyncId => {
+            set_option(e, Optc::SyncId, column)?;
+            e.syncid = match string_to_number(v, 0, 255) {
+                Some(n) => n as u8,
+                None => return fail(vcol, "illegal syncid specified"),
+            };
+        }
+        Opt::Timeout => set_option(e, Optc::Timeout, column)?,
+        Opt::Daemon => set_option(e, Optc::Daemon, column)?,
+        Opt::Stats => {
+            set_option(e, Optc::Stats, column)?;
+            e.format.stats = true;
+        }
+        Opt::Rate => {
+            set_option(e, Optc::Rate, column)?;
+            e.format.rate = true;
+        }
+        Opt::Thresholds => {
+            set_option(e, Optc::Thresholds, column)?;
+            e.format.thresholds = true;
+        }
+        Opt::PersistentConn => {
+            set_option(e, Optc::PersistentConn, column)?;
+            e.format.persistent_conn = true;
+        }
+        Opt::NoSort => {
+            set_option(e, Optc::NoSort, column)?;
+            e.format.nosort = true;
+        }
+        Opt::Sort => {}
+        Opt::Exact => {
+            set_option(e, Optc::Exact, column)?;
+            e.format.exact = true;
+        }
+        Opt::Ipv6 => {
+            if e.fwmark != 0 {
+                e.svc_af = AF_INET6;
+                e.netmask = 128;
+            } else {
+                return fail(column, "-6 used before -f");
+            }
+        }
+        Opt::Ops => {
+            set_option(e, Optc::OnePacket, column)?;
+            e.flags |= ServiceFlags::ONE_PACKET.bits();
+        }
+        Opt::Pe => {
+            set_option(e, Optc::PersistenceEngine, column)?;
+            e.pe_name = truncate(v, crate::service::PE_NAME_MAX);
+        }
+        Opt::SchedFlags => {
+            set_option(e, Optc::SchedFlags, column)?;
+            e.sched_flags_arg = Some((v, vcol));
+        }
+        Opt::McastGroup => {
+            set_option(e, Optc::McastGroup, column)?;
+            let group = if v.contains(':') {
+                match v.parse::<std::net::Ipv6Addr>() {
+                    Ok(a) if a.is_multicast() => IpAddr::V6(a),
+                    _ => return fail(vcol, format!("invalid IPv6 mcast-group `{v}'")),
+                }
+            } else {
+                match v.parse::<Ipv4Addr>() {
+                    Ok(a) if a.is_multicast() => IpAddr::V4(a),
+                    _ => return fail(vcol, format!("invalid IPv4 mcast-group `{v}'")),
+                }
+            };
+            e.mcast_group = Some(group);
+        }
+        Opt::McastPort => {
+            set_option(e, Optc::McastPort, column)?;
+            e.mcast_port = match string_to_number(v, 1, 65535) {
+                Some(n) => n as u16,
+                None => return fail(vcol, "illegal mcast-port specified"),
+            };
+        }
+        Opt::McastTtl => {
+            set_option(e, Optc::McastTtl, column)?;
+            e.mcast_ttl = match string_to_number(v, 1, 255) {
+                Some(n) => n as u8,
+                None => return fail(vcol, "illegal mcast-ttl specified"),
+            };
+        }
+        Opt::SyncMaxlen => {
+            set_option(e, Optc::SyncMaxlen, column)?;
+            e.sync_maxlen = match string_to_number(v, 1, 65535 - 20 - 8) {
+                Some(n) => n as u16,
+                None => return fail(vcol, "illegal sync-maxlen specified"),
+            };
+        }
+        Opt::TunInfo => {
+            set_option(e, Optc::TunInfo, column)?;
+            e.format.tun_info = true;
+        }
+        Opt::TunType => {
+            set_option(e, Optc::TunType, column)?;
+            e.tun_type = match TunnelType::from_name(v) {
+                Some(t) => t.kernel_value(),
+                None => return fail(vcol, "illegal tunnel type specified"),
+            };
+        }
+        Opt::TunPort => {
+            set_option(e, Optc::TunPort, column)?;
+            e.tun_port = match string_to_number(v, 1, 65535) {
+                Some(n) => n as u16,
+                None => return fail(vcol, "illegal tunnel port specified"),
+            };
+        }
+        Opt::TunNocsum => set_option(e, Optc::TunNocsum, column)?,
+        Opt::TunCsum => {
+            set_option(e, Optc::TunCsum, column)?;
+            e.tun_flags |= 1;
+        }
+        Opt::TunRemcsum => {
+            set_option(e, Optc::TunRemcsum, column)?;
+            e.tun_flags |= 2;
+        }
+        // A second command.
+        Opt::AddService
+        | Opt::EditService
+        | Opt::DeleteService
+        | Opt::Clear
+        | Opt::List
+        | Opt::Zero
+        | Opt::AddServer
+        | Opt::EditServer
+        | Opt::DeleteServer
+        | Opt::Set
+        | Opt::Help
+        | Opt::Version
+        | Opt::Restore
+        | Opt::Save
+        | Opt::StartDaemon
+        | Opt::StopDaemon => {
+            return fail(
+                column,
+                format!("invalid option `{}'", option_text(tokens, column)),
+            );
+        }
     }
+    Ok(())
+}
 
+/// What `process_options` checks once every option is read, then the command.
+pub(super) fn conclude(mut e: Entry<'_>, positional: &[Token<'_>]) -> Result<Invocation, ArgError> {
     let cmd = e.cmd.unwrap_or(Cmd::List);
-    let mut positional = scanner.positional.into_iter();
+    let mut positional = positional.iter();
     if cmd == Cmd::Timeout {
         let (a, b, c) = (positional.next(), positional.next(), positional.next());
         let (Some(a), Some(b), Some(c)) = (a, b, c) else {
@@ -648,7 +715,7 @@ pub fn parse_args<'a>(
     if let Some(extra) = positional.next() {
         return fail(extra.column, format!("unexpected argument {}", extra.text));
     }
-    if let Some((arg, col)) = sched_flags_arg {
+    if let Some((arg, col)) = e.sched_flags_arg {
         let sched = if e.sched_name.is_empty() {
             "wlc"
         } else {
@@ -950,5 +1017,78 @@ impl fmt::Display for Format {
             .map(|(_, n)| *n)
             .collect();
         f.write_str(&set.join(" "))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_plain_address_shortcut_agrees_with_parse_service_in_full() {
+        let pieces = [
+            "0", "1", "9", "10", "13", "99", "100", "255", "256", "999", "1000", "00", "01", "080",
+            "65535", "65536", "99999", "123456", ".", ".", ".", ":", ":", "[", "]", "::", "a", "x",
+            "0x1f", "+", "-", " ", "é",
+        ];
+        let mut x: u64 = 0x1319_8a2e_0370_7344;
+        let mut plain = 0;
+        for _ in 0..200_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Seven parts (a.b.c.d:p) half of the time, so that many draws are plain.
+            let text: String = if x % 2 == 0 {
+                let n = |i: u32| pieces[(x >> (4 + 5 * i)) as usize % 12];
+                let port = pieces[(x >> 40) as usize % 17];
+                match (x >> 60) % 3 {
+                    0 => format!("{}.{}.{}.{}", n(0), n(1), n(2), n(3)),
+                    1 => format!("{}.{}.{}.{}:{port}", n(0), n(1), n(2), n(3)),
+                    _ => format!("{}.{}.{}.{}{port}", n(0), n(1), n(2), n(3)),
+                }
+            } else {
+                let count = 1 + (x >> 1) as usize % 9;
+                (0..count)
+                    .map(|i| pieces[(x >> (5 + 6 * i)) as usize % pieces.len()])
+                    .collect()
+            };
+            for protocol in [6, 17] {
+                let start = (
+                    AF_INET6,
+                    Some(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)),
+                    7,
+                    9,
+                );
+                let (mut af, mut addr, mut port, mut mask) = start;
+                let fast = parse_service(
+                    &text,
+                    protocol,
+                    &NumericOnly,
+                    &mut af,
+                    &mut addr,
+                    &mut port,
+                    &mut mask,
+                );
+                let (mut af2, mut addr2, mut port2, mut mask2) = start;
+                let full = parse_service_in_full(
+                    &text,
+                    protocol,
+                    &NumericOnly,
+                    &mut af2,
+                    &mut addr2,
+                    &mut port2,
+                    &mut mask2,
+                );
+                assert_eq!(
+                    (fast, af, addr, port, mask),
+                    (full, af2, addr2, port2, mask2),
+                    "{text:?}"
+                );
+            }
+            if plain_ipv4_port(text.as_bytes()).is_some() {
+                plain += 1;
+            }
+        }
+        assert!(plain > 10_000, "only {plain} plain addresses drawn");
     }
 }

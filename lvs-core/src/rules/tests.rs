@@ -413,3 +413,227 @@ fn word_at_a_time_tokens_agree_with_byte_at_a_time() {
         }
     }
 }
+
+mod plain_lines {
+    use super::super::plain::plain_rule;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Tokens of rule lines, plain and not: commands, options, values good and bad.
+    fn word() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            8 => prop_oneof![
+                Just("-A"), Just("-a"), Just("-E"), Just("-e"), Just("-D"), Just("-d"),
+                Just("-Z"), Just("-C"), Just("-L"), Just("-S"), Just("-R"), Just("-h"),
+                Just("-v"), Just("-l"), Just("--set"), Just("--stop-daemon"),
+            ],
+            20 => prop_oneof![
+                Just("-t"), Just("-u"), Just("-f"), Just("-s"), Just("-p"), Just("-M"),
+                Just("-r"), Just("-m"), Just("-g"), Just("-i"), Just("-w"), Just("-x"),
+                Just("-y"), Just("-6"), Just("-o"), Just("-b"), Just("-n"), Just("-c"),
+                Just("-X"), Just("-q"), Just("-At"), Just("-w3"), Just("--pe"), Just("--tun-type"),
+                Just("--weight=2"), Just("--"), Just("-"), Just("-é"),
+            ],
+            30 => prop_oneof![
+                Just("10.0.0.1:80"), Just("10.0.0.1"), Just("192.168.8.14:8080"), Just("10.0.0.1:0"),
+                Just("010.0.0.1:80"), Just("10.1:80"), Just("[2001:db8::1]:80"), Just("2001:db8::1"),
+                Just("[10.0.0.1]:80"), Just("10.0.0.1:http"), Just("10.0.0.1:65536"), Just("80"),
+                Just("rr"), Just("wrr"), Just("sh"), Just("mh"), Just("fo2"), Just("wlc"),
+                Just("sh-port"), Just("flag-3,sh-fallback"), Just("sip"), Just("gue"),
+                Just("300"), Just("0"), Just("1"), Just("-5"), Just("+7"), Just("2147483648"),
+                Just("255.255.255.0"), Just("64"), Just("master"), Just("ipvsadm"), Just("#"),
+                Just("x\u{7f}"), Just("é"),
+            ],
+        ]
+    }
+
+    fn blank() -> impl Strategy<Value = &'static str> {
+        prop_oneof![20 => Just(" "), 1 => Just("  "), 1 => Just("\t"), 1 => Just(" \r")]
+    }
+
+    fn line_end() -> impl Strategy<Value = &'static str> {
+        prop_oneof![
+            Just("\n"),
+            Just(""),
+            Just("\r\n"),
+            Just(" \n"),
+            Just("\n-A -t 10.0.0.2:80\n"),
+            Just("\né ü\n")
+        ]
+    }
+
+    /// Where the plain reader gives a rule, the general one gives the same rule and line.
+    fn check(text: &str) -> Result<bool, TestCaseError> {
+        let Some((command, len)) = plain_rule(text, &NumericOnly) else {
+            return Ok(false);
+        };
+        let mut tokens = Vec::new();
+        let end = tokenize_into(text, true, &mut tokens);
+        prop_assert_eq!(len, end);
+        let want = Rule {
+            line: 1,
+            column: 1,
+            command,
+        };
+        prop_assert_eq!(
+            parse_tokens(1, &text[..end], &tokens, &NumericOnly),
+            Ok(Some(want))
+        );
+        Ok(true)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        #[test]
+        fn plain_lines_read_as_the_general_reader_reads_them(
+            lead in prop_oneof![4 => Just(""), 1 => Just(" "), 1 => Just("ipvsadm ")],
+            words in proptest::collection::vec((word(), blank()), 1..10),
+            end in line_end(),
+        ) {
+            let mut text = lead.to_owned();
+            for (i, (w, b)) in words.iter().enumerate() {
+                if i > 0 {
+                    text.push_str(b);
+                }
+                text.push_str(w);
+            }
+            text.push_str(end);
+            check(&text)?;
+        }
+
+        /// The lines rule files are made of, most of them plain, with a word changed now and
+        /// then.
+        #[test]
+        fn saved_lines_read_as_the_general_reader_reads_them(
+            service in prop_oneof![
+                Just("-t 10.0.0.1:80"), Just("-u 10.0.0.1:53"), Just("-f 7"), Just("-f 7 -6"),
+                Just("-t 10.0.0.1:0"), Just("-u [2001:db8::1]:53"),
+            ],
+            add_service in any::<bool>(),
+            options in proptest::collection::vec(prop_oneof![
+                Just("-s rr"), Just("-s sh -b sh-port"), Just("-p 300"), Just("-p"),
+                Just("-M 255.255.255.0"), Just("-M 64"), Just("-o"), Just("--pe sip"),
+                Just("-r 192.168.8.14:8080"), Just("-r 192.168.8.14"), Just("-m"), Just("-g"),
+                Just("-i"), Just("-w 3"), Just("-x 10"), Just("-y 5"), Just("-w 0"),
+                Just("-r [2001:db8::2]:80"), Just("-s"), Just("-b flag-3"),
+            ], 0..6),
+            replace in proptest::option::of((0usize..8, word())),
+        ) {
+            let mut words: Vec<&str> = vec![if add_service { "-A" } else { "-a" }, service];
+            words.extend(options);
+            if let Some((i, w)) = replace {
+                let i = i % words.len();
+                words[i] = w;
+            }
+            let text = words.join(" ") + "\n";
+            check(&text)?;
+        }
+    }
+
+    /// Every saved line with one word inserted, replaced or dropped, for words that popt or the
+    /// tokenizer treat specially.
+    #[test]
+    fn saved_lines_with_a_word_changed_read_as_the_general_reader_reads_them() {
+        let lines = [
+            "-A -t 10.0.0.1:80 -s wrr -p 300",
+            "-A -u 10.0.0.1:53 -s sh -b sh-port -o -p -M 255.255.255.0 --pe sip",
+            "-A -f 7 -6 -s rr -p 60 -M 64",
+            "-E -t 10.0.0.1:0 -s mh -p",
+            "-D -t 10.0.0.1:80",
+            "-a -t 10.0.0.1:80 -r 192.168.0.1:8080 -m -w 1",
+            "-a -u [2001:db8::1]:53 -r [2001:db8::2]:53 -g -w 0 -x 10 -y 5",
+            "-e -f 7 -r 10.0.0.9 -i -w 3",
+            "-d -t 10.0.0.1:80 -r 192.168.0.1:8080",
+            "-Z -t 10.0.0.1:80",
+            "-C",
+        ];
+        let words = [
+            "ipvsadm",
+            "-",
+            "--",
+            "-p",
+            "-s",
+            "-6",
+            "-m",
+            "-w",
+            "-At",
+            "-w3",
+            "--ops",
+            "300",
+            "x",
+            "-5",
+            "rr",
+            "10.0.0.2:80",
+            "#",
+            "é",
+            "\t",
+            "\r",
+            "",
+        ];
+        let mut plain = 0;
+        for line in lines {
+            let base: Vec<&str> = line.split(' ').collect();
+            let mut variants = vec![base.clone()];
+            for i in 0..=base.len() {
+                for w in words {
+                    let mut v = base.clone();
+                    v.insert(i, w);
+                    variants.push(v);
+                    if i < base.len() {
+                        let mut v = base.clone();
+                        v[i] = w;
+                        variants.push(v);
+                    }
+                }
+                if i < base.len() {
+                    let mut v = base.clone();
+                    v.remove(i);
+                    variants.push(v);
+                }
+            }
+            for v in variants {
+                for end in ["\n", "", "\r\n"] {
+                    let text = v.join(" ") + end;
+                    if check(&text).unwrap_or_else(|e| panic!("{text:?}: {e}")) {
+                        plain += 1;
+                    }
+                }
+            }
+        }
+        assert!(plain > 150, "only {plain} plain lines");
+    }
+
+    #[test]
+    fn the_plain_reader_takes_what_ipvsadm_saves() {
+        let text = "-A -t 10.0.0.1:80 -s wrr -p 300\n-a -t 10.0.0.1:80 -r 192.168.0.1:8080 -m -w 1\n\
+                    -A -u 10.0.0.1:53 -s rr\n-a -u 10.0.0.1:53 -r 192.168.0.1:53 -g -w 0\n\
+                    -A -f 7 -s sh -b sh-port -p -M 255.255.255.0\n-a -f 7 -r 10.0.0.9:0 -i -w 1 -x 5 -y 2\n";
+        let mut rest = text;
+        while !rest.is_empty() {
+            let (_, len) = plain_rule(rest, &NumericOnly).unwrap_or_else(|| panic!("{rest}"));
+            assert!(check(rest).expect("the readers agree"));
+            rest = &rest[len + 1..];
+        }
+        for not_plain in [
+            "-A  -t 10.0.0.1:80\n",
+            "-A -t 10.0.0.1:80 \n",
+            "-A\t-t 10.0.0.1:80\n",
+            "-A -t 10.0.0.1:80\r\n",
+            "-At 10.0.0.1:80\n",
+            "-A --tcp-service 10.0.0.1:80\n",
+            "ipvsadm -A -t 10.0.0.1:80\n",
+            "-A -t 10.0.0.1:80 -s\n",
+            "-A -t 10.0.0.1:80 x\n",
+            "-A -t 10.0.0.1:80 -w 1\n",
+            "-L -n\n",
+            "# -A -t 10.0.0.1:80\n",
+            "\n",
+        ] {
+            assert!(
+                plain_rule(not_plain, &NumericOnly).is_none(),
+                "{not_plain:?}"
+            );
+        }
+    }
+}
