@@ -208,7 +208,8 @@ const SERVICE_PORT: u8 = 2;
 
 /// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
 /// Returns the parts found, or 0 when the text is not an address.
-#[inline]
+// Inlined into the option loop, where the plain form is read without a call.
+#[inline(always)]
 fn parse_service(
     buf: &str,
     protocol: u16,
@@ -234,6 +235,7 @@ fn parse_service(
 }
 
 /// [`parse_service`] for every form, as ipvsadm reads it.
+#[inline(never)]
 fn parse_service_in_full(
     buf: &str,
     protocol: u16,
@@ -360,7 +362,7 @@ pub fn parse_args<'a>(
     while let Some(found) = scanner.next_opt() {
         take_option(&mut e, found.map_err(scan_error)?, tokens, resolver)?;
     }
-    conclude(e, &scanner.positional)
+    conclude(&mut e, &scanner.positional)
 }
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
@@ -698,7 +700,10 @@ pub(super) fn take_option<'a>(
 }
 
 /// What `process_options` checks once every option is read, then the command.
-pub(super) fn conclude(mut e: Entry<'_>, positional: &[Token<'_>]) -> Result<Invocation, ArgError> {
+pub(super) fn conclude(
+    e: &mut Entry<'_>,
+    positional: &[Token<'_>],
+) -> Result<Invocation, ArgError> {
     let cmd = e.cmd.unwrap_or(Cmd::List);
     let mut positional = positional.iter();
     if cmd == Cmd::Timeout {
@@ -772,7 +777,7 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
 }
 
 /// The checks `process_options` makes after reading the options, then the command.
-fn finish(mut e: Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
+fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
     if matches!(cmd, Cmd::Add | Cmd::Edit) {
         if e.fwmark == 0 && e.svc_port == 0 && e.flags & ServiceFlags::KERNEL_PERSISTENT == 0 {
             return fail(e.svc_col, "Zero port specified for non-persistent service");
@@ -812,7 +817,7 @@ fn finish(mut e: Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
         if any_tun && fwd != FWD_TUNNEL {
             return fail(e.cmd_col, "Tunnel options conflict with forward method");
         }
-        tunnel_opt_check(&e)?;
+        tunnel_opt_check(e)?;
     }
     let has = |o: Optc| e.options & (1 << o as u64) != 0;
     let invocation = match cmd {
@@ -827,7 +832,7 @@ fn finish(mut e: Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
             let what = if has(Optc::Connection) {
                 ListWhat::Connections
             } else if has(Optc::Service) {
-                ListWhat::Service(service_key(&e))
+                ListWhat::Service(service_key(e))
             } else if has(Optc::Timeout) {
                 ListWhat::Timeouts
             } else if has(Optc::Daemon) {
@@ -843,21 +848,21 @@ fn finish(mut e: Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
         Cmd::Save => Invocation::Save { format: e.format },
         Cmd::Restore => Invocation::Restore,
         Cmd::Flush => Invocation::Change(Command::Flush),
-        Cmd::Add => Invocation::Change(Command::AddService(service(&e))),
-        Cmd::Edit => Invocation::Change(Command::EditService(service(&e))),
-        Cmd::Del => Invocation::Change(Command::DeleteService(service_key(&e))),
-        Cmd::Zero => Invocation::Change(Command::Zero(has(Optc::Service).then(|| service_key(&e)))),
+        Cmd::Add => Invocation::Change(Command::AddService(service(e))),
+        Cmd::Edit => Invocation::Change(Command::EditService(service(e))),
+        Cmd::Del => Invocation::Change(Command::DeleteService(service_key(e))),
+        Cmd::Zero => Invocation::Change(Command::Zero(has(Optc::Service).then(|| service_key(e)))),
         Cmd::AddDest => Invocation::Change(Command::AddDestination {
-            service: service_key(&e),
-            destination: destination(&e),
+            service: service_key(e),
+            destination: destination(e),
         }),
         Cmd::EditDest => Invocation::Change(Command::EditDestination {
-            service: service_key(&e),
-            destination: destination(&e),
+            service: service_key(e),
+            destination: destination(e),
         }),
         Cmd::DelDest => Invocation::Change(Command::DeleteDestination {
-            service: service_key(&e),
-            addr: dest_addr(&e),
+            service: service_key(e),
+            addr: dest_addr(e),
         }),
         Cmd::Timeout => Invocation::Change(Command::SetTimeouts(e.timeouts)),
         Cmd::StartDaemon | Cmd::StopDaemon => {
@@ -894,6 +899,10 @@ fn tunnel_opt_check(e: &Entry<'_>) -> Result<(), ArgError> {
         1 => ("gue", b"+111"),
         _ => ("gre", b"x11x"),
     };
+    // Without tunnel options, only gue (which needs a port) breaks a rule.
+    if opts.iter().all(|o| e.options & (1 << *o as u64) == 0) && e.tun_type != 1 {
+        return Ok(());
+    }
     let opt_name = |o: Optc| super::options::OPT_NAMES[o as usize];
     let mut last: Option<Optc> = None;
     for (o, rule) in opts.iter().zip(rules) {
