@@ -751,7 +751,7 @@ impl Ipvs {
         let count = keys.len().min(DUMP_SOCKETS);
         let open = move || -> Result<Vec<Transport>, Error> {
             (0..count)
-                .map(|_| Transport::with_family(open_socket()?, family))
+                .map(|_| Transport::for_small_dumps(open_socket()?, family))
                 .collect()
         };
         // The extra sockets must live in the handle's namespace too.
@@ -827,9 +827,10 @@ impl Ipvs {
 
     /// Carries out many commands, pipelined: each is checked (as [`Ipvs::apply`] does), then
     /// as many requests as the socket buffers hold go out in one datagram, each with its own
-    /// sequence number and `NLM_F_ACK`, and the acks are matched back by sequence number.
-    /// The kernel applies them in order and goes on after a failure, so the result for each
-    /// command is its own; there is no transaction.
+    /// sequence number. Only the datagram's last request asks for an ack (`NLM_F_ACK`): the
+    /// kernel answers the others only when it refuses them, and those answers are matched back
+    /// by sequence number. The kernel applies them in order and goes on after a failure, so
+    /// the result for each command is its own; there is no transaction.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -867,43 +868,55 @@ impl Ipvs {
             }
         }
         let mut t = self.lock();
-        // An ack's skb takes well under 2 KiB of the receive budget, an error with the echoed
-        // request a little more; a datagram must stay below the send buffer.
+        // Should every request of a datagram fail, each error's skb takes under 2 KiB of the
+        // receive budget; a datagram must stay below the send buffer.
         let max_count = (t.rcvbuf / 2048).clamp(16, MAX_BATCH_CHUNK);
         let max_bytes = (t.sndbuf / 2).clamp(16 << 10, 4 << 20);
         let mut next = 0;
         while next < requests.len() {
-            let mut datagram = Vec::new();
-            let mut inflight: HashMap<u32, usize> = HashMap::new();
-            while next < requests.len() && inflight.len() < max_count && datagram.len() < max_bytes
-            {
+            // One datagram of requests; only the last asks for an ack. The kernel handles a
+            // datagram's messages in order and answers the others only if it refuses them, so
+            // the last one's answer means every earlier one is done, and a request without an
+            // answer by then succeeded.
+            let mut chunk: Vec<(u32, usize)> = Vec::new();
+            let mut bytes = 0;
+            while next < requests.len() && chunk.len() < max_count && bytes < max_bytes {
                 if let Some(req) = &requests[next] {
-                    let seq = t.next_seq();
-                    t.frame(&mut datagram, req, seq);
-                    inflight.insert(seq, next);
+                    chunk.push((t.next_seq(), next));
+                    bytes += req.msg.attrs.len() + 32;
                 }
                 next += 1;
             }
-            if inflight.is_empty() {
+            let Some(&(last_seq, _)) = chunk.last() else {
                 continue;
+            };
+            let mut datagram = Vec::with_capacity(bytes);
+            for &(seq, i) in &chunk {
+                if let Some(req) = &requests[i] {
+                    t.frame_acked(&mut datagram, req, seq, seq == last_seq);
+                }
             }
+            let inflight: HashMap<u32, usize> = chunk.iter().copied().collect();
             if let Err(e) = t.send(&datagram) {
                 let msg = e.to_string();
-                for i in inflight.into_values() {
+                for (_, i) in chunk {
                     results[i] = Some(Err(Error::Protocol(format!("not sent: {msg}"))));
                 }
                 continue;
             }
-            while !inflight.is_empty() {
+            let mut finished = false;
+            while !finished {
                 let n = match t.recv() {
                     Ok(n) => n,
                     Err(e) => {
-                        // Most likely ENOBUFS: acks were lost and the outcome is unknown.
+                        // Most likely ENOBUFS: answers were lost and the outcome is unknown.
                         let msg = e.to_string();
-                        for i in inflight.drain().map(|(_, i)| i) {
-                            results[i] = Some(Err(Error::Protocol(format!(
-                                "acknowledgement lost ({msg}); the outcome is unknown"
-                            ))));
+                        for &(_, i) in &chunk {
+                            results[i].get_or_insert_with(|| {
+                                Err(Error::Protocol(format!(
+                                    "acknowledgement lost ({msg}); the outcome is unknown"
+                                )))
+                            });
                         }
                         break;
                     }
@@ -921,8 +934,13 @@ impl Ipvs {
                         Ok(_) => continue,
                         Err(e) => Err(Error::from(e)),
                     };
-                    inflight.remove(&m.seq);
                     results[i] = Some(outcome);
+                    finished |= m.seq == last_seq;
+                }
+            }
+            if finished {
+                for (_, i) in chunk {
+                    results[i].get_or_insert(Ok(()));
                 }
             }
         }

@@ -40,7 +40,25 @@ pub(crate) fn open_socket() -> Result<NlSocket, Error> {
     sock.block()?;
     set_buffer(&sock, libc::SO_SNDBUFFORCE, libc::SO_SNDBUF);
     set_buffer(&sock, libc::SO_RCVBUFFORCE, libc::SO_RCVBUF);
+    cap_acks(&sock);
     Ok(sock)
+}
+
+/// `NETLINK_CAP_ACK` (Linux 4.2): errors and acks carry only the failed request's header, not
+/// its whole payload back, which saves the kernel a copy per answer. Older kernels refuse the
+/// option and echo the request; lvs reads both.
+fn cap_acks(sock: &NlSocket) {
+    let on: libc::c_int = 1;
+    // SAFETY: a valid fd, a pointer to a c_int and its size.
+    unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            libc::SOL_NETLINK,
+            libc::NETLINK_CAP_ACK,
+            (&on as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        );
+    }
 }
 
 fn set_buffer(sock: &NlSocket, force: libc::c_int, plain: libc::c_int) {
@@ -106,15 +124,24 @@ impl Transport {
         }
     }
 
-    /// A transport on `sock` for an already resolved family id.
-    pub(crate) fn with_family(sock: NlSocket, family: u16) -> Result<Transport, Error> {
+    /// A transport on `sock` for an already resolved family id, for small dumps (one
+    /// service's real servers).
+    ///
+    /// The kernel sizes each dump datagram after the largest buffer the socket has read into
+    /// (up to 32 KiB, an order-3 allocation), and a dump costs two datagrams (its data and its
+    /// end). A receive buffer of one page keeps those allocations at one page
+    /// (`NLMSG_GOODSIZE`, which always fits); a service with many real servers just takes more
+    /// datagrams.
+    pub(crate) fn for_small_dumps(sock: NlSocket, family: u16) -> Result<Transport, Error> {
+        // SAFETY: sysconf has no preconditions.
+        let page = unsafe { libc::sysconf(libc::_SC_PAGESIZE) };
         Ok(Transport {
             sndbuf: get_buffer(&sock, libc::SO_SNDBUF),
             rcvbuf: get_buffer(&sock, libc::SO_RCVBUF),
             sock,
             family,
             seq: 1,
-            buf: vec![0; RECV_LEN],
+            buf: vec![0; usize::try_from(page).unwrap_or(4096).max(4096)],
         })
     }
 
@@ -194,12 +221,21 @@ impl Transport {
         self.seq
     }
 
-    /// Appends `req` as one netlink message with sequence number `seq` to `out`.
+    /// Appends `req` as one netlink message with sequence number `seq` to `out`; the kernel
+    /// answers it with an ack (or its data, for a dump).
     pub(crate) fn frame(&self, out: &mut Vec<u8>, req: &Request, seq: u32) {
+        self.frame_acked(out, req, seq, true);
+    }
+
+    /// Like [`Transport::frame`]; without `ack` the kernel answers a change only when it
+    /// refuses it (`netlink_rcv_skb` acks every request that fails or asks for one).
+    pub(crate) fn frame_acked(&self, out: &mut Vec<u8>, req: &Request, seq: u32, ack: bool) {
         let f = if req.dump {
             flags::REQUEST | flags::DUMP
-        } else {
+        } else if ack {
             flags::REQUEST | flags::ACK
+        } else {
+            flags::REQUEST
         };
         netlink::append(out, self.family, f, seq, &req.msg.encode());
     }

@@ -100,3 +100,66 @@ fn ten_thousand_services_with_four_destinations() {
     );
     assert!(ipvs.services().expect("services").is_empty());
 }
+
+/// Only a datagram's last request asks for an ack, so refusals in the middle and at the end
+/// must still come back each to its own command, and the silent successes must be real.
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn refusals_come_back_to_their_own_commands() {
+    use lvs_core::RefusalKind;
+    let ipvs = ipvs();
+    let a = ServiceKey::tcp(vip(1));
+    let b = ServiceKey::tcp(vip(2));
+    let dest =
+        Destination::new("192.168.0.1:8080".parse().unwrap()).with_forward(Forward::Masquerade);
+    let batch = [
+        Command::AddService(Service::new(a)),
+        Command::AddService(Service::new(a)),
+        Command::AddDestination {
+            service: a,
+            destination: dest,
+        },
+        Command::DeleteService(b),
+        Command::AddService(Service::new(b).with_scheduler("nosuchsched")),
+        Command::AddService(Service::new(b)),
+        Command::AddDestination {
+            service: b,
+            destination: dest,
+        },
+        Command::AddDestination {
+            service: b,
+            destination: dest,
+        },
+    ];
+    let kinds: Vec<Option<RefusalKind>> = ipvs
+        .batch(&batch)
+        .iter()
+        .map(|r| {
+            r.as_ref()
+                .err()
+                .map(|e| e.refusal().expect("a kernel refusal").kind())
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            None,
+            Some(RefusalKind::ServiceExists),
+            None,
+            Some(RefusalKind::NoSuchService),
+            Some(RefusalKind::SchedulerNotFound),
+            None,
+            None,
+            Some(RefusalKind::DestinationExists),
+        ]
+    );
+    // What the accepted commands alone build, read by ipvsadm.
+    let mut accepted = lvs_core::Ruleset::new();
+    for i in [0, 2, 5, 6] {
+        accepted
+            .apply(&batch[i])
+            .expect("accepted by the kernel, so by the model");
+    }
+    assert_eq!(accepted.object_count(), 4);
+    assert_eq!(ipvsadm_save(), expected_save(&accepted));
+}
