@@ -36,7 +36,7 @@ pub(super) fn plain_rule(text: &str, resolver: &dyn Resolver) -> Option<(Command
     while let Some(found) = tokens.next_option().ok()? {
         take_option(&mut entry, found, &[], resolver).ok()?;
     }
-    let Invocation::Change(command) = conclude(entry, &[]).ok()? else {
+    let Invocation::Change(command) = conclude(&mut entry, &[]).ok()? else {
         return None;
     };
     Some((command, tokens.end?))
