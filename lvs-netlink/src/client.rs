@@ -798,9 +798,10 @@ impl Ipvs {
                 if fd.revents == 0 {
                     continue;
                 }
-                let n = sock.recv()?;
                 let mut replies = Vec::new();
-                for m in netlink::messages(sock.received(n)) {
+                let [first, second] = sock.recv_two()?;
+                let datagrams = [sock.bytes(first), sock.bytes(second)];
+                for m in datagrams.into_iter().flat_map(netlink::messages) {
                     let m = m?;
                     if m.seq != seq {
                         continue;

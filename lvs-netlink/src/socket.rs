@@ -141,7 +141,7 @@ impl Transport {
             sock,
             family,
             seq: 1,
-            buf: vec![0; usize::try_from(page).unwrap_or(4096).max(4096)],
+            buf: vec![0; 2 * usize::try_from(page).unwrap_or(4096).max(4096)],
         })
     }
 
@@ -259,6 +259,61 @@ impl Transport {
     /// The last datagram received.
     pub(crate) fn received(&self, n: usize) -> &[u8] {
         &self.buf[..n]
+    }
+
+    /// Receives one datagram, and a second one in the same call if it is already queued
+    /// (`recvmmsg` with `MSG_WAITFORONE`), each into one half of the buffer; gives where each
+    /// landed (the second range is empty when only one came). Reading a dump's last data makes
+    /// the kernel queue its end at once, so a small dump takes one call.
+    pub(crate) fn recv_two(&mut self) -> Result<[std::ops::Range<usize>; 2], Error> {
+        let half = self.buf.len() / 2;
+        let (first, second) = self.buf.split_at_mut(half);
+        let mut iov = [first, &mut second[..half]].map(|b| libc::iovec {
+            iov_base: b.as_mut_ptr().cast(),
+            iov_len: b.len(),
+        });
+        // SAFETY: mmsghdr is plain data; all-zero is a valid empty header.
+        let mut msgs: [libc::mmsghdr; 2] = unsafe { std::mem::zeroed() };
+        for (m, v) in msgs.iter_mut().zip(iov.iter_mut()) {
+            m.msg_hdr.msg_iov = v;
+            m.msg_hdr.msg_iovlen = 1;
+        }
+        loop {
+            // SAFETY: two headers, each pointing at one iovec over its half of self.buf, all
+            // alive for the call.
+            let n = unsafe {
+                libc::recvmmsg(
+                    self.sock.as_raw_fd(),
+                    msgs.as_mut_ptr(),
+                    2,
+                    libc::MSG_WAITFORONE,
+                    std::ptr::null_mut(),
+                )
+            };
+            if n < 0 {
+                let e = io::Error::last_os_error();
+                if e.kind() == io::ErrorKind::Interrupted {
+                    continue;
+                }
+                return Err(Error::Io(e));
+            }
+            let got = usize::try_from(n).unwrap_or(0);
+            if msgs[..got]
+                .iter()
+                .any(|m| m.msg_hdr.msg_flags & libc::MSG_TRUNC != 0)
+            {
+                return Err(Error::Protocol(
+                    "a reply did not fit the receive buffer".into(),
+                ));
+            }
+            let len = |i: usize| if i < got { msgs[i].msg_len as usize } else { 0 };
+            return Ok([0..len(0), half..half + len(1)]);
+        }
+    }
+
+    /// Bytes of the receive buffer, as [`Transport::recv_two`] points at them.
+    pub(crate) fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
+        &self.buf[range]
     }
 
     /// Sends one request and collects its replies (the data messages of a doit or a dump).
