@@ -89,7 +89,9 @@ pub fn encode_key(w: &mut AttrWriter, addr: &SocketAddr) {
         .u16(ADDR_FAMILY, Family::of(&addr.ip()).af());
 }
 
-/// Writes a whole real server (`NEW_DEST`, `SET_DEST`), in libipvs's order.
+/// Writes a whole real server (`NEW_DEST`, `SET_DEST`): the attributes libipvs sends, in an
+/// order of lvs's own (the kernel reads them by type; tests/wire_requests_golden.rs compares
+/// them with ipvsadm's captured requests).
 ///
 /// ```
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
