@@ -354,7 +354,8 @@ cmd_bench() {
         || die "the release build of lvs-py is not the one Python imports"
     say "bench: one VM boot for every workload"
     # One line: the guest's shell reads the command printf %q quoted, without $'...' support.
-    cmd_exec -- unshare --net --mount --propagation private -- bash -c \
+    # The full run takes over an hour on a loaded machine: a longer VM timeout than the tests'.
+    LVS_VM_TIMEOUT="${LVS_VM_TIMEOUT:-10800}" cmd_exec -- unshare --net --mount --propagation private -- bash -c \
         'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
         /usr/bin/python3 "$REPO/tests/bench/run.py" --bin "$bin" --python "$venv/bin/python" \
         --pythonpath "$pylib" --out "$out" "${quick[@]}"
