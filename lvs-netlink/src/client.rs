@@ -44,6 +44,9 @@ use std::sync::{Mutex, MutexGuard};
 /// ```
 pub struct Ipvs {
     transport: Mutex<Transport>,
+    /// A second socket for `GET_DEST` dumps, opened on first use: its receive buffer is one
+    /// page, so the kernel builds small dump datagrams (see [`Transport::for_small_dumps`]).
+    dumps: Mutex<Option<Transport>>,
     /// The handle's network namespace, for `/proc/net/ip_vs_conn`.
     netns: Option<File>,
     observed: Mutex<Observed>,
@@ -100,6 +103,16 @@ fn netns_path(ns: &Path) -> PathBuf {
     }
 }
 
+/// Whether `ns` is the calling thread's network namespace (then sockets can be opened here,
+/// without a thread to carry them there).
+fn is_current_namespace(ns: &File) -> bool {
+    use std::os::unix::fs::MetadataExt;
+    match (ns.metadata(), std::fs::metadata("/proc/thread-self/ns/net")) {
+        (Ok(a), Ok(b)) => (a.dev(), a.ino()) == (b.dev(), b.ino()),
+        _ => false,
+    }
+}
+
 /// Runs `f` on a short-lived thread that has joined the network namespace `ns`, so the
 /// calling thread never moves. Sockets and files opened there keep that namespace.
 fn in_namespace<T: Send>(
@@ -119,9 +132,6 @@ fn in_namespace<T: Send>(
         .unwrap_or_else(|_| Err(Error::Protocol("namespace thread panicked".into())))
     })
 }
-
-/// How many `GET_DEST` dumps [`Ipvs::snapshot`] keeps in flight, one per socket.
-const DUMP_SOCKETS: usize = 16;
 
 /// The most requests lvs keeps in flight per datagram in [`Ipvs::batch`].
 const MAX_BATCH_CHUNK: usize = 4096;
@@ -178,6 +188,7 @@ impl Ipvs {
     fn from_parts(transport: Transport, netns: Option<File>) -> Ipvs {
         Ipvs {
             transport: Mutex::new(transport),
+            dumps: Mutex::new(None),
             netns,
             observed: Mutex::new(Observed::default()),
             release: features::kernel_release(),
@@ -190,6 +201,45 @@ impl Ipvs {
         self.transport
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Runs `f` on the dump socket, opening it (in the handle's namespace) the first time.
+    fn with_dump_socket<T>(
+        &self,
+        f: impl FnOnce(&mut Transport) -> Result<T, Error>,
+    ) -> Result<T, Error> {
+        let mut slot = self
+            .dumps
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let t = match &mut *slot {
+            Some(t) => t,
+            None => {
+                let family = self.lock().family();
+                let open = move || Transport::for_small_dumps(open_socket()?, family);
+                // The extra socket must live in the handle's namespace too.
+                let t = match &self.netns {
+                    Some(ns) if !is_current_namespace(ns) => in_namespace(ns, open)?,
+                    _ => open()?,
+                };
+                slot.insert(t)
+            }
+        };
+        f(t)
+    }
+
+    /// One `GET_DEST` dump on the dump socket, decoded.
+    fn dump_destinations(
+        &self,
+        t: &mut Transport,
+        key: &ServiceKey,
+    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+        let mut out = Vec::new();
+        t.dump(&request::get_destinations(key), |attrs| {
+            out.push(self.decode_dest_attrs(attrs, key)?);
+            Ok(())
+        })?;
+        Ok(out)
     }
 
     fn observe(&self, f: impl FnOnce(&mut Observed)) {
@@ -274,12 +324,12 @@ impl Ipvs {
         Ok((r.service, r.state))
     }
 
-    fn decode_dest(
+    fn decode_dest_attrs(
         &self,
-        msg: &GenlMessage,
+        attrs: &[u8],
         key: &ServiceKey,
     ) -> Result<(Destination, DestinationState), Error> {
-        let r = dest::decode(command_nest(&msg.attrs, cmd_attr::DEST)?, key.family())?;
+        let r = dest::decode(command_nest(attrs, cmd_attr::DEST)?, key.family())?;
         self.observe(|o| {
             o.addr_family = Some(r.has_addr_family);
             o.stats64 = Some(r.has_stats64);
@@ -355,15 +405,15 @@ impl Ipvs {
         &self,
         key: &ServiceKey,
     ) -> Result<Vec<(Destination, DestinationState)>, Error> {
-        let replies = self.transact(&request::get_destinations(key))?;
+        let dests = self.with_dump_socket(|t| self.dump_destinations(t, key))?;
         // The kernel answers a dump for a missing service with an empty list.
-        if replies.is_empty() && self.service(key)?.is_none() {
+        if dests.is_empty() && self.service(key)?.is_none() {
             return Err(Error::Kernel(Refusal::new(
                 lvs_core::Operation::GetDestinations,
                 errno::ESRCH,
             )));
         }
-        replies.iter().map(|m| self.decode_dest(m, key)).collect()
+        Ok(dests)
     }
 
     /// `ipvsadm -A`: adds a service.
@@ -675,13 +725,18 @@ impl Ipvs {
     }
 
     fn check_dest_features(&self, key: &ServiceKey, d: &Destination) -> Result<(), Error> {
+        let mixed = d.family() != key.family();
+        if !mixed && !matches!(d.forward, Forward::Tunnel(_)) {
+            // Nothing that depends on the kernel's version (the common case, kept cheap).
+            return Ok(());
+        }
         let f = self.feature_flags(Version(0));
         let unsupported = |what: &str| {
             Err(Error::NotSupported {
                 what: format!("{what} (kernel {})", f.kernel_release),
             })
         };
-        if d.family() != key.family() && !f.addr_family {
+        if mixed && !f.addr_family {
             return unsupported("real servers of another family than the service (Linux 3.18)");
         }
         if let Forward::Tunnel(t) = &d.forward {
@@ -697,7 +752,7 @@ impl Ipvs {
     }
 
     /// Reads everything at once: the services (one dump), every service's real servers (one
-    /// `GET_DEST` dump per service, several in flight on parallel sockets), the timeouts and
+    /// `GET_DEST` dump per service, on a second socket kept for dumps), the timeouts and
     /// the daemons.
     ///
     /// ```no_run
@@ -713,8 +768,17 @@ impl Ipvs {
     /// ```
     pub fn snapshot(&self) -> Result<Snapshot, Error> {
         let services = self.services()?;
-        let keys: Vec<ServiceKey> = services.iter().map(|(s, _)| s.key).collect();
-        let mut dests = self.destinations_parallel(&keys)?;
+        // One dump per service, one after the other: the kernel produces a dump inside the
+        // send and receive calls that ask for it, under its own lock, so dumps on parallel
+        // sockets would not overlap anyway.
+        let mut dests = self
+            .with_dump_socket(|t| {
+                services
+                    .iter()
+                    .map(|(s, _)| self.dump_destinations(t, &s.key))
+                    .collect::<Result<Vec<_>, Error>>()
+            })?
+            .into_iter();
         let mut snap = Snapshot {
             ruleset: Ruleset::new(),
             service_state: HashMap::with_capacity(services.len()),
@@ -723,7 +787,7 @@ impl Ipvs {
         for (svc, state) in services {
             let key = svc.key;
             let mut vs = VirtualService::new(svc);
-            for (d, dstate) in dests.remove(&key).unwrap_or_default() {
+            for (d, dstate) in dests.next().unwrap_or_default() {
                 snap.destination_state.insert((key, d.addr), dstate);
                 vs.destinations.push(d);
             }
@@ -733,97 +797,6 @@ impl Ipvs {
         snap.ruleset.timeouts = Some(self.timeouts()?);
         snap.ruleset.daemons = self.daemons()?;
         Ok(snap)
-    }
-
-    /// `GET_DEST` dumps for many services, several at once. The kernel runs one dump at a
-    /// time per socket, and a dump only ends on the `recvmsg` after its data (the dump callback
-    /// must return 0 once), so dumps cannot share a datagram; instead up to
-    /// [`DUMP_SOCKETS`] sockets each keep one dump in flight, and `poll` says which to read.
-    fn destinations_parallel(
-        &self,
-        keys: &[ServiceKey],
-    ) -> Result<HashMap<ServiceKey, Vec<(Destination, DestinationState)>>, Error> {
-        let mut out: HashMap<ServiceKey, Vec<(Destination, DestinationState)>> = HashMap::new();
-        if keys.is_empty() {
-            return Ok(out);
-        }
-        let family = self.lock().family();
-        let count = keys.len().min(DUMP_SOCKETS);
-        let open = move || -> Result<Vec<Transport>, Error> {
-            (0..count)
-                .map(|_| Transport::for_small_dumps(open_socket()?, family))
-                .collect()
-        };
-        // The extra sockets must live in the handle's namespace too.
-        let mut socks = match &self.netns {
-            Some(ns) => in_namespace(ns, open)?,
-            None => open()?,
-        };
-        // For each socket: the dump in flight (sequence number, service index).
-        let mut busy: Vec<Option<(u32, usize)>> = vec![None; socks.len()];
-        let mut next = 0;
-        loop {
-            for (sock, slot) in socks.iter_mut().zip(busy.iter_mut()) {
-                if slot.is_none() && next < keys.len() {
-                    let seq = sock.next_seq();
-                    let mut datagram = Vec::new();
-                    sock.frame(&mut datagram, &request::get_destinations(&keys[next]), seq);
-                    sock.send(&datagram)?;
-                    *slot = Some((seq, next));
-                    next += 1;
-                }
-            }
-            if busy.iter().all(Option::is_none) {
-                return Ok(out);
-            }
-            let mut fds: Vec<libc::pollfd> = socks
-                .iter()
-                .map(|s| libc::pollfd {
-                    fd: s.raw_fd(),
-                    events: libc::POLLIN,
-                    revents: 0,
-                })
-                .collect();
-            // SAFETY: fds is a valid array of pollfd of the given length.
-            let rc = unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, -1) };
-            if rc < 0 {
-                let e = io::Error::last_os_error();
-                if e.kind() == io::ErrorKind::Interrupted {
-                    continue;
-                }
-                return Err(Error::Io(e));
-            }
-            for ((sock, slot), fd) in socks.iter_mut().zip(busy.iter_mut()).zip(&fds) {
-                let Some((seq, i)) = *slot else { continue };
-                if fd.revents == 0 {
-                    continue;
-                }
-                let mut replies = Vec::new();
-                let [first, second] = sock.recv_two()?;
-                let datagrams = [sock.bytes(first), sock.bytes(second)];
-                for m in datagrams.into_iter().flat_map(netlink::messages) {
-                    let m = m?;
-                    if m.seq != seq {
-                        continue;
-                    }
-                    match m.reply()? {
-                        Reply::Data(p) => replies.push(GenlMessage::decode(p)?),
-                        Reply::Ack | Reply::Done(0) => *slot = None,
-                        Reply::Error(e) | Reply::Done(e) => {
-                            return Err(Error::Kernel(Refusal::new(
-                                lvs_core::Operation::GetDestinations,
-                                e,
-                            )));
-                        }
-                        Reply::Ignore => {}
-                    }
-                }
-                for msg in replies {
-                    let entry = self.decode_dest(&msg, &keys[i])?;
-                    out.entry(keys[i]).or_default().push(entry);
-                }
-            }
-        }
     }
 
     /// Carries out many commands, pipelined: each is checked (as [`Ipvs::apply`] does), then
@@ -897,7 +870,6 @@ impl Ipvs {
                     t.frame_acked(&mut datagram, req, seq, seq == last_seq);
                 }
             }
-            let inflight: HashMap<u32, usize> = chunk.iter().copied().collect();
             if let Err(e) = t.send(&datagram) {
                 let msg = e.to_string();
                 for (_, i) in chunk {
@@ -924,7 +896,7 @@ impl Ipvs {
                 };
                 for m in netlink::messages(t.received(n)) {
                     let Ok(m) = m else { continue };
-                    let Some(&i) = inflight.get(&m.seq) else {
+                    let Some(i) = chunk_index(&chunk, m.seq) else {
                         continue;
                     };
                     let outcome = match m.reply() {
@@ -980,6 +952,17 @@ impl Ipvs {
     }
 }
 
+/// The command index of sequence number `seq` in a chunk of (sequence number, index) pairs.
+/// A chunk's numbers are consecutive (but for the wrap from `u32::MAX` to 1), so the position
+/// is usually `seq - first`.
+fn chunk_index(chunk: &[(u32, usize)], seq: u32) -> Option<usize> {
+    let first = chunk.first()?.0;
+    match chunk.get(seq.wrapping_sub(first) as usize) {
+        Some(&(s, i)) if s == seq => Some(i),
+        _ => chunk.iter().find(|&&(s, _)| s == seq).map(|&(_, i)| i),
+    }
+}
+
 fn unknown_command(command: &Command) -> Error {
     Error::NotSupported {
         what: format!("{} (this lvs-netlink cannot send it)", command.operation()),
@@ -989,6 +972,20 @@ fn unknown_command(command: &Command) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn answers_find_their_command_even_across_the_sequence_wrap() {
+        let chunk = [(10, 0), (11, 2), (12, 5)];
+        assert_eq!(chunk_index(&chunk, 11), Some(2));
+        assert_eq!(chunk_index(&chunk, 13), None);
+        assert_eq!(chunk_index(&chunk, 9), None);
+        let wrapped = [(u32::MAX - 1, 0), (u32::MAX, 1), (1, 2), (2, 3)];
+        assert_eq!(chunk_index(&wrapped, 1), Some(2));
+        assert_eq!(chunk_index(&wrapped, 2), Some(3));
+        assert_eq!(chunk_index(&wrapped, u32::MAX), Some(1));
+        assert_eq!(chunk_index(&wrapped, 0), None);
+        assert_eq!(chunk_index(&[], 1), None);
+    }
 
     #[test]
     fn handles_can_be_shared_between_threads() {

@@ -150,11 +150,6 @@ impl Transport {
         self.family
     }
 
-    /// The socket's file descriptor, for `poll`.
-    pub(crate) fn raw_fd(&self) -> std::os::fd::RawFd {
-        self.sock.as_raw_fd()
-    }
-
     fn resolve_family(&mut self) -> Result<Option<u16>, Error> {
         let neli_err = |e: &dyn std::fmt::Display| Error::Protocol(format!("neli: {e}"));
         let attr = NlattrBuilder::default()
@@ -237,7 +232,14 @@ impl Transport {
         } else {
             flags::REQUEST
         };
-        netlink::append(out, self.family, f, seq, &req.msg.encode());
+        let msg = &req.msg;
+        netlink::append_parts(
+            out,
+            self.family,
+            f,
+            seq,
+            &[&[msg.cmd, msg.version, 0, 0], &msg.attrs],
+        );
     }
 
     pub(crate) fn send(&self, datagram: &[u8]) -> Result<(), Error> {
@@ -265,7 +267,7 @@ impl Transport {
     /// (`recvmmsg` with `MSG_WAITFORONE`), each into one half of the buffer; gives where each
     /// landed (the second range is empty when only one came). Reading a dump's last data makes
     /// the kernel queue its end at once, so a small dump takes one call.
-    pub(crate) fn recv_two(&mut self) -> Result<[std::ops::Range<usize>; 2], Error> {
+    fn recv_two(&mut self) -> Result<[std::ops::Range<usize>; 2], Error> {
         let half = self.buf.len() / 2;
         let (first, second) = self.buf.split_at_mut(half);
         let mut iov = [first, &mut second[..half]].map(|b| libc::iovec {
@@ -311,9 +313,56 @@ impl Transport {
         }
     }
 
-    /// Bytes of the receive buffer, as [`Transport::recv_two`] points at them.
-    pub(crate) fn bytes(&self, range: std::ops::Range<usize>) -> &[u8] {
-        &self.buf[range]
+    /// Sends the dump request `req` and hands the attributes of each data message to `each`,
+    /// reading with [`Transport::recv_two`] so that a small dump's data and its end take one
+    /// system call. Meant for a [`Transport::for_small_dumps`] socket.
+    pub(crate) fn dump(
+        &mut self,
+        req: &Request,
+        mut each: impl FnMut(&[u8]) -> Result<(), Error>,
+    ) -> Result<(), Error> {
+        let seq = self.next_seq();
+        let mut datagram = Vec::with_capacity(64);
+        self.frame(&mut datagram, req, seq);
+        self.send(&datagram)?;
+        // A failure in `each` still reads the dump to its end: a socket with an unfinished
+        // dump refuses the next one (EBUSY).
+        let mut failed = None;
+        loop {
+            let [first, second] = self.recv_two()?;
+            let mut done = None;
+            for m in [first, second]
+                .into_iter()
+                .flat_map(|r| netlink::messages(&self.buf[r]))
+            {
+                let m = m?;
+                if m.seq != seq {
+                    // A late answer to an earlier, abandoned request.
+                    continue;
+                }
+                match m.reply()? {
+                    Reply::Data(payload) => {
+                        let msg = payload.get(4..).ok_or_else(|| {
+                            Error::Protocol("a dump message without its genlmsghdr".into())
+                        })?;
+                        if failed.is_none() {
+                            failed = each(msg).err();
+                        }
+                    }
+                    Reply::Ack | Reply::Done(0) => done = Some(Ok(())),
+                    Reply::Error(e) | Reply::Done(e) => {
+                        done = Some(Err(Error::Kernel(Refusal::new(req.op, e))))
+                    }
+                    Reply::Ignore => {}
+                }
+            }
+            if let Some(result) = done {
+                return match failed {
+                    Some(e) => Err(e),
+                    None => result,
+                };
+            }
+        }
     }
 
     /// Sends one request and collects its replies (the data messages of a doit or a dump).

@@ -27,6 +27,10 @@ pub const fn align(len: usize) -> usize {
     (len + 3) & !3
 }
 
+/// Attributes up to this size (header included: an IPv6 address's is 20 bytes) are
+/// assembled on the stack.
+const SMALL: usize = 24;
+
 /// Builds a sequence of attributes.
 ///
 /// ```
@@ -57,7 +61,11 @@ impl AttrWriter {
     /// assert!(w.finish().is_empty());
     /// ```
     pub fn new() -> Self {
-        AttrWriter::default()
+        // Enough for any one IPVS request (a real server with every attribute is about 150
+        // bytes), so encoding one allocates once.
+        AttrWriter {
+            buf: Vec::with_capacity(192),
+        }
     }
 
     /// The bytes written so far.
@@ -89,14 +97,39 @@ impl AttrWriter {
     /// assert_eq!(w.finish().len(), 12);
     /// ```
     pub fn bytes(&mut self, ty: u16, payload: &[u8]) -> &mut Self {
-        let len = HEADER + payload.len();
+        if payload.len() <= SMALL - HEADER {
+            // Most attributes (numbers, addresses): header, payload and padding assembled on
+            // the stack and appended with one copy.
+            let len = HEADER + payload.len();
+            let mut attr = [0u8; SMALL];
+            attr[..2].copy_from_slice(&(len as u16).to_ne_bytes());
+            attr[2..4].copy_from_slice(&ty.to_ne_bytes());
+            attr[HEADER..len].copy_from_slice(payload);
+            self.buf.extend_from_slice(&attr[..align(len)]);
+            return self;
+        }
+        self.pieces(ty, &[payload])
+    }
+
+    /// One attribute whose payload is the concatenation of `pieces`.
+    fn pieces(&mut self, ty: u16, pieces: &[&[u8]]) -> &mut Self {
+        let len = HEADER + pieces.iter().map(|p| p.len()).sum::<usize>();
+        self.buf.reserve(align(len));
         // Payloads here are at most a few hundred bytes; a u16 length is never exceeded.
         self.buf
             .extend_from_slice(&u16::try_from(len).unwrap_or(u16::MAX).to_ne_bytes());
         self.buf.extend_from_slice(&ty.to_ne_bytes());
-        self.buf.extend_from_slice(payload);
-        self.buf.resize(align(self.buf.len()), 0);
+        for p in pieces {
+            self.buf.extend_from_slice(p);
+        }
+        self.pad();
         self
+    }
+
+    fn pad(&mut self) {
+        const ZEROS: [u8; 3] = [0; 3];
+        let n = align(self.buf.len()) - self.buf.len();
+        self.buf.extend_from_slice(&ZEROS[..n]);
     }
 
     /// A `u8` attribute.
@@ -162,10 +195,7 @@ impl AttrWriter {
     /// assert_eq!(&w.finish()[4..], b"wrr\0");
     /// ```
     pub fn string(&mut self, ty: u16, s: &str) -> &mut Self {
-        let mut payload = Vec::with_capacity(s.len() + 1);
-        payload.extend_from_slice(s.as_bytes());
-        payload.push(0);
-        self.bytes(ty, &payload)
+        self.pieces(ty, &[s.as_bytes(), &[0]])
     }
 
     /// A nest (with `NLA_F_NESTED`) holding what `fill` writes.
@@ -181,9 +211,13 @@ impl AttrWriter {
     /// assert_eq!(u16::from_ne_bytes([bytes[2], bytes[3]]), cmd_attr::DEST | NLA_F_NESTED);
     /// ```
     pub fn nest(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
-        let mut inner = AttrWriter::new();
-        fill(&mut inner);
-        self.bytes(ty | NLA_F_NESTED, &inner.buf)
+        // Written in place: a header whose length is filled in once the nest is complete.
+        let start = self.buf.len();
+        self.pieces(ty | NLA_F_NESTED, &[]);
+        fill(self);
+        let len = u16::try_from(self.buf.len() - start).unwrap_or(u16::MAX);
+        self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());
+        self
     }
 }
 

@@ -43,13 +43,31 @@ pub const HEADER_LEN: usize = 16;
 /// assert_eq!(datagram.len(), 2 * (HEADER_LEN + 4));
 /// ```
 pub fn append(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[u8]) {
-    let len = HEADER_LEN + payload.len();
+    append_parts(out, ty, flags, seq, &[payload]);
+}
+
+/// Like [`append`], with the payload given in pieces (a generic-netlink header and the
+/// attributes, say), so that it need not be gathered into one buffer first.
+///
+/// ```
+/// use lvs_netlink::wire::netlink;
+///
+/// let (mut whole, mut parts) = (Vec::new(), Vec::new());
+/// netlink::append(&mut whole, 0x22, 1, 7, &[4, 1, 0, 0, 9, 9]);
+/// netlink::append_parts(&mut parts, 0x22, 1, 7, &[&[4, 1, 0, 0], &[9, 9]]);
+/// assert_eq!(whole, parts);
+/// ```
+pub fn append_parts(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[&[u8]]) {
+    let len = HEADER_LEN + payload.iter().map(|p| p.len()).sum::<usize>();
+    out.reserve(align(len));
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
     out.extend_from_slice(&ty.to_ne_bytes());
     out.extend_from_slice(&flags.to_ne_bytes());
     out.extend_from_slice(&seq.to_ne_bytes());
     out.extend_from_slice(&0u32.to_ne_bytes());
-    out.extend_from_slice(payload);
+    for p in payload {
+        out.extend_from_slice(p);
+    }
     out.resize(out.len() + (align(len) - len), 0);
 }
 
