@@ -1,10 +1,10 @@
 //! Declarative apply: bring the kernel to a desired ruleset with the fewest changes, never a
-//! flush. One snapshot read, one [`lvs_core::plan`], then each stage of the plan as one
-//! pipelined batch.
+//! flush. One snapshot read, one [`lvs_core::plan`], then the plan in three
+//! pipelined batches (removals; services and real servers; daemons).
 
 use crate::{Error, Ipvs, Snapshot};
-use lvs_core::{Command, Plan, PlanOptions, Ruleset, plan};
-use std::collections::HashSet;
+use lvs_core::{Command, Plan, PlanOptions, Ruleset, ServiceKey, Stage, Step, plan};
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 /// How [`Ipvs::apply_ruleset`] goes about it.
@@ -214,10 +214,10 @@ impl Ipvs {
     }
 
     /// Brings the kernel to `desired` with the fewest changes: one snapshot read, a plan, and
-    /// each stage of the plan (removals; services; real servers; daemons) as one pipelined
-    /// batch. Applying the same ruleset again sends nothing. If a step fails, the stages after
-    /// it are not tried; the report says what was applied, what failed and why, and what was
-    /// not tried, and running the apply again converges.
+    /// the plan in three pipelined batches (removals; services and real servers; daemons: see
+    /// [`Ipvs::execute_plan`]). Applying the same ruleset again sends nothing. If a step
+    /// fails, the batches after it are not tried; the report says what was applied, what
+    /// failed and why, and what was not tried, and running the apply again converges.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -248,8 +248,10 @@ impl Ipvs {
         Ok(self.execute_plan(plan))
     }
 
-    /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan()`]):
-    /// each stage as one pipelined batch, stopping after the first stage with a failure.
+    /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan()`]) in
+    /// three pipelined batches, stopping after the first batch with a failure: the removals;
+    /// the services and real servers (each new service's real servers right after it); the
+    /// daemons.
     /// Someone else may have changed the table since the plan was made; the report says what
     /// was refused, and [`Ipvs::apply_ruleset`] (which plans afresh) converges.
     ///
@@ -272,26 +274,69 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn execute_plan(&self, plan: Plan) -> Report {
-        let mut outcomes: Vec<Outcome> = Vec::with_capacity(plan.len());
-        let mut failed = false;
-        for stage in plan.steps.chunk_by(|a, b| a.stage == b.stage) {
-            if failed {
-                outcomes.extend(stage.iter().map(|_| Outcome::NotTried));
-                continue;
-            }
-            let commands: Vec<Command> = stage.iter().map(|s| s.command.clone()).collect();
-            for result in self.batch(&commands) {
-                outcomes.push(match result {
+        let mut outcomes: Vec<Outcome> = plan.steps.iter().map(|_| Outcome::NotTried).collect();
+        for wave in waves(&plan.steps) {
+            let commands: Vec<Command> = wave
+                .iter()
+                .map(|&i| plan.steps[i].command.clone())
+                .collect();
+            let mut failed = false;
+            for (&i, result) in wave.iter().zip(self.batch(&commands)) {
+                outcomes[i] = match result {
                     Ok(()) => Outcome::Applied,
                     Err(e) => {
                         failed = true;
                         Outcome::Failed(e)
                     }
-                });
+                };
+            }
+            if failed {
+                break;
             }
         }
         Report { plan, outcomes }
     }
+}
+
+/// The batches [`Ipvs::execute_plan`] sends, as indices of the plan's steps in sending order:
+/// the removals; the services and the real servers together; the daemons.
+///
+/// Each new service's real servers go right after it, in the same batch: the kernel finds a
+/// service by walking its hash chain, where the newest service comes first, so real servers
+/// added right after their service are found at once (measured in the VM: 10,000 services
+/// with 4 real servers each took 1.2-1.8x the kernel time when every service went first).
+/// Real servers of services that were already there follow, in the plan's order.
+fn waves(steps: &[Step]) -> Vec<Vec<usize>> {
+    let mut remove = Vec::new();
+    let mut services = Vec::new();
+    let mut daemons = Vec::new();
+    let mut dests: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
+    for (i, step) in steps.iter().enumerate() {
+        match (step.stage, &step.command) {
+            (Stage::Remove, _) => remove.push(i),
+            (Stage::Services, _) => services.push(i),
+            (
+                Stage::Destinations,
+                Command::AddDestination { service, .. } | Command::EditDestination { service, .. },
+            ) => dests.entry(*service).or_default().push(i),
+            (Stage::Destinations, _) => services.push(i),
+            (Stage::Daemons, _) => daemons.push(i),
+        }
+    }
+    let mut middle = Vec::with_capacity(steps.len() - remove.len() - daemons.len());
+    for i in services {
+        middle.push(i);
+        if let Command::AddService(s) = &steps[i].command {
+            middle.extend(dests.remove(&s.key).unwrap_or_default());
+        }
+    }
+    let mut rest: Vec<usize> = dests.into_values().flatten().collect();
+    rest.sort_unstable();
+    middle.extend(rest);
+    [remove, middle, daemons]
+        .into_iter()
+        .filter(|w| !w.is_empty())
+        .collect()
 }
 
 fn plan_from(snapshot: &Snapshot, desired: &Ruleset, options: &ApplyOptions) -> Plan {
@@ -307,4 +352,57 @@ fn plan_from(snapshot: &Snapshot, desired: &Ruleset, options: &ApplyOptions) -> 
         idle,
     };
     plan(&snapshot.ruleset, desired, &plan_options)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rules(text: &str) -> Ruleset {
+        Ruleset::from_rules(text).expect("rules")
+    }
+
+    #[test]
+    fn new_services_are_followed_by_their_real_servers_and_every_step_is_sent_once() {
+        let current = rules(
+            "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.8.14:80 -m\n\
+             -A -t 10.0.0.9:80 -s rr\n",
+        );
+        let desired = rules(
+            "-A -t 10.0.0.1:80 -s wrr\n-a -t 10.0.0.1:80 -r 192.168.8.15:80 -m\n\
+             -A -t 10.0.0.2:80 -s rr\n-a -t 10.0.0.2:80 -r 192.168.8.14:80 -m\n\
+             -a -t 10.0.0.2:80 -r 192.168.8.15:80 -m\n\
+             -A -t 10.0.0.3:80 -s rr\n-a -t 10.0.0.3:80 -r 192.168.8.16:80 -m\n",
+        );
+        let plan = plan(&current, &desired, &PlanOptions::default());
+        let waves = waves(&plan.steps);
+        let shown: Vec<Vec<String>> = waves
+            .iter()
+            .map(|w| {
+                w.iter()
+                    .map(|&i| {
+                        lvs_core::rules::command_rule(&plan.steps[i].command, Default::default())
+                    })
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                vec!["-d -t 10.0.0.1:80 -r 192.168.8.14:80", "-D -t 10.0.0.9:80",],
+                vec![
+                    "-E -t 10.0.0.1:80 -s wrr",
+                    "-A -t 10.0.0.2:80 -s rr",
+                    "-a -t 10.0.0.2:80 -r 192.168.8.14:80 -m -w 1",
+                    "-a -t 10.0.0.2:80 -r 192.168.8.15:80 -m -w 1",
+                    "-A -t 10.0.0.3:80 -s rr",
+                    "-a -t 10.0.0.3:80 -r 192.168.8.16:80 -m -w 1",
+                    "-a -t 10.0.0.1:80 -r 192.168.8.15:80 -m -w 1",
+                ],
+            ]
+        );
+        let mut all: Vec<usize> = waves.concat();
+        all.sort_unstable();
+        assert_eq!(all, (0..plan.steps.len()).collect::<Vec<_>>());
+    }
 }

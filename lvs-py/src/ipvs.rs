@@ -241,7 +241,7 @@ impl PyIpvs {
 
     /// With a `Command`: carries it out after lvs's checks (nothing changed on error).
     /// With a `Ruleset`: brings the kernel to it with the fewest changes, never a flush (one
-    /// snapshot, a plan, each stage as one pipelined batch) and returns the `Report`;
+    /// snapshot, a plan, three pipelined batches) and returns the `Report`;
     /// `keep_unlisted` leaves other services alone, `drain` sets real servers that go to weight
     /// 0 (deleted by a later apply once idle), `dry_run` sends nothing.
     #[pyo3(signature = (target, *, keep_unlisted=false, drain=false, dry_run=false))]
