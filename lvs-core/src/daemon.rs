@@ -76,9 +76,22 @@ impl DaemonRole {
 impl FromStr for DaemonRole {
     type Err = UnknownName;
 
-    /// `master` or `backup`.
+    /// `master` or `backup`, in any case ([`DaemonRole::from_name`] is ipvsadm's exact
+    /// spelling).
+    ///
+    /// ```
+    /// use lvs_core::DaemonRole;
+    /// assert_eq!("Backup".parse::<DaemonRole>()?, DaemonRole::Backup);
+    /// # Ok::<(), lvs_core::UnknownName>(())
+    /// ```
     fn from_str(s: &str) -> Result<DaemonRole, UnknownName> {
-        DaemonRole::from_name(s).ok_or_else(|| UnknownName::new("role", s, "master or backup"))
+        if s.eq_ignore_ascii_case("master") {
+            Ok(DaemonRole::Master)
+        } else if s.eq_ignore_ascii_case("backup") {
+            Ok(DaemonRole::Backup)
+        } else {
+            Err(UnknownName::new("role", s, "master or backup"))
+        }
     }
 }
 

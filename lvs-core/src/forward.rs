@@ -275,9 +275,19 @@ impl fmt::Display for TunnelType {
 impl FromStr for TunnelType {
     type Err = UnknownName;
 
-    /// ipvsadm's names: `ipip`, `gue`, `gre`.
+    /// ipvsadm's names (`ipip`, `gue`, `gre`) in any case, as every `FromStr` of lvs's names;
+    /// [`TunnelType::from_name`] is ipvsadm's exact spelling.
+    ///
+    /// ```
+    /// use lvs_core::TunnelType;
+    /// assert_eq!("GUE".parse::<TunnelType>()?, TunnelType::Gue);
+    /// assert!("vxlan".parse::<TunnelType>().is_err());
+    /// # Ok::<(), lvs_core::UnknownName>(())
+    /// ```
     fn from_str(s: &str) -> Result<TunnelType, UnknownName> {
-        TunnelType::from_name(s)
+        [TunnelType::Ipip, TunnelType::Gue, TunnelType::Gre]
+            .into_iter()
+            .find(|t| t.name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
             .ok_or_else(|| UnknownName::new("tunnel type", s, "ipip, gue or gre"))
     }
 }
@@ -390,7 +400,13 @@ impl fmt::Display for TunnelChecksum {
 impl FromStr for TunnelChecksum {
     type Err = UnknownName;
 
-    /// `nocsum`, `csum`, `remcsum`.
+    /// `nocsum`, `csum`, `remcsum`, in any case.
+    ///
+    /// ```
+    /// use lvs_core::TunnelChecksum;
+    /// assert_eq!("RemCsum".parse::<TunnelChecksum>()?, TunnelChecksum::RemCsum);
+    /// # Ok::<(), lvs_core::UnknownName>(())
+    /// ```
     fn from_str(s: &str) -> Result<TunnelChecksum, UnknownName> {
         [
             TunnelChecksum::None,
@@ -398,7 +414,7 @@ impl FromStr for TunnelChecksum {
             TunnelChecksum::RemCsum,
         ]
         .into_iter()
-        .find(|c| c.name() == Some(s))
+        .find(|c| c.name().is_some_and(|n| n.eq_ignore_ascii_case(s)))
         .ok_or_else(|| UnknownName::new("tunnel checksum", s, "nocsum, csum or remcsum"))
     }
 }
@@ -494,7 +510,7 @@ mod tests {
         ] {
             assert_eq!(c.to_string().parse::<TunnelChecksum>(), Ok(c));
         }
-        assert!("CSUM".parse::<TunnelChecksum>().is_err());
+        assert_eq!("CSUM".parse::<TunnelChecksum>(), Ok(TunnelChecksum::Csum));
         assert_eq!("gue".parse::<TunnelType>(), Ok(TunnelType::Gue));
         assert!("vxlan".parse::<TunnelType>().is_err());
     }
