@@ -22,7 +22,8 @@
 #                      (lvs-netlink/examples/bench), lvsadm, lvs-capi + tests/bench/capi_bench.c and
 #                      the lvs-py wheel, then ONE VM boot running tests/bench/run.py: W1-W4 for lvs
 #                      (Rust, lvsadm, Python, C) and ipvsadm/pyroute2, medians, ratios vs ipvsadm,
-#                      user/sys split; Markdown in target/bench/results.md. --quick: small sizes, 1 run
+#                      user/sys split; Markdown in target/bench/results.md. --quick: small sizes, 1 run;
+#                      --focus: only W2 and W3 at 10,000 services, 5 runs each (results-focus.md)
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -317,8 +318,9 @@ cmd_bench() {
     local quick=()
     case "${1:-}" in
         --quick) quick=(--quick) ;;
+        --focus) quick=(--focus) ;;
         "") ;;
-        *) die "usage: tests/harness.sh bench [--quick]" ;;
+        *) die "usage: tests/harness.sh bench [--quick | --focus]" ;;
     esac
     setup_vm
     setup_python
