@@ -320,8 +320,11 @@ def test_names_are_lvs_core_spellings() -> None:
     assert lvs.Service("10.0.0.1", 80, protocol="UDP").protocol == "udp"
     with pytest.raises(lvs.InvalidArgument, match='unknown forwarding method "nat": expected masq, route'):
         lvs.Destination("10.0.0.1", 80, forward="nat")
+    # lvs-core's names are read in any case.
+    u = lvs.Destination("10.0.0.1", 80, forward="TUNNEL", tun_type="GUE", tun_csum="CSUM")
+    assert (u.forward, u.tun_type, u.tun_csum) == ("tunnel", "gue", "csum")
     with pytest.raises(lvs.InvalidArgument, match="unknown tunnel checksum"):
-        lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="CSUM")
+        lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="crc")
     with pytest.raises(lvs.InvalidArgument, match="unknown protocol"):
         lvs.Service("10.0.0.1", 80, protocol="icmp")
     with pytest.raises(lvs.InvalidArgument, match="unknown version"):
