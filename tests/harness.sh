@@ -23,7 +23,8 @@
 #                      the lvs-py wheel, then ONE VM boot running tests/bench/run.py: W1-W4 for lvs
 #                      (Rust, lvsadm, Python, C) and ipvsadm/pyroute2, medians, ratios vs ipvsadm,
 #                      user/sys split; Markdown in target/bench/results.md. --quick: small sizes, 1 run;
-#                      --focus: only W2 and W3 at 10,000 services, 5 runs each (results-focus.md)
+#                      --focus: only W2 and W3 at 10,000 services, 5 runs each (results-focus.md);
+#                      --vips=collide: the address plan of the runs recorded up to adac0a6
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -315,13 +316,13 @@ for line in sys.stdin:
 # other builds cannot change a binary mid-run), then one boot running tests/bench/run.py in a
 # fresh network namespace.
 cmd_bench() {
-    local quick=()
-    case "${1:-}" in
-        --quick) quick=(--quick) ;;
-        --focus) quick=(--focus) ;;
-        "") ;;
-        *) die "usage: tests/harness.sh bench [--quick | --focus]" ;;
-    esac
+    local quick=() a
+    for a in "$@"; do
+        case "$a" in
+            --quick|--focus|--vips=spread|--vips=collide) quick+=("$a") ;;
+            *) die "usage: tests/harness.sh bench [--quick | --focus] [--vips=spread|collide]" ;;
+        esac
+    done
     setup_vm
     setup_python
     cd "$REPO"
