@@ -27,7 +27,7 @@ use std::net::SocketAddr;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Command {
     /// `-A`: add a service.
@@ -90,6 +90,30 @@ impl Command {
             Command::SetTimeouts(_) => Operation::SetTimeouts,
             Command::StartDaemon(_) => Operation::StartDaemon,
             Command::StopDaemon(_) => Operation::StopDaemon,
+        }
+    }
+
+    /// The service the command is about, if it is about one.
+    ///
+    /// ```
+    /// use lvs_core::{Command, ServiceKey};
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// assert_eq!(Command::DeleteService(key).service(), Some(&key));
+    /// assert_eq!(Command::Flush.service(), None);
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
+    pub fn service(&self) -> Option<&ServiceKey> {
+        match self {
+            Command::AddService(s) | Command::EditService(s) => Some(&s.key),
+            Command::DeleteService(key) | Command::Zero(Some(key)) => Some(key),
+            Command::AddDestination { service, .. }
+            | Command::EditDestination { service, .. }
+            | Command::DeleteDestination { service, .. } => Some(service),
+            Command::Flush
+            | Command::Zero(None)
+            | Command::SetTimeouts(_)
+            | Command::StartDaemon(_)
+            | Command::StopDaemon(_) => None,
         }
     }
 }

@@ -121,6 +121,7 @@ impl fmt::Display for DaemonRole {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SyncDaemon {
     /// Master or backup.
     pub role: DaemonRole,

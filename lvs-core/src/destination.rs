@@ -25,6 +25,7 @@ pub const IPVSADM_WEIGHT_MAX: i32 = 65535;
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Destination {
     /// The real server's address and port. Its family may differ from the service's only for
     /// tunnelled servers.

@@ -60,10 +60,10 @@ pub enum ValidationError {
     #[error("One-Packet Scheduling is only for UDP virtual services")]
     OnePacketNotUdp,
     /// The scheduler name is empty or longer than 15 bytes.
-    #[error("invalid scheduler name `{0}': 1 to 15 bytes")]
+    #[error("invalid scheduler name {}: 1 to 15 bytes", shown(.0))]
     SchedulerName(String),
     /// The persistence-engine name is empty or longer than 16 bytes.
-    #[error("invalid persistence engine name `{0}': 1 to 16 bytes")]
+    #[error("invalid persistence engine name {}: 1 to 16 bytes", shown(.0))]
     PeName(String),
     /// Persistence lasts 1 to 2678400 seconds.
     #[error("invalid timeout value `{0}' specified: persistence lasts 1 to 2678400 seconds")]
@@ -108,7 +108,7 @@ pub enum ValidationError {
         option: String,
     },
     /// The interface name is empty or longer than 15 bytes.
-    #[error("invalid interface name `{0}': 1 to 15 bytes")]
+    #[error("invalid interface name {}: 1 to 15 bytes", shown(.0))]
     InterfaceName(String),
     /// A multicast group that is not a multicast address.
     #[error("invalid mcast-group `{0}': not a multicast address")]
@@ -119,6 +119,150 @@ pub enum ValidationError {
     /// The sync message payload is above 65507 bytes.
     #[error("illegal sync-maxlen specified: {0} (1 to 65507)")]
     SyncMaxlen(u16),
+    /// A connection timeout above ipvsadm's limit (31 days).
+    #[error("invalid timeout value `{0}' specified: 0 (keep) to 2678400 seconds")]
+    Timeout(u32),
+    /// A protocol ipvsadm cannot name: services are TCP, UDP or SCTP.
+    #[error("protocol {0} cannot be written as a rule: services are tcp, udp or sctp")]
+    UnknownProtocol(u16),
+    /// Service flag bits that are none of `-o` and the scheduler flags.
+    #[error(
+        "flag bits {0:#x} cannot be written as a rule: flags are ONE_PACKET, SCHED_1, SCHED_2 and SCHED_3"
+    )]
+    UnknownFlags(u32),
+    /// A forwarding method ipvsadm cannot set (`-m`, `-g` or `-i` only).
+    #[error("forwarding method {0} cannot be written as a rule: use masq, route or tunnel")]
+    UnknownForward(String),
+    /// A tunnel type or checksum mode ipvsadm cannot name.
+    #[error(
+        "tunnel {0} cannot be written as a rule: types are ipip, gue and gre, checksums nocsum, csum and remcsum"
+    )]
+    UnknownTunnel(String),
+    /// A name (scheduler, persistence engine, interface) with blanks, control or non-ASCII
+    /// characters, which a rule line cannot carry.
+    #[error("invalid {what} {}: printable ASCII with no blanks", shown(.name))]
+    Unprintable {
+        /// What the name names.
+        what: &'static str,
+        /// The name given.
+        name: String,
+    },
+    /// The kernel takes only unicast real servers.
+    #[error("{0} is not a unicast address: the kernel refuses it as a real server")]
+    NotUnicast(std::net::IpAddr),
+    /// Sync daemons and real servers of another family than their service exclude each other.
+    #[error("sync daemons cannot run beside real servers of another family than their service")]
+    DaemonsWithMixedFamily,
+    /// The same object twice in one list.
+    #[error("listed twice: the same {what} as {first}")]
+    Duplicate {
+        /// What is listed twice (`service`, `real server`, `daemon`).
+        what: &'static str,
+        /// Where it was listed first.
+        first: Location,
+    },
+}
+
+/// `name` quoted for a message: control characters escaped, and at most 64 characters of it
+/// (a long name shows its start, its end and its length).
+pub(crate) fn shown(name: &str) -> String {
+    const KEEP: usize = 64;
+    let count = name.chars().count();
+    if count <= KEEP {
+        return format!("{name:?}");
+    }
+    let head: String = name.chars().take(40).collect();
+    let tail: String = name.chars().skip(count - 16).collect();
+    format!("{head:?}...{tail:?} ({} bytes)", name.len())
+}
+
+/// Where an object sits in a [`crate::Ruleset`]: the path a JSON or TOML document uses for it
+/// (`services[2].destinations[0]`, `daemons[1]`, `timeouts`), 0-based.
+///
+/// ```
+/// use lvs_core::error::Location;
+/// assert_eq!(Location::destination(2, 0).to_string(), "services[2].destinations[0]");
+/// assert_eq!(Location::Daemon(1).to_string(), "daemons[1]");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Location {
+    /// `services[i]`, or one of its real servers.
+    Service {
+        /// The service's index.
+        service: usize,
+        /// The real server's index in the service's `destinations`.
+        destination: Option<usize>,
+    },
+    /// `timeouts`.
+    Timeouts,
+    /// `daemons[i]`.
+    Daemon(usize),
+}
+
+impl Location {
+    /// `services[service]`.
+    pub const fn service(service: usize) -> Location {
+        Location::Service {
+            service,
+            destination: None,
+        }
+    }
+
+    /// `services[service].destinations[destination]`.
+    pub const fn destination(service: usize, destination: usize) -> Location {
+        Location::Service {
+            service,
+            destination: Some(destination),
+        }
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Location::Service {
+                service,
+                destination,
+            } => {
+                write!(f, "services[{service}]")?;
+                match destination {
+                    Some(d) => write!(f, ".destinations[{d}]"),
+                    None => Ok(()),
+                }
+            }
+            Location::Timeouts => f.write_str("timeouts"),
+            Location::Daemon(i) => write!(f, "daemons[{i}]"),
+        }
+    }
+}
+
+/// A ruleset that breaks a rule, found by [`crate::Ruleset::validate`] before anything is
+/// sent: where, which object (as ipvsadm names it), and what is wrong.
+///
+/// ```
+/// use lvs_core::{Ruleset, ValidationError};
+///
+/// let mut r = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")?;
+/// r.services[0].destinations[0].weight = -1;
+/// let e = r.validate().unwrap_err();
+/// assert_eq!(e.error, ValidationError::NegativeWeight(-1));
+/// assert_eq!(
+///     e.to_string(),
+///     "services[0].destinations[0] (-t 10.0.0.13:80 -r 192.168.8.14:80): \
+///      illegal weight specified: -1 (weights are 0 or more)"
+/// );
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("{at} ({object}): {error}")]
+pub struct InvalidRuleset {
+    /// Where the object is.
+    pub at: Location,
+    /// The object, as ipvsadm's command line names it (`-t 10.0.0.13:80 -r 192.168.8.14:80`,
+    /// `--start-daemon master`).
+    pub object: String,
+    /// What is wrong with it.
+    pub error: ValidationError,
 }
 
 /// The kernel errno values IPVS answers with.

@@ -21,7 +21,7 @@ use std::str::FromStr;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Forward {
     /// NAT (`-m`, `Masq`): the director rewrites the destination and sees the replies.
@@ -431,6 +431,7 @@ impl FromStr for TunnelChecksum {
 /// assert_eq!(Forward::Tunnel(t).to_string(), "tunnel");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Tunnel {
     /// The encapsulation.
     #[serde(rename = "type")]

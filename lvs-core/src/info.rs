@@ -91,6 +91,7 @@ impl FromStr for Version {
 /// );
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Info {
     /// The IPVS version (1.2.1 in every kernel since 2.6.x).
     pub version: Version,

@@ -16,6 +16,7 @@
 //! - [`conn`]: the connection table as the kernel writes it in `/proc/net/ip_vs_conn`.
 //! - [`mod@plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
 //! - [`rules`]: ipvsadm rule files, read and written exactly as ipvsadm 1.31 does.
+//! - [`document`]: rulesets as JSON and TOML documents, read strictly.
 //! - [`error`]: validation errors and kernel refusals in ipvsadm's words.
 //!
 //! ```
@@ -36,6 +37,7 @@ pub mod command;
 pub mod conn;
 pub mod daemon;
 pub mod destination;
+pub mod document;
 pub mod error;
 pub mod family;
 pub mod forward;
@@ -53,7 +55,8 @@ pub use command::Command;
 pub use daemon::{DaemonRole, SyncDaemon};
 pub use destination::Destination;
 pub use error::{
-    Operation, Refusal, RefusalKind, UnknownName, ValidationError, errno, ipvsadm_message,
+    InvalidRuleset, Operation, Refusal, RefusalKind, UnknownName, ValidationError, errno,
+    ipvsadm_message,
 };
 pub use family::Family;
 pub use forward::{Forward, Tunnel, TunnelChecksum, TunnelType};

@@ -12,6 +12,7 @@ use std::net::{IpAddr, SocketAddr};
 
 /// A service with its real servers.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct VirtualService {
     /// The service.
     pub service: Service,
@@ -50,9 +51,11 @@ impl VirtualService {
 /// Equality compares configuration as sets: the order of services and real servers does not
 /// matter. Statistics are never part of a ruleset.
 #[derive(Debug, Clone, Default, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Ruleset {
-    /// The virtual services.
-    #[serde(default)]
+    /// The virtual services. JSON and TOML documents must name this field, even when empty
+    /// (`{"services": []}`, `services = []`): a document without it is refused rather than
+    /// read as "no services", which an apply would turn into deleting every service.
     pub services: Vec<VirtualService>,
     /// Connection timeouts, when the ruleset sets them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -450,7 +453,7 @@ fn check_destination(
 
 /// Whether the kernel takes `ip` as a real server in a fresh namespace (`inet_addr_type` is
 /// unicast, or `ipv6_addr_type` is unicast and not link-local).
-fn unicast(ip: &IpAddr) -> bool {
+pub(crate) fn unicast(ip: &IpAddr) -> bool {
     match ip {
         IpAddr::V4(a) => {
             let o = a.octets();

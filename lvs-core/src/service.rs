@@ -151,7 +151,7 @@ impl FromStr for Protocol {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "lowercase", deny_unknown_fields)]
 pub enum ServiceKey {
     /// A protocol with an address and a port (`-t`, `-u`, `--sctp-service`). Port 0 matches
     /// every port and is only allowed for persistent services.
@@ -537,6 +537,7 @@ impl fmt::Display for Netmask {
 /// assert!(p.netmask.is_host());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Persistence {
     /// Seconds, 1 to 2678400 (ipvsadm's default when `-p` has no value is 360).
     pub timeout: u32,
@@ -574,6 +575,7 @@ impl Persistence {
 /// # Ok::<(), std::net::AddrParseError>(())
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Service {
     /// What identifies the service.
     pub key: ServiceKey,

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 /// assert_eq!((s.inbytes + s.outbytes) / s.conns, 858);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Stats {
     /// Connections scheduled.
     pub conns: u64,
@@ -44,6 +45,7 @@ pub struct Stats {
 /// assert_eq!(state.stats.conns, 9);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ServiceState {
     /// The service's counters.
     pub stats: Stats,
@@ -60,6 +62,7 @@ pub struct ServiceState {
 /// assert!(idle(&DestinationState::default()));
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DestinationState {
     /// Established connections (`ActiveConn`).
     pub active_conns: u32,

@@ -15,6 +15,7 @@ pub const TIMEOUT_MAX: u32 = 86400 * 31;
 /// assert_eq!(set.over(Timeouts::KERNEL_DEFAULT), Timeouts { tcp: 3600, tcp_fin: 120, udp: 300 });
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Timeouts {
     /// Established TCP connections (kernel default 900).
     pub tcp: u32,

@@ -1,12 +1,179 @@
 //! Validation: the rules ipvsadm and the kernel apply, checked before anything is sent.
 
+use crate::error::{InvalidRuleset, Location};
+use crate::rules::print::addr_port;
+use crate::ruleset::unicast;
 use crate::{
-    Destination, Forward, Netmask, Protocol, Service, ServiceFlags, ServiceKey, SyncDaemon, Tunnel,
-    TunnelChecksum, TunnelType, ValidationError,
+    Destination, Forward, Netmask, Protocol, Ruleset, Service, ServiceFlags, ServiceKey,
+    SyncDaemon, Timeouts, Tunnel, TunnelChecksum, TunnelType, ValidationError,
     daemon::{IFNAME_MAX, SYNC_MAXLEN_MAX},
     scheduler::SCHEDULER_NAME_MAX,
     service::{PE_NAME_MAX, PERSISTENCE_TIMEOUT_MAX},
+    timeouts::TIMEOUT_MAX,
 };
+use std::collections::HashMap;
+use std::collections::hash_map::Entry;
+use std::hash::Hash;
+
+impl Ruleset {
+    /// Checks a whole ruleset before any of it is sent: every service, real server, timeout
+    /// and daemon against ipvsadm's and the kernel's rules ([`Service::validate`],
+    /// [`Destination::validate`], [`SyncDaemon::validate`]); that each can be written back
+    /// as an ipvsadm rule (no protocol, flag, forwarding method or tunnel that only a newer
+    /// kernel could report); no service, real server of one service, or daemon role listed
+    /// twice; real servers that are unicast; no sync daemon beside mixed-family real servers.
+    ///
+    /// Whether the kernel has a scheduler or persistence-engine module can only be known by
+    /// trying; everything else the kernel would refuse is found here. A ruleset read by
+    /// [`Ruleset::from_rules`] always passes. The cost is linear in the number of objects.
+    ///
+    /// ```
+    /// use lvs_core::{Ruleset, ValidationError};
+    ///
+    /// let mut r = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+    /// r.services.push(r.services[0].clone());
+    /// let e = r.validate().unwrap_err();
+    /// assert!(matches!(e.error, ValidationError::Duplicate { what: "service", .. }));
+    /// assert_eq!(
+    ///     e.to_string(),
+    ///     "services[1] (-t 10.0.0.13:80): listed twice: the same service as services[0]"
+    /// );
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn validate(&self) -> Result<(), InvalidRuleset> {
+        let mut services = HashMap::with_capacity(self.services.len());
+        let mut mixed_family = false;
+        for (i, vs) in self.services.iter().enumerate() {
+            let key = vs.service.key;
+            let at = Location::service(i);
+            let fail = |error| InvalidRuleset {
+                at,
+                object: key.to_string(),
+                error,
+            };
+            vs.service.validate().map_err(fail)?;
+            vs.service.writable().map_err(fail)?;
+            first_time(&mut services, key, at, "service").map_err(fail)?;
+            let mut addrs = HashMap::with_capacity(vs.destinations.len());
+            for (j, d) in vs.destinations.iter().enumerate() {
+                let at = Location::destination(i, j);
+                let fail = |error| InvalidRuleset {
+                    at,
+                    object: format!("{key} -r {}", addr_port(&d.addr)),
+                    error,
+                };
+                d.validate(&key).map_err(fail)?;
+                d.writable().map_err(fail)?;
+                if !unicast(&d.addr.ip()) {
+                    return Err(fail(ValidationError::NotUnicast(d.addr.ip())));
+                }
+                first_time(&mut addrs, d.addr, at, "real server").map_err(fail)?;
+                mixed_family |= d.family() != key.family();
+            }
+        }
+        if let Some(t) = &self.timeouts {
+            t.validate().map_err(|error| InvalidRuleset {
+                at: Location::Timeouts,
+                object: "--set".to_owned(),
+                error,
+            })?;
+        }
+        let mut roles = HashMap::new();
+        for (i, d) in self.daemons.iter().enumerate() {
+            let at = Location::Daemon(i);
+            let fail = |error| InvalidRuleset {
+                at,
+                object: format!("--start-daemon {}", d.role),
+                error,
+            };
+            d.validate().map_err(fail)?;
+            first_time(&mut roles, d.role, at, "daemon").map_err(fail)?;
+            if mixed_family {
+                return Err(fail(ValidationError::DaemonsWithMixedFamily));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Records where `key` was first seen, or says where, if this is the second time.
+fn first_time<K: Hash + Eq>(
+    seen: &mut HashMap<K, Location>,
+    key: K,
+    at: Location,
+    what: &'static str,
+) -> Result<(), ValidationError> {
+    match seen.entry(key) {
+        Entry::Occupied(first) => Err(ValidationError::Duplicate {
+            what,
+            first: *first.get(),
+        }),
+        Entry::Vacant(slot) => {
+            slot.insert(at);
+            Ok(())
+        }
+    }
+}
+
+/// Whether a name can stand as one token of a rule line: printable ASCII, no blanks.
+fn printable(name: &str) -> bool {
+    name.bytes().all(|b| b.is_ascii_graphic())
+}
+
+impl Service {
+    /// Whether every value can be written back as an ipvsadm rule (values only a newer kernel
+    /// reports cannot).
+    fn writable(&self) -> Result<(), ValidationError> {
+        if let ServiceKey::Inet { protocol, .. } = self.key {
+            if protocol.name().is_none() {
+                return Err(ValidationError::UnknownProtocol(protocol.number()));
+            }
+        }
+        let known = ServiceFlags::ONE_PACKET | ServiceFlags::SCHED_ALL;
+        let unknown = self.flags.bits() & !known.bits();
+        if unknown != 0 {
+            return Err(ValidationError::UnknownFlags(unknown));
+        }
+        Ok(())
+    }
+}
+
+impl Destination {
+    /// Whether the forwarding method can be written back as an ipvsadm rule (`-m`, `-g`,
+    /// `-i` with ipvsadm's tunnel types and checksums).
+    fn writable(&self) -> Result<(), ValidationError> {
+        match self.forward {
+            Forward::Masquerade | Forward::DirectRoute => Ok(()),
+            Forward::Tunnel(t) => match (t.kind.name(), t.checksum.name()) {
+                (Some(_), Some(_)) => Ok(()),
+                _ => Err(ValidationError::UnknownTunnel(format!(
+                    "type {} checksum {}",
+                    t.kind, t.checksum
+                ))),
+            },
+            other => Err(ValidationError::UnknownForward(other.to_string())),
+        }
+    }
+}
+
+impl Timeouts {
+    /// Checks the timeouts against ipvsadm's range (0, which keeps a value, to 31 days).
+    ///
+    /// ```
+    /// use lvs_core::Timeouts;
+    /// assert!(Timeouts { tcp: 900, tcp_fin: 0, udp: 300 }.validate().is_ok());
+    /// assert!(Timeouts { tcp: 86400 * 32, tcp_fin: 0, udp: 0 }.validate().is_err());
+    /// ```
+    pub fn validate(&self) -> Result<(), ValidationError> {
+        match [self.tcp, self.tcp_fin, self.udp]
+            .into_iter()
+            .find(|t| *t > TIMEOUT_MAX)
+        {
+            Some(t) => Err(ValidationError::Timeout(t)),
+            None => Ok(()),
+        }
+    }
+}
 
 impl Service {
     /// Checks the service against ipvsadm's and the kernel's rules.
@@ -34,11 +201,11 @@ impl Service {
             return Err(ValidationError::OnePacketNotUdp);
         }
         let name = self.scheduler.name();
-        if name.is_empty() || name.len() > SCHEDULER_NAME_MAX {
+        if name.is_empty() || name.len() > SCHEDULER_NAME_MAX || !printable(name) {
             return Err(ValidationError::SchedulerName(name.to_owned()));
         }
         if let Some(pe) = &self.pe {
-            if pe.is_empty() || pe.len() > PE_NAME_MAX {
+            if pe.is_empty() || pe.len() > PE_NAME_MAX || !printable(pe) {
                 return Err(ValidationError::PeName(pe.clone()));
             }
         }
@@ -139,7 +306,10 @@ impl SyncDaemon {
     /// assert!(too_long.validate().is_err());
     /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
-        if self.interface.is_empty() || self.interface.len() > IFNAME_MAX {
+        if self.interface.is_empty()
+            || self.interface.len() > IFNAME_MAX
+            || !printable(&self.interface)
+        {
             return Err(ValidationError::InterfaceName(self.interface.clone()));
         }
         if let Some(group) = self.group {
