@@ -3,15 +3,23 @@
 //! `ipvsadm-restore` flushes the table and replays every rule: connections lose their
 //! scheduling state, counters reset, and traffic drops while the table is empty. [`plan`]
 //! compares the kernel's current ruleset with the desired one and lists only what differs, in
-//! an order in which every step is valid:
+//! an order in which every step is valid and nothing is removed before what is added or
+//! changed beside it is in place:
 //!
-//! 1. stop sync daemons that change or go;
-//! 2. delete services that go (with their real servers), then real servers that go (or, when
-//!    draining, set their weight to 0 first and delete them once idle);
-//! 3. edit services whose configuration changed (scheduler, flags, persistence: the kernel
-//!    edits these in place, keeping the real servers and their connections);
-//! 4. add new services, then add new real servers and edit changed ones;
-//! 5. set timeouts; start sync daemons.
+//! 1. stop sync daemons that change or go (the kernel cannot edit a daemon, and a running
+//!    daemon forbids mixed-family real servers);
+//! 2. edit services whose configuration changed (scheduler, flags, persistence: the kernel
+//!    edits these in place, keeping the real servers and their connections), add new
+//!    services, set timeouts;
+//! 3. add new real servers and edit changed ones;
+//! 4. delete real servers that go, then services that go (with their real servers); or, when
+//!    draining, set their weight to 0 first and delete them once idle;
+//! 5. start sync daemons.
+//!
+//! Removals come after additions so that a refused addition (a scheduler module the kernel
+//! lacks, a tunnel type it does not know) never leaves a service or real server removed
+//! without its replacement: whoever carries out a plan skips the removals that depend on a
+//! failed step ([`Step::depends_on`]).
 //!
 //! Identity never changes in place: a service is its [`ServiceKey`] and a real server its
 //! address, so a new address is a delete and an add, everything else is an edit.
@@ -117,18 +125,56 @@ pub struct Step {
 /// ```
 /// use lvs_core::Stage;
 /// // Stages run in this order; steps within one stage do not depend on each other.
-/// assert!(Stage::Remove < Stage::Services && Stage::Services < Stage::Destinations);
+/// assert!(Stage::Services < Stage::Destinations && Stage::Destinations < Stage::Remove);
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Stage {
-    /// Stop daemons, delete and drain.
-    Remove,
+    /// Stop daemons that change or go.
+    StopDaemons,
     /// Edit services, add services, set timeouts.
     Services,
     /// Add and edit real servers.
     Destinations,
+    /// Delete real servers and services, and drain.
+    Remove,
     /// Start daemons.
     Daemons,
+}
+
+impl Step {
+    /// Whether this step must not run once `failed` (an earlier step) failed: a removal is
+    /// held back while what may replace it is not in place. A real server's deletion or drain
+    /// depends on every addition and edit in its service; a service's deletion on every
+    /// service addition; starting daemons on everything before them.
+    ///
+    /// ```
+    /// use lvs_core::{PlanOptions, Ruleset, plan};
+    ///
+    /// let current = Ruleset::from_rules("-A -t 10.0.0.1:80 -s rr\n-A -t 10.0.0.3:80 -s rr\n")?;
+    /// let desired = Ruleset::from_rules("-A -t 10.0.0.2:80 -s rr\n")?;
+    /// let p = plan(&current, &desired, &PlanOptions::default());
+    /// // + -A -t 10.0.0.2:80, then - -D -t 10.0.0.1:80 and - -D -t 10.0.0.3:80
+    /// let (add, delete) = (&p.steps[0], &p.steps[1]);
+    /// assert!(delete.depends_on(add));
+    /// assert!(!add.depends_on(delete));
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
+    pub fn depends_on(&self, failed: &Step) -> bool {
+        if failed.stage >= self.stage {
+            return false;
+        }
+        match (&self.command, &failed.command) {
+            (Command::StartDaemon(_), _) => true,
+            (Command::DeleteService(_), Command::AddService(_)) => true,
+            (Command::DeleteService(_), _) => false,
+            (
+                Command::DeleteDestination { service, .. }
+                | Command::EditDestination { service, .. },
+                other,
+            ) => other.service() == Some(service),
+            _ => false,
+        }
+    }
 }
 
 impl Plan {
@@ -240,7 +286,7 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
             .iter()
             .filter(|d| !desired.daemons.contains(d))
         {
-            push(Stage::Remove, Command::StopDaemon(d.role));
+            push(Stage::StopDaemons, Command::StopDaemon(d.role));
         }
     }
 
@@ -404,7 +450,7 @@ mod tests {
     }
 
     #[test]
-    fn removals_come_first_and_adds_follow_their_service() {
+    fn additions_come_before_removals() {
         let current =
             rules("-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.0.1 -m\n-A -t 10.0.0.2:80\n");
         let desired =
@@ -412,9 +458,18 @@ mod tests {
         let p = plan(&current, &desired, &PlanOptions::default());
         assert_eq!(
             p.to_rules(),
-            "-d -t 10.0.0.1:80 -r 10.1.0.1:80\n-D -t 10.0.0.2:80\n-A -t 10.0.0.3:80 -s wlc\n\
-             -a -t 10.0.0.3:80 -r 10.1.0.3:80 -m -w 1\n"
+            "-A -t 10.0.0.3:80 -s wlc\n-a -t 10.0.0.3:80 -r 10.1.0.3:80 -m -w 1\n\
+             -d -t 10.0.0.1:80 -r 10.1.0.1:80\n-D -t 10.0.0.2:80\n"
         );
+        // A refused service addition holds back the service deletion (it may be its
+        // replacement), not the deletion of a real server of another service.
+        let [add_svc, add_dest, del_dest, del_svc] = &p.steps[..] else {
+            panic!("{p}")
+        };
+        assert!(del_svc.depends_on(add_svc));
+        assert!(!del_dest.depends_on(add_svc));
+        assert!(!del_svc.depends_on(add_dest));
+        assert!(!add_dest.depends_on(del_dest));
         let mut applied = current.clone();
         for c in p.commands() {
             applied.apply(c).unwrap();

@@ -1,6 +1,7 @@
 //! Declarative apply: bring the kernel to a desired ruleset with the fewest changes, never a
-//! flush. One snapshot read, one [`lvs_core::plan`], then the plan in three
-//! pipelined batches (removals; services and real servers; daemons).
+//! flush. The desired ruleset checked whole, one snapshot read, one [`lvs_core::plan`], then
+//! the plan in pipelined batches (daemons that stop; services and real servers; removals;
+//! daemons that start).
 
 use crate::{Error, Ipvs, Snapshot};
 use lvs_core::{Command, Plan, PlanOptions, Ruleset, ServiceKey, Stage, Step, plan};
@@ -209,15 +210,21 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn plan_ruleset(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Plan, Error> {
+        desired.validate()?;
         let snapshot = self.snapshot()?;
         Ok(plan_from(&snapshot, desired, options))
     }
 
     /// Brings the kernel to `desired` with the fewest changes: one snapshot read, a plan, and
-    /// the plan in three pipelined batches (removals; services and real servers; daemons: see
-    /// [`Ipvs::execute_plan`]). Applying the same ruleset again sends nothing. If a step
-    /// fails, the batches after it are not tried; the report says what was applied, what
-    /// failed and why, and what was not tried, and running the apply again converges.
+    /// the plan in pipelined batches (see [`Ipvs::execute_plan`]). Applying the same ruleset
+    /// again sends nothing.
+    ///
+    /// `desired` is checked whole first ([`Ruleset::validate`]): a ruleset that breaks a rule
+    /// is refused with [`Error::InvalidRuleset`] before anything is read or sent. What only
+    /// the kernel can refuse (a scheduler module it lacks) is reported step by step; the
+    /// removals that depend on a refused step are not tried, so nothing is removed before its
+    /// replacement is in place. The report says what was applied, what failed and why, and
+    /// what was not tried; running the apply again converges.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -239,6 +246,7 @@ impl Ipvs {
         desired: &Ruleset,
         options: &ApplyOptions,
     ) -> Result<Report, Error> {
+        desired.validate()?;
         let snapshot = self.snapshot()?;
         let plan = plan_from(&snapshot, desired, options);
         if options.dry_run {
@@ -249,9 +257,10 @@ impl Ipvs {
     }
 
     /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan()`]) in
-    /// three pipelined batches, stopping after the first batch with a failure: the removals;
-    /// the services and real servers (each new service's real servers right after it); the
-    /// daemons.
+    /// pipelined batches, one per group of stages: daemons that stop; the services and real
+    /// servers (each new service's real servers right after it); the removals; the daemons
+    /// that start. A step that depends on one that failed ([`lvs_core::Step::depends_on`]) is
+    /// not sent.
     /// Someone else may have changed the table since the plan was made; the report says what
     /// was refused, and [`Ipvs::apply_ruleset`] (which plans afresh) converges.
     ///
@@ -275,23 +284,28 @@ impl Ipvs {
     /// ```
     pub fn execute_plan(&self, plan: Plan) -> Report {
         let mut outcomes: Vec<Outcome> = plan.steps.iter().map(|_| Outcome::NotTried).collect();
+        let mut failed: Vec<usize> = Vec::new();
         for wave in waves(&plan.steps) {
-            let commands: Vec<Command> = wave
+            let ready: Vec<usize> = wave
+                .into_iter()
+                .filter(|&i| {
+                    !failed
+                        .iter()
+                        .any(|&f| plan.steps[i].depends_on(&plan.steps[f]))
+                })
+                .collect();
+            let commands: Vec<Command> = ready
                 .iter()
                 .map(|&i| plan.steps[i].command.clone())
                 .collect();
-            let mut failed = false;
-            for (&i, result) in wave.iter().zip(self.batch(&commands)) {
+            for (&i, result) in ready.iter().zip(self.batch(&commands)) {
                 outcomes[i] = match result {
                     Ok(()) => Outcome::Applied,
                     Err(e) => {
-                        failed = true;
+                        failed.push(i);
                         Outcome::Failed(e)
                     }
                 };
-            }
-            if failed {
-                break;
             }
         }
         Report { plan, outcomes }
@@ -299,7 +313,8 @@ impl Ipvs {
 }
 
 /// The batches [`Ipvs::execute_plan`] sends, as indices of the plan's steps in sending order:
-/// the removals; the services and the real servers together; the daemons.
+/// the daemons that stop; the services and the real servers together; the removals; the
+/// daemons that start.
 ///
 /// Each new service's real servers go right after it, in the same batch: the kernel finds a
 /// service by walking its hash chain, where the newest service comes first, so real servers
@@ -307,23 +322,25 @@ impl Ipvs {
 /// with 4 real servers each took 1.2-1.8x the kernel time when every service went first).
 /// Real servers of services that were already there follow, in the plan's order.
 fn waves(steps: &[Step]) -> Vec<Vec<usize>> {
-    let mut remove = Vec::new();
+    let mut stop = Vec::new();
     let mut services = Vec::new();
+    let mut remove = Vec::new();
     let mut daemons = Vec::new();
     let mut dests: HashMap<ServiceKey, Vec<usize>> = HashMap::new();
     for (i, step) in steps.iter().enumerate() {
         match (step.stage, &step.command) {
-            (Stage::Remove, _) => remove.push(i),
+            (Stage::StopDaemons, _) => stop.push(i),
             (Stage::Services, _) => services.push(i),
             (
                 Stage::Destinations,
                 Command::AddDestination { service, .. } | Command::EditDestination { service, .. },
             ) => dests.entry(*service).or_default().push(i),
             (Stage::Destinations, _) => services.push(i),
+            (Stage::Remove, _) => remove.push(i),
             (Stage::Daemons, _) => daemons.push(i),
         }
     }
-    let mut middle = Vec::with_capacity(steps.len() - remove.len() - daemons.len());
+    let mut middle = Vec::with_capacity(steps.len() - stop.len() - remove.len() - daemons.len());
     for i in services {
         middle.push(i);
         if let Command::AddService(s) = &steps[i].command {
@@ -333,7 +350,7 @@ fn waves(steps: &[Step]) -> Vec<Vec<usize>> {
     let mut rest: Vec<usize> = dests.into_values().flatten().collect();
     rest.sort_unstable();
     middle.extend(rest);
-    [remove, middle, daemons]
+    [stop, middle, remove, daemons]
         .into_iter()
         .filter(|w| !w.is_empty())
         .collect()
@@ -389,7 +406,6 @@ mod tests {
         assert_eq!(
             shown,
             [
-                vec!["-d -t 10.0.0.1:80 -r 192.168.8.14:80", "-D -t 10.0.0.9:80",],
                 vec![
                     "-E -t 10.0.0.1:80 -s wrr",
                     "-A -t 10.0.0.2:80 -s rr",
@@ -399,6 +415,7 @@ mod tests {
                     "-a -t 10.0.0.3:80 -r 192.168.8.16:80 -m -w 1",
                     "-a -t 10.0.0.1:80 -r 192.168.8.15:80 -m -w 1",
                 ],
+                vec!["-d -t 10.0.0.1:80 -r 192.168.8.14:80", "-D -t 10.0.0.9:80"],
             ]
         );
         let mut all: Vec<usize> = waves.concat();

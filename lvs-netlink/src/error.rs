@@ -1,7 +1,7 @@
 //! Errors of the kernel backend.
 
 use crate::wire::DecodeError;
-use lvs_core::{Refusal, ValidationError};
+use lvs_core::{InvalidRuleset, Refusal, ValidationError};
 use thiserror::Error;
 
 /// What can go wrong talking to the kernel's IPVS.
@@ -44,6 +44,10 @@ pub enum Error {
     /// The input breaks one of ipvsadm's or the kernel's rules; nothing was sent.
     #[error("invalid input: {0}")]
     Invalid(#[from] ValidationError),
+    /// A desired ruleset breaks one of ipvsadm's or the kernel's rules (the object and where
+    /// it is); nothing was read or sent.
+    #[error("invalid ruleset: {0}")]
+    InvalidRuleset(#[from] InvalidRuleset),
     /// A kernel reply did not follow the format.
     #[error("cannot decode the kernel's reply: {attribute}: {problem}")]
     Decode {

@@ -20,6 +20,7 @@ pub struct PyPlan {
 
 fn stage_name(stage: Stage) -> &'static str {
     match stage {
+        Stage::StopDaemons => "stop-daemons",
         Stage::Remove => "remove",
         Stage::Services => "services",
         Stage::Destinations => "destinations",

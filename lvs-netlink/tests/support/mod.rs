@@ -78,6 +78,20 @@ pub fn model(text: &str) -> Ruleset {
     Ruleset::from_rules(text).unwrap_or_else(|e| panic!("bad rules: {e}"))
 }
 
+/// The model of a rule file whose schedulers or persistence engines the real kernel lacks
+/// (`twos`, `--pe nosuch`): read for a simulated kernel that has them all.
+pub fn model_unchecked(text: &str) -> Ruleset {
+    let kernel = lvs_core::KernelProfile {
+        schedulers: lvs_core::Scheduler::all_known().collect(),
+        engines: vec!["sip".to_owned(), "nosuch".to_owned()],
+    };
+    let mut ruleset = Ruleset::new();
+    ruleset
+        .apply_all(&commands(text), &kernel)
+        .unwrap_or_else(|(i, e)| panic!("bad rules, command {i}: {e}"));
+    ruleset
+}
+
 /// What `ipvsadm -Sn` must print for `ruleset`.
 pub fn expected_save(ruleset: &Ruleset) -> String {
     rules::save(ruleset, SaveOptions::IPVSADM)
