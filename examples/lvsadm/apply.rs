@@ -11,6 +11,7 @@
 //! `diff(1)`: 0 when nothing would change, 1 when something would, 2 on error.
 
 use lvs::Ruleset;
+use lvs::document::DocumentError;
 use lvs::netlink::{ApplyOptions, Ipvs};
 use std::io::Read;
 use std::process::ExitCode;
@@ -77,9 +78,18 @@ fn read_desired(path: &str, format: Option<&str>) -> Result<Ruleset, String> {
     });
     match format {
         "rules" => Ruleset::from_rules(&text).map_err(|e| format!("{path}:{e}")),
-        "json" => serde_json::from_str(&text).map_err(|e| format!("{path}: {e}")),
-        "toml" => toml::from_str(&text).map_err(|e| format!("{path}: {e}")),
+        "json" => Ruleset::from_json(&text).map_err(|e| document_error(path, e)),
+        "toml" => Ruleset::from_toml(&text).map_err(|e| document_error(path, e)),
         other => Err(format!("unknown format `{other}': rules, json or toml")),
+    }
+}
+
+/// `FILE:LINE:COL: message` for a document that is not a ruleset, `FILE: where (object):
+/// message` for one that breaks a rule.
+fn document_error(path: &str, e: DocumentError) -> String {
+    match e.position() {
+        Some(_) => format!("{path}:{e}"),
+        None => format!("{path}: {e}"),
     }
 }
 

@@ -26,15 +26,21 @@ pub fn to_dict<T: Serialize>(py: Python<'_>, value: &T) -> PyResult<Py<PyAny>> {
 
 /// A value from plain Python data (the shape `to_dict` gives). Address objects are taken as
 /// their strings.
+/// Unknown keys, missing keys and values of the wrong type are refused with the path of the
+/// value at fault (`lvs.InvalidArgument`, with `.path`).
 pub fn from_dict<T: DeserializeOwned>(data: &Bound<'_, PyAny>, what: &str) -> PyResult<T> {
+    let text = dict_json(data)?;
+    lvs_core::document::from_json(&text).map_err(|e| errors::document(data.py(), what, &e))
+}
+
+/// The JSON text of plain Python data; address objects are taken as their strings.
+pub fn dict_json(data: &Bound<'_, PyAny>) -> PyResult<String> {
     let py = data.py();
     let kwargs = PyDict::new(py);
     kwargs.set_item("default", py.get_type::<pyo3::types::PyString>())?;
-    let text: String = py
-        .import("json")?
+    py.import("json")?
         .call_method("dumps", (data,), Some(&kwargs))?
-        .extract()?;
-    serde_json::from_str(&text).map_err(|e| errors::argument(format!("not a valid {what}: {e}")))
+        .extract()
 }
 
 /// A name or a kernel number (`"tcp"` or `6`, `"masq"` or `0`).

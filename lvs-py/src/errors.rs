@@ -1,8 +1,9 @@
 //! lvs errors as the Python exceptions of `lvs._errors` (plain Python classes, so that they can
 //! also be `LookupError`s or `ValueError`s).
 
+use lvs_core::document::DocumentError;
 use lvs_core::rules::RulesError;
-use lvs_core::{Refusal, RefusalKind, ValidationError};
+use lvs_core::{InvalidRuleset, Refusal, RefusalKind, ValidationError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::PyType;
@@ -53,6 +54,11 @@ pub fn netlink(py: Python<'_>, e: &lvs_netlink::Error) -> PyErr {
         E::NotAvailable { .. } => raise(py, "NotAvailable", message, None),
         E::NotSupported { .. } => raise(py, "NotSupported", message, None),
         E::Invalid(_) => raise(py, "InvalidArgument", message, None),
+        E::InvalidRuleset(invalid) => with_path(
+            py,
+            raise(py, "InvalidArgument", message, None),
+            &invalid.at.to_string(),
+        ),
         _ => raise(py, "NetlinkError", message, None),
     }
 }
@@ -60,6 +66,37 @@ pub fn netlink(py: Python<'_>, e: &lvs_netlink::Error) -> PyErr {
 /// A validation error as `lvs.InvalidArgument`.
 pub fn invalid(py: Python<'_>, e: ValidationError) -> PyErr {
     raise(py, "InvalidArgument", e.to_string(), None)
+}
+
+/// A ruleset that breaks a rule as `lvs.InvalidArgument`, with `.path` saying where
+/// (`services[2].destinations[0]`).
+pub fn invalid_ruleset(py: Python<'_>, e: &InvalidRuleset) -> PyErr {
+    let exc = raise(py, "InvalidArgument", e.to_string(), None);
+    with_path(py, exc, &e.at.to_string())
+}
+
+/// A refused dict (`from_dict`) as `lvs.InvalidArgument`, with `.path` (empty for the whole
+/// value).
+pub fn document(py: Python<'_>, what: &str, e: &DocumentError) -> PyErr {
+    let (message, path) = match e {
+        DocumentError::Syntax { path, message, .. } if path.is_empty() => {
+            (format!("not a valid {what}: {message}"), String::new())
+        }
+        DocumentError::Syntax { path, message, .. } => (
+            format!("not a valid {what}: {path}: {message}"),
+            path.clone(),
+        ),
+        DocumentError::Invalid(invalid) => return invalid_ruleset(py, invalid),
+        other => (format!("not a valid {what}: {other}"), String::new()),
+    };
+    with_path(py, raise(py, "InvalidArgument", message, None), &path)
+}
+
+fn with_path(py: Python<'_>, exc: PyErr, path: &str) -> PyErr {
+    match exc.value(py).setattr("path", path) {
+        Ok(()) => exc,
+        Err(e) => e,
+    }
 }
 
 /// A bad argument of the binding itself as `lvs.InvalidArgument`.

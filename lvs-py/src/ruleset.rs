@@ -141,6 +141,9 @@ impl PyRuleset {
                     .push(d?.cast::<PyDaemon>()?.get().inner.clone());
             }
         }
+        inner
+            .validate()
+            .map_err(|e| Python::attach(|py| errors::invalid_ruleset(py, &e)))?;
         Ok(PyRuleset { inner })
     }
 
@@ -223,9 +226,10 @@ impl PyRuleset {
     /// A ruleset from `to_dict`'s shape.
     #[classmethod]
     fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyRuleset {
-            inner: convert::from_dict(data, "ruleset")?,
-        })
+        let text = convert::dict_json(data)?;
+        Ruleset::from_json(&text)
+            .map(|inner| PyRuleset { inner })
+            .map_err(|e| errors::document(data.py(), "ruleset", &e))
     }
 
     fn __str__(&self) -> String {

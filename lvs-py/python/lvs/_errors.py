@@ -70,7 +70,13 @@ class NotAvailable(LvsError):
 
 
 class InvalidArgument(LvsError, ValueError):
-    """A value that lvs or the kernel refuses (validation errors, EINVAL, ERANGE)."""
+    """A value that lvs or the kernel refuses (validation errors, EINVAL, ERANGE).
+
+    ``path`` says where in a ruleset or a dict the value at fault is
+    (``"services[2].destinations[0]"``; ``""`` for the whole value), when lvs knows.
+    """
+
+    path: Optional[str] = None
 
 
 class ParseError(InvalidArgument):
