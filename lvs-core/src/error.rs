@@ -60,16 +60,16 @@ pub enum ValidationError {
     #[error("One-Packet Scheduling is only for UDP virtual services")]
     OnePacketNotUdp,
     /// The scheduler name is empty or longer than 15 bytes.
-    #[error("invalid scheduler name {}: 1 to 15 bytes", shown(.0))]
+    #[error("invalid scheduler name {}: 1 to 15 printable bytes, no blanks", shown(.0))]
     SchedulerName(String),
     /// The persistence-engine name is empty or longer than 16 bytes.
-    #[error("invalid persistence engine name {}: 1 to 16 bytes", shown(.0))]
+    #[error("invalid persistence engine name {}: 1 to 16 printable bytes, no blanks", shown(.0))]
     PeName(String),
     /// Persistence lasts 1 to 2678400 seconds.
     #[error("invalid timeout value `{0}' specified: persistence lasts 1 to 2678400 seconds")]
     PersistenceTimeout(u32),
     /// The persistence netmask is of the other family.
-    #[error("persistence netmask {mask} does not fit a {family} service")]
+    #[error("persistence netmask {mask} does not fit the service's family ({family})")]
     NetmaskFamily {
         /// The mask given.
         mask: Netmask,
@@ -108,7 +108,7 @@ pub enum ValidationError {
         option: String,
     },
     /// The interface name is empty or longer than 15 bytes.
-    #[error("invalid interface name {}: 1 to 15 bytes", shown(.0))]
+    #[error("invalid interface name {}: 1 to 15 printable bytes, no blanks", shown(.0))]
     InterfaceName(String),
     /// A multicast group that is not a multicast address.
     #[error("invalid mcast-group `{0}': not a multicast address")]

@@ -291,14 +291,16 @@ def test_plan_between_rulesets() -> None:
     desired = lvs.Ruleset.parse(SEED.replace("-s wrr", "-s rr").replace("192.168.8.16:80 -m -w 1",
                                                                         "192.168.8.17:80 -m -w 1"))
     p = lvs.plan(current, desired)
+    # Additions and edits first, removals once what replaces them is in place.
     assert [str(c) for c in p.commands] == [
-        "-d -t 10.0.0.13:80 -r 192.168.8.16:80",
         "-E -t 10.0.0.13:80 -s rr",
         "-a -t 10.0.0.13:80 -r 192.168.8.17:80 -m -w 1",
+        "-d -t 10.0.0.13:80 -r 192.168.8.16:80",
     ]
-    assert [stage for stage, _ in p.steps] == ["remove", "services", "destinations"]
+    assert [stage for stage, _ in p.steps] == ["services", "destinations", "remove"]
     assert len(p) == 3 and p.to_rules().count("\n") == 3
-    assert str(p).startswith("- -d -t 10.0.0.13:80")
+    assert str(p).startswith("~ -E -t 10.0.0.13:80")
+    assert str(p).endswith("- -d -t 10.0.0.13:80 -r 192.168.8.16:80\n")
     assert len(lvs.plan(desired, desired)) == 0
     svc = lvs.Service("10.0.0.13", 80, scheduler="wrr")
     drained = lvs.plan(current, lvs.Ruleset(), drain=True)
