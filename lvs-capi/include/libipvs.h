@@ -267,6 +267,18 @@
 #define LVS_APPLY_DRAIN 2
 
 /**
+ * `lvs_apply_text`/`lvs_plan_text` flag: the text is a JSON ruleset document (lvs-core's
+ * `Ruleset::from_json`: unknown keys, duplicates and values a rule cannot carry are refused
+ * with EINVAL and the path in `lvs_last_error`), not ipvsadm rules.
+ */
+#define LVS_APPLY_JSON 4
+
+/**
+ * `lvs_apply_text`/`lvs_plan_text` flag: the text is a TOML ruleset document.
+ */
+#define LVS_APPLY_TOML 8
+
+/**
  * Longest protocol state name in `struct lvs_connection`, with its NUL.
  */
 #define LVS_CONN_STATE_MAXLEN 16
@@ -1122,12 +1134,14 @@ char *lvs_save_text(void);
 struct lvs_connections *lvs_get_connections(void);
 
 /**
- * Brings the kernel to what `rules` (ipvsadm rule text) describe with the fewest changes,
+ * Brings the kernel to what `rules` (ipvsadm rule text, or a JSON or TOML ruleset with
+ * `LVS_APPLY_JSON`/`LVS_APPLY_TOML`) describe with the fewest changes,
  * never a flush: services and real servers that differ are edited in place, missing ones
  * added, others deleted (unless `LVS_APPLY_KEEP_UNLISTED`; drained first with
  * `LVS_APPLY_DRAIN`). Applying the same rules again changes nothing. Returns 0, or -1 with
- * errno and `ipvs_strerror` of the first refused change (EINVAL for rules that do not parse
- * or an unknown flag; nothing is sent then).
+ * errno and `ipvs_strerror` of the first refused change (EINVAL for text that does not parse
+ * or breaks a rule, or an unknown flag; nothing is sent then). A change that depends on a
+ * refused one (a removal waiting for its replacement) is not sent.
  *
  * # Safety
  * `rules` is NULL or a NUL-terminated string.

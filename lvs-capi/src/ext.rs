@@ -203,7 +203,10 @@ pub extern "C" fn lvs_get_connections() -> *mut lvs_connections {
 }
 
 fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
-    if flags & !(LVS_APPLY_KEEP_UNLISTED | LVS_APPLY_DRAIN) != 0 {
+    let known = LVS_APPLY_KEEP_UNLISTED | LVS_APPLY_DRAIN | LVS_APPLY_JSON | LVS_APPLY_TOML;
+    if flags & !known != 0
+        || flags & (LVS_APPLY_JSON | LVS_APPLY_TOML) == LVS_APPLY_JSON | LVS_APPLY_TOML
+    {
         return Err(Failure::invalid(format!("unknown flags {flags:#x}")));
     }
     Ok(ApplyOptions {
@@ -213,17 +216,27 @@ fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
     })
 }
 
-/// The ruleset ipvsadm rules describe (as `ipvsadm -C; ipvsadm -R` would leave it), or EINVAL.
-fn desired(text: &str) -> ffi::Result<Ruleset> {
-    Ruleset::from_rules(text).map_err(|e| Failure::invalid(e.to_string()))
+/// The ruleset the text describes, checked whole, or EINVAL: ipvsadm rules (as
+/// `ipvsadm -C; ipvsadm -R` would leave the table), or a JSON or TOML document as `flags` say.
+fn desired(text: &str, flags: c_int) -> ffi::Result<Ruleset> {
+    let read = if flags & LVS_APPLY_JSON != 0 {
+        Ruleset::from_json(text).map_err(|e| e.to_string())
+    } else if flags & LVS_APPLY_TOML != 0 {
+        Ruleset::from_toml(text).map_err(|e| e.to_string())
+    } else {
+        Ruleset::from_rules(text).map_err(|e| e.to_string())
+    };
+    read.map_err(Failure::invalid)
 }
 
-/// Brings the kernel to what `rules` (ipvsadm rule text) describe with the fewest changes,
+/// Brings the kernel to what `rules` (ipvsadm rule text, or a JSON or TOML ruleset with
+/// `LVS_APPLY_JSON`/`LVS_APPLY_TOML`) describe with the fewest changes,
 /// never a flush: services and real servers that differ are edited in place, missing ones
 /// added, others deleted (unless `LVS_APPLY_KEEP_UNLISTED`; drained first with
 /// `LVS_APPLY_DRAIN`). Applying the same rules again changes nothing. Returns 0, or -1 with
-/// errno and `ipvs_strerror` of the first refused change (EINVAL for rules that do not parse
-/// or an unknown flag; nothing is sent then).
+/// errno and `ipvs_strerror` of the first refused change (EINVAL for text that does not parse
+/// or breaks a rule, or an unknown flag; nothing is sent then). A change that depends on a
+/// refused one (a removal waiting for its replacement) is not sent.
 ///
 /// # Safety
 /// `rules` is NULL or a NUL-terminated string.
@@ -233,7 +246,7 @@ pub unsafe extern "C" fn lvs_apply_text(rules: *const c_char, flags: c_int) -> c
         status(None, || {
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
-            let desired = desired(unsafe { c_str(rules, "rules") }?)?;
+            let desired = desired(unsafe { c_str(rules, "rules") }?, flags)?;
             let report = with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?;
             let failed = report
                 .plan
@@ -266,7 +279,7 @@ pub unsafe extern "C" fn lvs_plan_text(rules: *const c_char, flags: c_int) -> *m
         pointer(None, || {
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
-            let desired = desired(unsafe { c_str(rules, "rules") }?)?;
+            let desired = desired(unsafe { c_str(rules, "rules") }?, flags)?;
             let plan = with_ipvs(|ipvs| ipvs.plan_ruleset(&desired, &options))?;
             malloc_string(&plan.to_rules())
         })

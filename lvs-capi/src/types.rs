@@ -430,6 +430,12 @@ pub const LVS_APPLY_KEEP_UNLISTED: c_int = 1;
 /// `lvs_apply_text`/`lvs_plan_text` flag: drain real servers that go (weight 0) instead of
 /// deleting them; a later apply deletes them once they have no connections.
 pub const LVS_APPLY_DRAIN: c_int = 2;
+/// `lvs_apply_text`/`lvs_plan_text` flag: the text is a JSON ruleset document (lvs-core's
+/// `Ruleset::from_json`: unknown keys, duplicates and values a rule cannot carry are refused
+/// with EINVAL and the path in `lvs_last_error`), not ipvsadm rules.
+pub const LVS_APPLY_JSON: c_int = 4;
+/// `lvs_apply_text`/`lvs_plan_text` flag: the text is a TOML ruleset document.
+pub const LVS_APPLY_TOML: c_int = 8;
 
 /// Longest protocol state name in `struct lvs_connection`, with its NUL.
 pub const LVS_CONN_STATE_MAXLEN: usize = 16;
