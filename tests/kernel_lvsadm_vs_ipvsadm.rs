@@ -29,26 +29,10 @@ fn lvsadm_path() -> PathBuf {
         let dir = std::env::temp_dir().join(format!("lvsadm-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).expect("create a temporary folder");
         let copy = dir.join("lvsadm");
-        std::fs::copy(built_lvsadm(), &copy).expect("copy lvsadm");
+        std::fs::copy(support::built_lvsadm(), &copy).expect("copy lvsadm");
         copy
     })
     .clone()
-}
-
-/// `target/<profile>/examples/lvsadm`, built by `cargo test` with this test.
-fn built_lvsadm() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let profile_dir = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executables live in target/<profile>/deps");
-    let path = profile_dir.join("examples").join("lvsadm");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo test --no-run` (or `cargo build --example lvsadm`)",
-        path.display()
-    );
-    path
 }
 
 fn output(mut cmd: Command, stdin: Option<&str>) -> Output {

@@ -386,3 +386,51 @@ pub fn tally<I: IntoIterator<Item = String>>(answers: I) -> BTreeMap<String, usi
     }
     counts
 }
+
+/// Every input of the hostile-input matrix (`tests/hostile/`: JSON and TOML documents and rule
+/// files, each one fault away from a valid ruleset) with the message lvs refuses it with (its
+/// `.error` file).
+pub fn hostile_cases() -> Vec<(PathBuf, String)> {
+    let dir = repo_dir().join("tests/hostile");
+    let mut cases = Vec::new();
+    for entry in std::fs::read_dir(&dir).expect("tests/hostile") {
+        let path = entry.expect("a directory entry").path();
+        if path.extension().is_some_and(|e| e == "error") {
+            continue;
+        }
+        let expected = std::fs::read_to_string(path.with_extension("error"))
+            .unwrap_or_else(|e| panic!("{}: no .error beside it: {e}", path.display()));
+        cases.push((path, expected.trim_end_matches('\n').to_owned()));
+    }
+    cases.sort();
+    assert!(cases.len() >= 20, "the matrix lost cases: {}", cases.len());
+    cases
+}
+
+/// lvsadm's stderr for a refused file: `lvsadm CMD: FILE:LINE:COL: ...` when the message has a
+/// position, `lvsadm CMD: FILE: ...` when it names a place in the ruleset.
+pub fn lvsadm_message(cmd: &str, file: &str, error: &str) -> String {
+    let positioned = error
+        .split(':')
+        .take(2)
+        .all(|n| !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()));
+    let sep = if positioned { ":" } else { ": " };
+    format!("lvsadm {cmd}: {file}{sep}{error}\n")
+}
+
+/// `target/<profile>/examples/lvsadm`, which `cargo test` (and `--no-run`) builds beside the
+/// test executables.
+pub fn built_lvsadm() -> PathBuf {
+    let exe = std::env::current_exe().expect("the test knows its own path");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("test executables live in target/<profile>/deps");
+    let path = profile_dir.join("examples").join("lvsadm");
+    assert!(
+        path.exists(),
+        "{} is missing: build it with `cargo test --no-run` (or `cargo build --example lvsadm`)",
+        path.display()
+    );
+    path
+}
