@@ -162,4 +162,29 @@ impl SyncDaemon {
             ttl: None,
         }
     }
+
+    /// Whether `running` (as the kernel reports it, its defaults filled in) is this daemon:
+    /// the same role, interface and sync id, and the same value for every setting this one
+    /// gives (a setting left `None` takes whatever the kernel chose).
+    ///
+    /// ```
+    /// use lvs_core::{DaemonRole, SyncDaemon};
+    /// let wanted = SyncDaemon::new(DaemonRole::Master, "eth1", 7);
+    /// let running = SyncDaemon { port: Some(8848), ttl: Some(1), ..wanted.clone() };
+    /// assert!(wanted.is_satisfied_by(&running));
+    /// let other_port = SyncDaemon { port: Some(9000), ..wanted.clone() };
+    /// assert!(!other_port.is_satisfied_by(&running));
+    /// ```
+    pub fn is_satisfied_by(&self, running: &SyncDaemon) -> bool {
+        fn given<T: PartialEq>(wanted: &Option<T>, running: &Option<T>) -> bool {
+            wanted.is_none() || wanted == running
+        }
+        self.role == running.role
+            && self.interface == running.interface
+            && self.syncid == running.syncid
+            && given(&self.maxlen, &running.maxlen)
+            && given(&self.group, &running.group)
+            && given(&self.port, &running.port)
+            && given(&self.ttl, &running.ttl)
+    }
 }

@@ -284,7 +284,7 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
         for d in current
             .daemons
             .iter()
-            .filter(|d| !desired.daemons.contains(d))
+            .filter(|d| !desired.daemons.iter().any(|w| w.is_satisfied_by(d)))
         {
             push(Stage::StopDaemons, Command::StopDaemon(d.role));
         }
@@ -382,7 +382,7 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
         for d in desired
             .daemons
             .iter()
-            .filter(|d| !current.daemons.contains(d))
+            .filter(|d| !current.daemons.iter().any(|r| d.is_satisfied_by(r)))
         {
             push(Stage::Daemons, Command::StartDaemon(d.clone()));
         }
@@ -535,6 +535,23 @@ mod tests {
         assert_eq!(
             plan(&current, &desired, &options).to_rules(),
             "-D -t 10.0.0.1:80\n"
+        );
+    }
+
+    #[test]
+    fn daemons_running_with_the_kernels_defaults_are_left_alone() {
+        let wanted = rules("--start-daemon master --mcast-interface lo --syncid 2\n");
+        let mut current = wanted.clone();
+        let running = &mut current.daemons[0];
+        (running.maxlen, running.port, running.ttl) = (Some(1472), Some(8848), Some(1));
+        running.group = Some("224.0.0.81".parse().unwrap());
+        assert!(plan(&current, &wanted, &PlanOptions::default()).is_empty());
+        let other =
+            rules("--start-daemon master --mcast-interface lo --syncid 2 --mcast-port 9000\n");
+        assert_eq!(
+            plan(&current, &other, &PlanOptions::default()).to_rules(),
+            "--stop-daemon master\n\
+             --start-daemon master --mcast-interface lo --syncid 2 --mcast-port 9000\n"
         );
     }
 

@@ -279,3 +279,27 @@ fn an_invalid_desired_ruleset_changes_nothing() {
     assert!(matches!(e, lvs_netlink::Error::InvalidRuleset(_)));
     assert_eq!(ipvsadm_save(), before);
 }
+
+/// The kernel reports a daemon with its defaults filled in (group, port, TTL, maxlen); a
+/// desired daemon that leaves them unset is the running one, so a second apply sends nothing.
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn a_daemon_applied_twice_is_left_running() {
+    let ipvs = ipvs();
+    let desired =
+        model("-A -t 10.0.0.13:80 -s rr\n--start-daemon backup --mcast-interface lo --syncid 3\n");
+    let first = ipvs
+        .apply_ruleset(&desired, &ApplyOptions::default())
+        .expect("apply");
+    assert!(first.is_success(), "{first}");
+    let running = ipvs.daemons().expect("daemons");
+    assert_eq!(running.len(), 1, "{running:?}");
+    assert!(
+        running[0].port.is_some(),
+        "the kernel's default: {running:?}"
+    );
+    let again = ipvs
+        .apply_ruleset(&desired, &ApplyOptions::default())
+        .expect("apply again");
+    assert!(again.plan.is_empty(), "{}", again.plan);
+}
