@@ -88,6 +88,9 @@ pub struct KernelProfile {
     pub schedulers: Vec<Scheduler>,
     /// Persistence engine modules that load.
     pub engines: Vec<String>,
+    /// Whether every scheduler and engine module loads, whatever its name (as when recording
+    /// what a real kernel already accepted); `schedulers` and `engines` are then not looked at.
+    pub any_module: bool,
 }
 
 impl Default for KernelProfile {
@@ -98,14 +101,36 @@ impl Default for KernelProfile {
                 .filter(|s| *s != Scheduler::TwoChoice)
                 .collect(),
             engines: vec!["sip".to_owned()],
+            any_module: false,
         }
     }
 }
 
 impl KernelProfile {
+    /// A kernel where every scheduler and persistence-engine module loads: for replaying
+    /// commands a real kernel has acknowledged.
+    ///
+    /// ```
+    /// use lvs_core::{Command, KernelProfile, Ruleset, Service, ServiceKey};
+    /// let custom = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)).with_scheduler("mine");
+    /// let mut model = Ruleset::new();
+    /// model.apply_all(&[Command::AddService(custom)], &KernelProfile::ANY).map_err(|(_, r)| r)?;
+    /// assert_eq!(model.services.len(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub const ANY: KernelProfile = KernelProfile {
+        schedulers: Vec::new(),
+        engines: Vec::new(),
+        any_module: true,
+    };
+
     fn has_scheduler(&self, s: &Scheduler) -> bool {
         // The kernel takes "none" for a service without a scheduler.
-        s.name() == "none" || self.schedulers.contains(s)
+        self.any_module || s.name() == "none" || self.schedulers.contains(s)
+    }
+
+    fn has_engine(&self, pe: &str) -> bool {
+        self.any_module || self.engines.iter().any(|e| e == pe)
     }
 }
 
@@ -387,7 +412,7 @@ fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result
             .because(format!("no scheduler module ip_vs_{}", svc.scheduler)));
     }
     if let Some(pe) = &svc.pe {
-        if !kernel.engines.contains(pe) {
+        if !kernel.has_engine(pe) {
             return Err(Refusal::new(op, errno::ENOENT)
                 .because(format!("no persistence engine module ip_vs_pe_{pe}")));
         }

@@ -4,9 +4,12 @@
 //! daemons that start).
 
 use crate::{Error, Ipvs, Snapshot};
-use lvs_core::{Command, Plan, PlanOptions, Ruleset, ServiceKey, Stage, Step, plan};
+use lvs_core::{
+    Command, DestinationState, Plan, PlanOptions, Ruleset, ServiceKey, Stage, Step, plan,
+};
 use std::collections::{HashMap, HashSet};
 use std::fmt;
+use std::net::SocketAddr;
 
 /// How [`Ipvs::apply_ruleset`] goes about it.
 ///
@@ -61,8 +64,12 @@ pub enum Outcome {
     Applied,
     /// The kernel (or validation) refused it.
     Failed(Error),
-    /// Not sent: an earlier stage failed, or this was a dry run.
+    /// Not sent: a step it depends on failed, or this was a dry run.
     NotTried,
+    /// The kernel contradicted a [`crate::Reconciler`]'s model (another writer had changed
+    /// the service: "already exists", "no such service"): the service was read again and
+    /// re-planned, and the steps that repaired it follow in the plan.
+    Drifted(Error),
 }
 
 /// What [`Ipvs::apply_ruleset`] did: the plan, and the outcome of each of its steps.
@@ -92,7 +99,7 @@ pub struct Report {
 }
 
 impl Report {
-    /// Whether every step was applied (true for an empty plan).
+    /// Whether every step was applied, or repaired after a drift (true for an empty plan).
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -106,7 +113,9 @@ impl Report {
     /// # }
     /// ```
     pub fn is_success(&self) -> bool {
-        self.outcomes.iter().all(|o| matches!(o, Outcome::Applied))
+        self.outcomes
+            .iter()
+            .all(|o| matches!(o, Outcome::Applied | Outcome::Drifted(_)))
     }
 
     /// The commands that were applied.
@@ -183,6 +192,7 @@ impl fmt::Display for Report {
                 Outcome::Applied => writeln!(f, "{line}")?,
                 Outcome::Failed(e) => writeln!(f, "{line}  # FAILED: {e}")?,
                 Outcome::NotTried => writeln!(f, "{line}  # not tried")?,
+                Outcome::Drifted(e) => writeln!(f, "{line}  # drift: {e}; read again")?,
             }
         }
         Ok(())
@@ -283,21 +293,21 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn execute_plan(&self, plan: Plan) -> Report {
-        let mut outcomes: Vec<Outcome> = plan.steps.iter().map(|_| Outcome::NotTried).collect();
+        let outcomes = self.run_steps(&plan.steps);
+        Report { plan, outcomes }
+    }
+
+    /// Sends `steps` wave by wave (see [`waves`]), leaving out those that depend on a failed
+    /// one; one outcome per step.
+    pub(crate) fn run_steps(&self, steps: &[Step]) -> Vec<Outcome> {
+        let mut outcomes: Vec<Outcome> = steps.iter().map(|_| Outcome::NotTried).collect();
         let mut failed: Vec<usize> = Vec::new();
-        for wave in waves(&plan.steps) {
+        for wave in waves(steps) {
             let ready: Vec<usize> = wave
                 .into_iter()
-                .filter(|&i| {
-                    !failed
-                        .iter()
-                        .any(|&f| plan.steps[i].depends_on(&plan.steps[f]))
-                })
+                .filter(|&i| !failed.iter().any(|&f| steps[i].depends_on(&steps[f])))
                 .collect();
-            let commands: Vec<Command> = ready
-                .iter()
-                .map(|&i| plan.steps[i].command.clone())
-                .collect();
+            let commands: Vec<Command> = ready.iter().map(|&i| steps[i].command.clone()).collect();
             for (&i, result) in ready.iter().zip(self.batch(&commands)) {
                 outcomes[i] = match result {
                     Ok(()) => Outcome::Applied,
@@ -308,7 +318,7 @@ impl Ipvs {
                 };
             }
         }
-        Report { plan, outcomes }
+        outcomes
     }
 }
 
@@ -360,15 +370,26 @@ fn plan_from(snapshot: &Snapshot, desired: &Ruleset, options: &ApplyOptions) -> 
     let idle: HashSet<_> = snapshot
         .destination_state
         .iter()
-        .filter(|(_, s)| s.active_conns == 0 && s.inactive_conns == 0 && s.persistent_conns == 0)
+        .filter(|(_, s)| is_idle(s))
         .map(|(k, _)| *k)
         .collect();
-    let plan_options = PlanOptions {
-        keep_unlisted: options.keep_unlisted,
-        drain: options.drain,
-        idle,
-    };
-    plan(&snapshot.ruleset, desired, &plan_options)
+    plan(&snapshot.ruleset, desired, &options.plan_options(idle))
+}
+
+/// Whether a real server has no connections left (active, inactive or persistent).
+pub(crate) fn is_idle(state: &DestinationState) -> bool {
+    state.active_conns == 0 && state.inactive_conns == 0 && state.persistent_conns == 0
+}
+
+impl ApplyOptions {
+    /// The options of [`lvs_core::plan()`], with the real servers known to be idle.
+    pub(crate) fn plan_options(&self, idle: HashSet<(ServiceKey, SocketAddr)>) -> PlanOptions {
+        PlanOptions {
+            keep_unlisted: self.keep_unlisted,
+            drain: self.drain,
+            idle,
+        }
+    }
 }
 
 #[cfg(test)]

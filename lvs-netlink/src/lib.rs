@@ -9,6 +9,8 @@
 //! - [`Snapshot`]: configuration plus state, as one read gives it.
 //! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
 //!   ([`ApplyOptions`], [`Report`]).
+//! - [`Reconciler`]: keep the kernel at a desired ruleset, sending only what changed, with
+//!   no read when nothing else changed the table.
 //! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
 //! - [`Ipvs::connections`]: the connection table from `/proc/net/ip_vs_conn`, as lvs-core's
 //!   [`Connection`]s.
@@ -45,6 +47,7 @@ mod apply;
 mod client;
 mod error;
 mod features;
+mod reconcile;
 mod snapshot;
 mod socket;
 pub mod wire;
@@ -53,6 +56,7 @@ pub use apply::{ApplyOptions, Outcome, Report};
 pub use client::Ipvs;
 pub use error::Error;
 pub use features::{Features, parse_release};
+pub use reconcile::Reconciler;
 // lvs-core's types, re-exported because `Ipvs::connections` returns them.
 pub use lvs_core::conn::{ConnParseError, Connection};
 pub use snapshot::Snapshot;
