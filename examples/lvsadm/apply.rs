@@ -3,20 +3,24 @@
 //!
 //! ```text
 //! lvsadm apply [--keep-unlisted] [--drain] [--dry-run] [--netns NAME] [--format F] FILE|-
+//! lvsadm apply --watch [--resync SECS] [--keep-unlisted] [--drain] [--netns NAME] [--format F] FILE
 //! lvsadm diff  [--keep-unlisted] [--drain] [--rules] [--netns NAME] [--format F] FILE|-
 //! ```
 //!
 //! FILE is an ipvsadm rule file, or a serialised `Ruleset` in JSON (`.json`) or TOML (`.toml`);
 //! `--format rules|json|toml` overrides the guess from the extension. `diff` exits like
-//! `diff(1)`: 0 when nothing would change, 1 when something would, 2 on error.
+//! `diff(1)`: 0 when nothing would change, 1 when something would, 2 on error. `--watch` keeps
+//! the kernel at FILE until SIGTERM (see `watch.rs`).
 
 use lvs::Ruleset;
 use lvs::document::DocumentError;
 use lvs::netlink::{ApplyOptions, Ipvs};
 use std::io::Read;
 use std::process::ExitCode;
+use std::time::Duration;
 
 const USAGE: &str = "usage: lvsadm apply [--keep-unlisted] [--drain] [--dry-run] [--netns NAME] [--format rules|json|toml] FILE|-
+       lvsadm apply --watch [--resync SECS] [--keep-unlisted] [--drain] [--netns NAME] [--format F] FILE
        lvsadm diff  [--keep-unlisted] [--drain] [--rules] [--netns NAME] [--format rules|json|toml] FILE|-";
 
 /// What the command line asked for.
@@ -26,11 +30,14 @@ struct Args {
     format: Option<String>,
     rules_output: bool,
     path: String,
+    watch: bool,
+    resync: Option<Duration>,
 }
 
 fn parse_args(args: &[String], diff: bool) -> Result<Args, String> {
     let mut options = ApplyOptions::default();
     let (mut netns, mut format, mut rules_output, mut path) = (None, None, false, None);
+    let (mut watch, mut resync) = (false, None);
     let mut it = args.iter();
     while let Some(arg) = it.next() {
         match arg.as_str() {
@@ -38,6 +45,14 @@ fn parse_args(args: &[String], diff: bool) -> Result<Args, String> {
             "--drain" => options.drain = true,
             "--dry-run" if !diff => options.dry_run = true,
             "--rules" if diff => rules_output = true,
+            "--watch" if !diff => watch = true,
+            "--resync" if !diff => {
+                let secs = it.next().ok_or("--resync needs a number of seconds")?;
+                match secs.parse::<u64>() {
+                    Ok(n) if n > 0 => resync = Some(Duration::from_secs(n)),
+                    _ => return Err(format!("--resync needs a number of seconds, not `{secs}'")),
+                }
+            }
             "--netns" => netns = Some(it.next().ok_or("--netns needs a name")?.clone()),
             "--format" => {
                 format = Some(
@@ -51,17 +66,25 @@ fn parse_args(args: &[String], diff: bool) -> Result<Args, String> {
         }
     }
     let path = path.ok_or("a FILE (or - for standard input) is needed")?;
+    if resync.is_some() && !watch {
+        return Err("--resync goes with --watch".into());
+    }
+    if watch && (path == "-" || options.dry_run) {
+        return Err("--watch needs a FILE, and does not go with --dry-run".into());
+    }
     Ok(Args {
         options,
         netns,
         format,
         rules_output,
         path,
+        watch,
+        resync,
     })
 }
 
 /// Reads the desired ruleset in whichever format the file is in.
-fn read_desired(path: &str, format: Option<&str>) -> Result<Ruleset, String> {
+pub fn read_desired(path: &str, format: Option<&str>) -> Result<Ruleset, String> {
     let text = if path == "-" {
         let mut text = String::new();
         std::io::stdin()
@@ -120,6 +143,10 @@ pub fn run(args: &[String], diff: bool) -> ExitCode {
         Ok(i) => i,
         Err(msg) => return fail(msg),
     };
+    if args.watch {
+        let format = args.format.as_deref();
+        return crate::watch::run(ipvs, &args.path, format, &args.options, args.resync);
+    }
     if diff {
         return match ipvs.plan_ruleset(&desired, &args.options) {
             Err(e) => fail(e.to_string()),

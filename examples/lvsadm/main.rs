@@ -4,6 +4,7 @@
 //! lvsadm [--netns NAME] [--json] IPVSADM-ARGS...   every ipvsadm 1.31 command and option
 //! lvsadm fmt [--ipvsadm] [FILE|-]                 check and normalise a rule file offline
 //! lvsadm apply [OPTIONS] FILE                      bring the kernel to FILE with the fewest changes
+//! lvsadm apply --watch [--resync SECS] FILE        keep the kernel at FILE
 //! lvsadm diff [OPTIONS] FILE                       show what apply would change (exit 1 if any)
 //! ```
 //!
@@ -32,6 +33,7 @@ mod list;
 mod names;
 mod restore;
 mod usage;
+mod watch;
 
 use std::process::ExitCode;
 
