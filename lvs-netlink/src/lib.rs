@@ -45,14 +45,18 @@ mod apply;
 mod client;
 mod error;
 mod features;
+mod module;
+mod netns;
+mod proto;
 mod snapshot;
-mod socket;
+mod transport;
 pub mod wire;
 
 pub use apply::{ApplyOptions, Outcome, Report};
-pub use client::Ipvs;
+pub use client::{DEFAULT_REPLY_TIMEOUT, Ipvs};
 pub use error::Error;
 pub use features::{Features, parse_release};
 // lvs-core's types, re-exported because `Ipvs::connections` returns them.
 pub use lvs_core::conn::{ConnParseError, Connection};
 pub use snapshot::Snapshot;
+pub use transport::Transport;
