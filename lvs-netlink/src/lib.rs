@@ -44,6 +44,8 @@
 mod apply;
 mod client;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod features;
 mod module;
 mod netns;

@@ -58,7 +58,7 @@ impl Link {
         if let Err(e) = self.transport.send(datagram) {
             return Some(Interrupted::NotSent(e));
         }
-        let mut deadline = Instant::now() + timeout;
+        let mut deadline = deadline_after(timeout);
         while !exchange.is_done() {
             let fed = match self.transport.recv(deadline) {
                 Ok(Some(received)) => exchange.feed(received, data),
@@ -67,7 +67,7 @@ impl Link {
                 Err(e) => return Some(self.abandon(Interrupted::Lost(e))),
             };
             match fed {
-                Ok(true) => deadline = Instant::now() + timeout,
+                Ok(true) => deadline = deadline_after(timeout),
                 Ok(false) => {}
                 Err(e) => return Some(self.abandon(Interrupted::Garbled(e))),
             }
@@ -75,6 +75,7 @@ impl Link {
         None
     }
 
+    /// Gives up on an exchange: the transport is reset so that its late answers are never read.
     fn abandon(&mut self, why: Interrupted) -> Interrupted {
         self.stale = self.transport.reset().is_err();
         why
@@ -133,5 +134,24 @@ impl Link {
     /// The kernel's `/proc/net/ip_vs_conn`, read where the transport's kernel is.
     pub(crate) fn read_conn_table(&mut self) -> io::Result<String> {
         self.transport.read_conn_table()
+    }
+}
+
+/// `timeout` from now; a timeout too long for the clock means "as late as it can tell".
+fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn any_timeout_gives_a_deadline() {
+        assert!(deadline_after(Duration::MAX) > Instant::now() + Duration::from_secs(3600));
+        assert!(deadline_after(Duration::ZERO) <= Instant::now());
     }
 }

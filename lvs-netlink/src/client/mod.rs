@@ -137,14 +137,31 @@ impl Ipvs {
     }
 
     /// A handle over any [`Transport`]: the fake kernel of the `fake` feature, or a wrapper of
-    /// your own. It looks the "IPVS" family up through the transport, as [`Ipvs::new`] does
-    /// (but loads no module); every request, batch and dump then goes through it.
+    /// your own (one that counts or logs requests, say). It looks the "IPVS" family up through
+    /// the transport, as [`Ipvs::new`] does (but loads no module); every request, batch and
+    /// dump then goes through it.
+    ///
+    /// ```
+    /// # #[cfg(feature = "fake")]
+    /// # fn main() -> Result<(), lvs_netlink::Error> {
+    /// use lvs_netlink::Ipvs;
+    /// use lvs_netlink::fake::FakeKernel;
+    ///
+    /// let kernel = FakeKernel::new();
+    /// let ipvs = Ipvs::with_transport(kernel.transport())?;
+    /// assert_eq!(ipvs.info()?.version.to_string(), "1.2.1");
+    /// # Ok(())
+    /// # }
+    /// # #[cfg(not(feature = "fake"))]
+    /// # fn main() {}
+    /// ```
+    ///
+    /// A kernel that never answers gives [`Error::Timeout`], the family lookup included:
     ///
     /// ```
     /// use lvs_netlink::{Error, Ipvs, Transport};
     /// use std::time::Instant;
     ///
-    /// /// A kernel that never answers.
     /// struct Silent;
     ///
     /// impl Transport for Silent {
@@ -159,7 +176,6 @@ impl Ipvs {
     ///     }
     /// }
     ///
-    /// // Even the family lookup has a deadline.
     /// assert!(matches!(Ipvs::with_transport(Silent), Err(Error::Timeout { .. })));
     /// ```
     pub fn with_transport(transport: impl Transport + 'static) -> Result<Ipvs, Error> {
