@@ -4,15 +4,23 @@
 //! - [`Ipvs`] (in `client`): a handle on one network namespace's IPVS table: read
 //!   services, real servers, timeouts, daemons and counters; change them one at a time
 //!   ([`Ipvs::apply`]) or pipelined ([`Ipvs::batch`]); read everything at once
-//!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]).
-//! - [`wire`]: the pure wire format, one module per attribute space, with no socket.
+//!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]). Every exchange has a
+//!   deadline ([`Ipvs::set_reply_timeout`]).
+//! - [`wire`]: the pure wire format, one module per attribute space, with no socket: requests
+//!   and the kernel's replies, both ways.
+//! - `proto` (internal): the netlink protocol without I/O: sequence numbers, pipelining,
+//!   answer matching, dumps, error mapping.
+//! - [`Transport`]: the seam under the protocol: the generic-netlink socket (neli's, used for
+//!   the socket only), or `fake::FakeKernel` (feature `fake`), an in-memory kernel to test
+//!   controllers without root; [`Ipvs::with_transport`] runs the client over either.
 //! - [`Snapshot`]: configuration plus state, as one read gives it.
 //! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
 //!   ([`ApplyOptions`], [`Report`]).
 //! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
 //! - [`Ipvs::connections`]: the connection table from `/proc/net/ip_vs_conn`, as lvs-core's
 //!   [`Connection`]s.
-//! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O.
+//! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O with its
+//!   errno, timeouts.
 //!
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
 //!
