@@ -81,22 +81,15 @@ impl From<lvs_netlink::Error> for Failure {
     fn from(e: lvs_netlink::Error) -> Self {
         use lvs_netlink::Error as E;
         let errno = match &e {
-            E::Kernel(r) => r.errno,
             // What libipvs's sockopt fallback reports when IPVS is missing; ipvsadm then says
             // "Protocol not available".
             E::NotAvailable { .. } => libc::ENOPROTOOPT,
             E::NotSupported { .. } => libc::EOPNOTSUPP,
             E::Invalid(_) => libc::EINVAL,
-            E::Decode { .. } => libc::EBADMSG,
-            E::Io(io) => io.raw_os_error().unwrap_or(match io.kind() {
-                // lvs-netlink rewords some OS errors (a missing namespace file) and keeps
-                // only their kind.
-                std::io::ErrorKind::NotFound => libc::ENOENT,
-                std::io::ErrorKind::PermissionDenied => libc::EACCES,
-                _ => libc::EIO,
-            }),
-            E::Protocol(_) => libc::EPROTO,
-            _ => libc::EIO,
+            E::Decode { .. } | E::ConnTable(_) => libc::EBADMSG,
+            E::MissingReply { .. } => libc::EPROTO,
+            // The kernel's errno, the OS error's, ETIMEDOUT for a timeout.
+            e => e.errno().unwrap_or(libc::EIO),
         };
         Failure::new(errno, e.to_string())
     }

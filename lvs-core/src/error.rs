@@ -365,6 +365,8 @@ pub enum Operation {
     StopDaemon,
     /// `-L --daemon`.
     GetDaemons,
+    /// Look up the "IPVS" generic-netlink family (its id), as every client does first.
+    GetFamily,
 }
 
 impl fmt::Display for Operation {
@@ -387,6 +389,7 @@ impl fmt::Display for Operation {
             Operation::StartDaemon => "start daemon",
             Operation::StopDaemon => "stop daemon",
             Operation::GetDaemons => "get daemons",
+            Operation::GetFamily => "get family",
         })
     }
 }

@@ -53,6 +53,7 @@ pub struct ApplyOptions {
 ///         Outcome::Applied => {}
 ///         Outcome::Failed(e) => eprintln!("{:?}: {e}", step.command),
 ///         Outcome::NotTried => eprintln!("{:?}: not tried", step.stage),
+///         Outcome::Drifted(e) => eprintln!("{:?}: repaired after {e}", step.command),
 ///     }
 /// }
 /// # Ok(())

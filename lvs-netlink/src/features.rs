@@ -1,6 +1,8 @@
-//! What the running kernel's IPVS can do, for settings older kernels would silently drop.
+//! What the running kernel's IPVS can do, and the gates that keep lvs from sending settings
+//! an older kernel would silently drop.
 
-use lvs_core::Version;
+use crate::Error;
+use lvs_core::{Destination, Forward, ServiceKey, TunnelChecksum, TunnelType, Version};
 
 /// Features of the running kernel's IPVS.
 ///
@@ -97,6 +99,38 @@ impl Features {
     }
 }
 
+/// Whether `d` uses anything that depends on the kernel's version (mixed families,
+/// tunnels), so that the common case skips the gate.
+pub(crate) fn needs_gate(key: &ServiceKey, d: &Destination) -> bool {
+    d.family() != key.family() || matches!(d.forward, Forward::Tunnel(_))
+}
+
+impl Features {
+    /// [`Error::NotSupported`] if this kernel would drop part of `d` (a real server of
+    /// another family, gue, gre or tunnel checksums) instead of refusing it.
+    pub(crate) fn check_destination(&self, key: &ServiceKey, d: &Destination) -> Result<(), Error> {
+        let unsupported = |what: &str| {
+            Err(Error::NotSupported {
+                what: format!("{what} (kernel {})", self.kernel_release),
+            })
+        };
+        if d.family() != key.family() && !self.addr_family {
+            return unsupported("real servers of another family than the service (Linux 3.18)");
+        }
+        if let Forward::Tunnel(t) = &d.forward {
+            if (t.kind != TunnelType::Ipip || t.port != 0) && !self.tunnel_type {
+                return unsupported("tunnel types other than ipip (Linux 5.2)");
+            }
+            if (t.checksum != TunnelChecksum::None || t.kind == TunnelType::Gre)
+                && !self.tunnel_flags
+            {
+                return unsupported("tunnel checksums and gre (Linux 5.3)");
+            }
+        }
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -114,5 +148,24 @@ mod tests {
         };
         let f = Features::from_parts(Version(0x010201), "6.1.0".into(), seen);
         assert!(!f.tunnel_type && f.tunnel_flags);
+    }
+
+    #[test]
+    fn gates_refuse_what_an_old_kernel_would_drop() {
+        use lvs_core::Tunnel;
+        let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
+        let gue = Destination::new("192.168.8.14:80".parse().unwrap())
+            .with_forward(Forward::Tunnel(Tunnel::gue(6080, TunnelChecksum::None)));
+        assert!(needs_gate(&key, &gue));
+        let old = Features::from_parts(Version(0x010201), "5.1.0".into(), Observed::default());
+        let e = old.check_destination(&key, &gue).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "not supported by this kernel: tunnel types other than ipip (Linux 5.2) (kernel 5.1.0)"
+        );
+        let new = Features::from_parts(Version(0x010201), "6.1.0".into(), Observed::default());
+        assert!(new.check_destination(&key, &gue).is_ok());
+        let plain = Destination::new("192.168.8.14:80".parse().unwrap());
+        assert!(!needs_gate(&key, &plain));
     }
 }

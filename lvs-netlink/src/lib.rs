@@ -4,8 +4,15 @@
 //! - [`Ipvs`] (in `client`): a handle on one network namespace's IPVS table: read
 //!   services, real servers, timeouts, daemons and counters; change them one at a time
 //!   ([`Ipvs::apply`]) or pipelined ([`Ipvs::batch`]); read everything at once
-//!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]).
-//! - [`wire`]: the pure wire format, one module per attribute space, with no socket.
+//!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]). Every exchange has a
+//!   deadline ([`Ipvs::set_reply_timeout`]).
+//! - [`wire`]: the pure wire format, one module per attribute space, with no socket: requests
+//!   and the kernel's replies, both ways.
+//! - `proto` (internal): the netlink protocol without I/O: sequence numbers, pipelining,
+//!   answer matching, dumps, error mapping.
+//! - [`Transport`]: the seam under the protocol: the generic-netlink socket (neli's, used for
+//!   the socket only), or `fake::FakeKernel` (feature `fake`), an in-memory kernel to test
+//!   controllers without root; [`Ipvs::with_transport`] runs the client over either.
 //! - [`Snapshot`]: configuration plus state, as one read gives it.
 //! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
 //!   ([`ApplyOptions`], [`Report`]).
@@ -14,7 +21,8 @@
 //! - [`Features`]: what the running kernel supports (`ADDR_FAMILY`, `STATS64`, `TUN_*`).
 //! - [`Ipvs::connections`]: the connection table from `/proc/net/ip_vs_conn`, as lvs-core's
 //!   [`Connection`]s.
-//! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O.
+//! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O with its
+//!   errno, timeouts.
 //!
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
 //!
@@ -46,17 +54,23 @@
 mod apply;
 mod client;
 mod error;
+#[cfg(feature = "fake")]
+pub mod fake;
 mod features;
+mod module;
+mod netns;
+mod proto;
 mod reconcile;
 mod snapshot;
-mod socket;
+mod transport;
 pub mod wire;
 
 pub use apply::{ApplyOptions, Outcome, Report};
-pub use client::Ipvs;
+pub use client::{DEFAULT_REPLY_TIMEOUT, Ipvs};
 pub use error::Error;
 pub use features::{Features, parse_release};
 pub use reconcile::Reconciler;
 // lvs-core's types, re-exported because `Ipvs::connections` returns them.
 pub use lvs_core::conn::{ConnParseError, Connection};
 pub use snapshot::Snapshot;
+pub use transport::Transport;

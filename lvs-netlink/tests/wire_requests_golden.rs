@@ -350,6 +350,27 @@ fn every_change_request_matches_ipvsadm() {
     assert_eq!(identical, expected_identical);
 }
 
+/// The other direction, what the fake kernel relies on: each of ipvsadm's captured requests,
+/// read with `request::parse` as the kernel reads it, is the command lvs-core reads from the
+/// command line (and libipvs's `GET_INFO` before it is `GET_INFO`).
+#[test]
+fn every_captured_request_parses_back_to_its_command() {
+    let mut failures = Vec::new();
+    for (line, caps) in commands() {
+        let (own, queries) = caps.split_last().expect("a request");
+        for q in queries {
+            let call = request::parse(q.payload[0], &q.payload[4..], false);
+            assert_eq!(call, Ok(Some(request::Call::GetInfo)), "{}: {line}", q.file);
+        }
+        let want = request::Call::Command(parse(&line));
+        match request::parse(own.payload[0], &own.payload[4..], false) {
+            Ok(Some(call)) if call == want => {}
+            other => failures.push(format!("{} ({line}): {other:?}", own.file)),
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
 #[test]
 fn every_capture_is_indexed() {
     let indexed: BTreeSet<String> = index().into_iter().map(|c| c.file).collect();

@@ -211,9 +211,30 @@ impl AttrWriter {
     /// assert_eq!(u16::from_ne_bytes([bytes[2], bytes[3]]), cmd_attr::DEST | NLA_F_NESTED);
     /// ```
     pub fn nest(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
+        self.nest_typed(ty | NLA_F_NESTED, fill)
+    }
+
+    /// A nest without `NLA_F_NESTED`, as the kernel's IPVS and nlctrl code write theirs
+    /// (`nla_nest_start_noflag`): what the fake kernel answers with.
+    ///
+    /// ```
+    /// use lvs_netlink::wire::attr::AttrWriter;
+    /// use lvs_netlink::wire::{cmd_attr, service};
+    ///
+    /// let mut w = AttrWriter::new();
+    /// w.nest_noflag(cmd_attr::SERVICE, |n| {
+    ///     n.u16(service::AF, 2);
+    /// });
+    /// assert_eq!(w.finish()[..4], [12, 0, 1, 0], "length 12, type 1, no flag bits");
+    /// ```
+    pub fn nest_noflag(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
+        self.nest_typed(ty, fill)
+    }
+
+    fn nest_typed(&mut self, ty: u16, fill: impl FnOnce(&mut AttrWriter)) -> &mut Self {
         // Written in place: a header whose length is filled in once the nest is complete.
         let start = self.buf.len();
-        self.pieces(ty | NLA_F_NESTED, &[]);
+        self.pieces(ty, &[]);
         fill(self);
         let len = u16::try_from(self.buf.len() - start).unwrap_or(u16::MAX);
         self.buf[start..start + 2].copy_from_slice(&len.to_ne_bytes());

@@ -148,6 +148,30 @@ pub fn decode(nest: &[u8]) -> Result<SyncDaemon, DecodeError> {
     Ok(d)
 }
 
+/// Reads the role of a `DEL_DAEMON` request (its `STATE`, the only attribute the kernel reads).
+///
+/// ```
+/// use lvs_core::DaemonRole;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::daemon;
+///
+/// let mut w = AttrWriter::new();
+/// daemon::encode_stop(&mut w, DaemonRole::Backup);
+/// assert_eq!(daemon::decode_role(&w.finish())?, DaemonRole::Backup);
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
+pub fn decode_role(nest: &[u8]) -> Result<DaemonRole, DecodeError> {
+    for a in attrs("IPVS_DAEMON_ATTR", nest) {
+        let a = a?;
+        if a.ty == STATE {
+            let v = Payload::new(name(STATE), a.payload).u32()?;
+            return DaemonRole::from_kernel(v)
+                .ok_or_else(|| DecodeError::new(name(STATE), format!("unknown daemon state {v}")));
+        }
+    }
+    Err(DecodeError::missing(name(STATE)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

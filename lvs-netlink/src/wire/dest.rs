@@ -235,6 +235,37 @@ pub fn decode(nest: &[u8], service_family: Family) -> Result<DestReply, DecodeEr
     })
 }
 
+/// Reads what identifies a real server (`ADDR`, `PORT`, and `ADDR_FAMILY` if present, else
+/// the service's family): how the kernel reads the destination nest of `DEL_DEST`.
+///
+/// ```
+/// use lvs_core::Family;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::dest;
+///
+/// let addr = "[2001:db8::14]:80".parse()?;
+/// let mut w = AttrWriter::new();
+/// dest::encode_key(&mut w, &addr);
+/// assert_eq!(dest::decode_key(&w.finish(), Family::Inet)?, addr);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn decode_key(nest: &[u8], service_family: Family) -> Result<SocketAddr, DecodeError> {
+    let (mut addr, mut port, mut family) = (None, None, None);
+    for a in attrs("IPVS_DEST_ATTR", nest) {
+        let a = a?;
+        match a.ty {
+            ADDR => addr = Some(a.payload),
+            PORT => port = Some(Payload::new(name(PORT), a.payload).be16()?),
+            ADDR_FAMILY => family = Some(family_of(name(ADDR_FAMILY), a.payload)?),
+            _ => {}
+        }
+    }
+    let addr = addr.ok_or_else(|| DecodeError::missing(name(ADDR)))?;
+    let ip = addr_of(name(ADDR), family.unwrap_or(service_family), addr)?;
+    let port = port.ok_or_else(|| DecodeError::missing(name(PORT)))?;
+    Ok(SocketAddr::new(ip, port))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

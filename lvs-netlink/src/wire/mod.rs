@@ -7,7 +7,10 @@
 //! - [`daemon`]: sync daemons, `IPVS_DAEMON_ATTR_*`.
 //! - [`stats`]: `IPVS_STATS_ATTR_*` in both the 32-bit and the 64-bit nest.
 //! - [`config`]: timeouts (`IPVS_CMD_ATTR_TIMEOUT_*`) and `IPVS_INFO_ATTR_*`.
-//! - [`request`]: one [`lvs_core::Command`] (or query) as one generic-netlink request.
+//! - [`request`]: one [`lvs_core::Command`] (or query) as one generic-netlink request, and
+//!   back ([`request::parse`]).
+//! - [`reply`]: the kernel's answers, as it writes them (what the fake kernel sends).
+//! - [`ctrl`]: the generic-netlink controller, which gives the "IPVS" family's id.
 //!
 //! Encoders take the lvs-core model and give the bytes of a generic-netlink payload (the
 //! 4-byte `genlmsghdr` followed by attributes); decoders take such a payload from the kernel
@@ -16,9 +19,11 @@
 
 pub mod attr;
 pub mod config;
+pub mod ctrl;
 pub mod daemon;
 pub mod dest;
 pub mod netlink;
+pub mod reply;
 pub mod request;
 pub mod service;
 pub mod stats;
@@ -230,18 +235,32 @@ impl GenlMessage {
     /// # Ok::<(), lvs_netlink::wire::DecodeError>(())
     /// ```
     pub fn decode(payload: &[u8]) -> Result<GenlMessage, DecodeError> {
-        if payload.len() < 4 {
-            return Err(DecodeError::new(
-                "genlmsghdr",
-                format!("expected at least 4 bytes, got {}", payload.len()),
-            ));
-        }
+        let attrs = attrs_of(payload)?.to_vec();
         Ok(GenlMessage {
             cmd: payload[0],
             version: payload[1],
-            attrs: payload[4..].to_vec(),
+            attrs,
         })
     }
+}
+
+/// The attributes of a generic-netlink payload, after its 4-byte header (without copying them,
+/// as [`GenlMessage::decode`] does).
+///
+/// ```
+/// use lvs_netlink::wire::attrs_of;
+///
+/// assert_eq!(attrs_of(&[14, 1, 0, 0, 8, 0, 1, 0])?, [8, 0, 1, 0]);
+/// assert!(attrs_of(&[14, 1]).is_err());
+/// # Ok::<(), lvs_netlink::wire::DecodeError>(())
+/// ```
+pub fn attrs_of(payload: &[u8]) -> Result<&[u8], DecodeError> {
+    payload.get(4..).ok_or_else(|| {
+        DecodeError::new(
+            "genlmsghdr",
+            format!("expected at least 4 bytes, got {}", payload.len()),
+        )
+    })
 }
 
 /// The one nest of `ty` among command-level `attrs` (e.g. `IPVS_CMD_ATTR_SERVICE` in a

@@ -22,6 +22,9 @@ pub mod flags {
     pub const ACK: u16 = 0x4;
     /// `NLM_F_DUMP` (`ROOT | MATCH`).
     pub const DUMP: u16 = 0x300;
+    /// `NLM_F_CAPPED`: an ack or error that carries only the request's header (the socket
+    /// has `NETLINK_CAP_ACK`, or the answer is an ack).
+    pub const CAPPED: u16 = 0x100;
 }
 
 /// The size of `nlmsghdr`.
@@ -58,17 +61,85 @@ pub fn append(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[u8]) 
 /// assert_eq!(whole, parts);
 /// ```
 pub fn append_parts(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, payload: &[&[u8]]) {
+    append_to(out, ty, flags, seq, 0, payload);
+}
+
+/// Like [`append_parts`], addressed to port id `pid`: how the kernel answers a socket.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, flags};
+///
+/// let mut reply = Vec::new();
+/// netlink::append_to(&mut reply, 0x20, flags::MULTI, 7, 4242, &[&[1, 1, 0, 0]]);
+/// let msg = netlink::messages(&reply).next().ok_or("no message")??;
+/// assert_eq!((msg.seq, msg.pid, msg.payload), (7, 4242, &[1u8, 1, 0, 0][..]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn append_to(out: &mut Vec<u8>, ty: u16, flags: u16, seq: u32, pid: u32, payload: &[&[u8]]) {
     let len = HEADER_LEN + payload.iter().map(|p| p.len()).sum::<usize>();
     out.reserve(align(len));
     out.extend_from_slice(&u32::try_from(len).unwrap_or(u32::MAX).to_ne_bytes());
     out.extend_from_slice(&ty.to_ne_bytes());
     out.extend_from_slice(&flags.to_ne_bytes());
     out.extend_from_slice(&seq.to_ne_bytes());
-    out.extend_from_slice(&0u32.to_ne_bytes());
+    out.extend_from_slice(&pid.to_ne_bytes());
     for p in payload {
         out.extend_from_slice(p);
     }
     out.resize(out.len() + (align(len) - len), 0);
+}
+
+/// Appends the kernel's answer to `request` (an ack when `errno` is 0, else an error), as
+/// `netlink_ack` writes it for a socket with `NETLINK_CAP_ACK`: the negated errno, then the
+/// request's header alone, with `NLM_F_CAPPED`.
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, Reply, flags};
+///
+/// let mut request = Vec::new();
+/// netlink::append(&mut request, 0x20, flags::REQUEST | flags::ACK, 9, &[17, 1, 0, 0]);
+/// let request = netlink::messages(&request).next().ok_or("no message")??;
+/// let mut answer = Vec::new();
+/// netlink::append_ack(&mut answer, 4242, &request, lvs_core::errno::EEXIST);
+/// let msg = netlink::messages(&answer).next().ok_or("no message")??;
+/// assert_eq!((msg.seq, msg.pid, msg.reply()?), (9, 4242, Reply::Error(lvs_core::errno::EEXIST)));
+/// assert_eq!(msg.payload.len(), 4 + 16, "the request's header, not its payload");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn append_ack(out: &mut Vec<u8>, pid: u32, request: &Message<'_>, errno: i32) {
+    let code = errno.saturating_neg().to_ne_bytes();
+    let len = u32::try_from(HEADER_LEN + request.payload.len()).unwrap_or(u32::MAX);
+    let mut header = [0u8; HEADER_LEN];
+    header[0..4].copy_from_slice(&len.to_ne_bytes());
+    header[4..6].copy_from_slice(&request.ty.to_ne_bytes());
+    header[6..8].copy_from_slice(&request.flags.to_ne_bytes());
+    header[8..12].copy_from_slice(&request.seq.to_ne_bytes());
+    header[12..16].copy_from_slice(&request.pid.to_ne_bytes());
+    append_to(
+        out,
+        NLMSG_ERROR,
+        flags::CAPPED,
+        request.seq,
+        pid,
+        &[&code, &header],
+    );
+}
+
+/// Appends the end of a dump (`NLMSG_DONE` with `NLM_F_MULTI`), carrying the negated
+/// `errno` (0: the dump is complete).
+///
+/// ```
+/// use lvs_netlink::wire::netlink::{self, Reply};
+///
+/// let mut end = Vec::new();
+/// netlink::append_done(&mut end, 5, 4242, 0);
+/// let msg = netlink::messages(&end).next().ok_or("no message")??;
+/// assert_eq!(msg.reply()?, Reply::Done(0));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn append_done(out: &mut Vec<u8>, seq: u32, pid: u32, errno: i32) {
+    let code = errno.saturating_neg().to_ne_bytes();
+    append_to(out, NLMSG_DONE, flags::MULTI, seq, pid, &[&code]);
 }
 
 /// One netlink message of a received datagram.

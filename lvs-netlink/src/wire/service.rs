@@ -191,13 +191,33 @@ pub fn netmask_value(mask: Netmask) -> u32 {
 /// # }
 /// ```
 pub fn encode(w: &mut AttrWriter, svc: &Service) {
+    encode_with_flags(w, svc, 0);
+}
+
+/// [`encode`] with `extra` flag bits in `FLAGS` (the kernel's `HASHED` in its replies).
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::{Service, ServiceKey};
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::service;
+///
+/// let svc = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?));
+/// let mut w = AttrWriter::new();
+/// service::encode_with_flags(&mut w, &svc, 2);
+/// let read = service::decode(&w.finish())?;
+/// assert_eq!((read.service, read.state.internal_flags), (svc, 2));
+/// # Ok(())
+/// # }
+/// ```
+pub fn encode_with_flags(w: &mut AttrWriter, svc: &Service, extra: u32) {
     encode_key(w, &svc.key);
     w.string(SCHED_NAME, svc.scheduler.name());
     if let Some(pe) = &svc.pe {
         w.string(PE_NAME, pe);
     }
     let mut flags = [0u8; 8];
-    flags[..4].copy_from_slice(&svc.kernel_flags().to_ne_bytes());
+    flags[..4].copy_from_slice(&(svc.kernel_flags() | extra).to_ne_bytes());
     flags[4..].copy_from_slice(&u32::MAX.to_ne_bytes());
     w.bytes(FLAGS, &flags);
     let (timeout, netmask) = match &svc.persistence {
@@ -248,11 +268,7 @@ pub struct ServiceReply {
 /// assert_eq!(e.to_string(), "IPVS_SVC_ATTR_SCHED_NAME: missing");
 /// ```
 pub fn decode(nest: &[u8]) -> Result<ServiceReply, DecodeError> {
-    let mut af = None;
-    let mut protocol = None;
-    let mut addr: Option<&[u8]> = None;
-    let mut port = None;
-    let mut fwmark = None;
+    let mut parts = KeyParts::default();
     let mut sched = None;
     let mut pe = None;
     let mut flags = None;
@@ -264,11 +280,11 @@ pub fn decode(nest: &[u8]) -> Result<ServiceReply, DecodeError> {
         let a = a?;
         let p = Payload::new(name(a.ty), a.payload);
         match a.ty {
-            AF => af = Some(family_of(name(AF), a.payload)?),
-            PROTOCOL => protocol = Some(p.u16()?),
-            ADDR => addr = Some(a.payload),
-            PORT => port = Some(p.be16()?),
-            FWMARK => fwmark = Some(p.u32()?),
+            AF => parts.af = Some(family_of(name(AF), a.payload)?),
+            PROTOCOL => parts.protocol = Some(p.u16()?),
+            ADDR => parts.addr = Some(a.payload),
+            PORT => parts.port = Some(p.be16()?),
+            FWMARK => parts.fwmark = Some(p.u32()?),
             SCHED_NAME => sched = Some(p.string()?),
             PE_NAME => pe = Some(p.string()?).filter(|s| !s.is_empty()),
             FLAGS => {
@@ -282,20 +298,8 @@ pub fn decode(nest: &[u8]) -> Result<ServiceReply, DecodeError> {
             _ => {}
         }
     }
-    let family = af.ok_or_else(|| DecodeError::missing(name(AF)))?;
-    let key = match fwmark {
-        Some(mark) if mark != 0 => ServiceKey::FwMark { family, mark },
-        _ => {
-            let protocol = protocol.ok_or_else(|| DecodeError::missing(name(PROTOCOL)))?;
-            let addr = addr.ok_or_else(|| DecodeError::missing(name(ADDR)))?;
-            let ip = addr_of(name(ADDR), family, addr)?;
-            let port = port.ok_or_else(|| DecodeError::missing(name(PORT)))?;
-            ServiceKey::Inet {
-                protocol: Protocol::from_number(protocol),
-                addr: SocketAddr::new(ip, port),
-            }
-        }
-    };
+    let key = parts.key()?;
+    let family = key.family();
     let flags = flags.ok_or_else(|| DecodeError::missing(name(FLAGS)))?;
     let persistence = if flags & ServiceFlags::KERNEL_PERSISTENT != 0 {
         let netmask = match netmask {
@@ -325,6 +329,70 @@ pub fn decode(nest: &[u8]) -> Result<ServiceReply, DecodeError> {
         },
         has_stats64,
     })
+}
+
+/// Reads what identifies a service (`AF` and `FWMARK`, or `AF`, `PROTOCOL`, `ADDR` and `PORT`),
+/// ignoring the rest: how the kernel reads the service nest of `DEL_SERVICE`, `GET_SERVICE`,
+/// `ZERO` and the destination commands.
+///
+/// ```
+/// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+/// use lvs_core::ServiceKey;
+/// use lvs_netlink::wire::attr::AttrWriter;
+/// use lvs_netlink::wire::service;
+///
+/// let key = ServiceKey::udp("[2001:db8::1]:53".parse()?);
+/// let mut w = AttrWriter::new();
+/// service::encode_key(&mut w, &key);
+/// assert_eq!(service::decode_key(&w.finish())?, key);
+/// assert!(service::decode_key(&[]).is_err(), "no AF");
+/// # Ok(())
+/// # }
+/// ```
+pub fn decode_key(nest: &[u8]) -> Result<ServiceKey, DecodeError> {
+    let mut parts = KeyParts::default();
+    for a in attrs("IPVS_SVC_ATTR", nest) {
+        let a = a?;
+        let p = Payload::new(name(a.ty), a.payload);
+        match a.ty {
+            AF => parts.af = Some(family_of(name(AF), a.payload)?),
+            PROTOCOL => parts.protocol = Some(p.u16()?),
+            ADDR => parts.addr = Some(a.payload),
+            PORT => parts.port = Some(p.be16()?),
+            FWMARK => parts.fwmark = Some(p.u32()?),
+            _ => {}
+        }
+    }
+    parts.key()
+}
+
+/// The attributes that make a service key, as read.
+#[derive(Default)]
+struct KeyParts<'a> {
+    af: Option<Family>,
+    protocol: Option<u16>,
+    addr: Option<&'a [u8]>,
+    port: Option<u16>,
+    fwmark: Option<u32>,
+}
+
+impl KeyParts<'_> {
+    fn key(&self) -> Result<ServiceKey, DecodeError> {
+        let family = self.af.ok_or_else(|| DecodeError::missing(name(AF)))?;
+        if let Some(mark) = self.fwmark.filter(|m| *m != 0) {
+            return Ok(ServiceKey::FwMark { family, mark });
+        }
+        let protocol = self
+            .protocol
+            .ok_or_else(|| DecodeError::missing(name(PROTOCOL)))?;
+        let addr = self.addr.ok_or_else(|| DecodeError::missing(name(ADDR)))?;
+        let ip = addr_of(name(ADDR), family, addr)?;
+        let port = self.port.ok_or_else(|| DecodeError::missing(name(PORT)))?;
+        Ok(ServiceKey::Inet {
+            protocol: Protocol::from_number(protocol),
+            addr: SocketAddr::new(ip, port),
+        })
+    }
 }
 
 fn netmask_of(family: Family, bytes: &[u8]) -> Result<Netmask, DecodeError> {

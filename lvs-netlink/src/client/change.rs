@@ -1,0 +1,293 @@
+//! Single changes, and the checks made before one is sent.
+
+use super::Ipvs;
+use crate::Error;
+use crate::wire::request::{self, Request};
+use lvs_core::{
+    Command, DaemonRole, Destination, Service, ServiceKey, SyncDaemon, Timeouts, Version,
+};
+use std::net::SocketAddr;
+
+impl Ipvs {
+    /// `ipvsadm -A`: adds a service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{RefusalKind, Service, ServiceKey};
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// // Clients stick to their real server for 5 minutes.
+    /// let web = Service::new(ServiceKey::tcp("10.0.0.13:443".parse()?))
+    ///     .with_scheduler("wlc")
+    ///     .with_persistence(300);
+    /// match ipvs.add_service(&web) {
+    ///     Err(e) if e.refusal().is_some_and(|r| r.kind() == RefusalKind::ServiceExists) => {
+    ///         ipvs.update_service(&web)?
+    ///     }
+    ///     other => other?,
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_service(&self, service: &Service) -> Result<(), Error> {
+        self.apply(&Command::AddService(service.clone()))
+    }
+
+    /// `ipvsadm -E`: replaces a service's configuration.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// let (service, _) = ipvs.service(&key)?.ok_or("no such service")?;
+    /// // Switch to weighted round robin; the real servers and their connections stay.
+    /// ipvs.update_service(&service.with_scheduler("wrr"))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn update_service(&self, service: &Service) -> Result<(), Error> {
+        self.apply(&Command::EditService(service.clone()))
+    }
+
+    /// `ipvsadm -D`: deletes a service and its real servers.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Family, ServiceKey};
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// // ipvsadm -D -f 10
+    /// ipvs.delete_service(&ServiceKey::fwmark(Family::Inet, 10))?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delete_service(&self, key: &ServiceKey) -> Result<(), Error> {
+        self.apply(&Command::DeleteService(*key))
+    }
+
+    /// `ipvsadm -a`: adds a real server to a service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Destination, Forward, Service, ServiceKey};
+    ///
+    /// // A NAT service with two real servers, weighted 3:1.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// ipvs.add_service(&Service::new(key).with_scheduler("wrr"))?;
+    /// for (addr, weight) in [("192.168.8.14:80", 3), ("192.168.8.15:80", 1)] {
+    ///     let real = Destination::new(addr.parse()?)
+    ///         .with_forward(Forward::Masquerade)
+    ///         .with_weight(weight);
+    ///     ipvs.add_destination(&key, &real)?;
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn add_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply(&Command::AddDestination {
+            service: *key,
+            destination: *dest,
+        })
+    }
+
+    /// `ipvsadm -e`: replaces a real server's configuration.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    /// use std::net::SocketAddr;
+    ///
+    /// // Drain a real server: weight 0 takes no new connections, existing ones finish.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// let addr: SocketAddr = "192.168.8.14:80".parse()?;
+    /// let (real, state) = ipvs
+    ///     .destinations(&key)?
+    ///     .into_iter()
+    ///     .find(|(real, _)| real.addr == addr)
+    ///     .ok_or("not a real server of the service")?;
+    /// ipvs.update_destination(&key, &real.with_weight(0))?;
+    /// println!("draining {addr}: {} active connections left", state.active_conns);
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn update_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.apply(&Command::EditDestination {
+            service: *key,
+            destination: *dest,
+        })
+    }
+
+    /// `ipvsadm -d`: removes a real server.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// ipvs.delete_destination(&key, &"192.168.8.14:80".parse()?)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn delete_destination(&self, key: &ServiceKey, addr: &SocketAddr) -> Result<(), Error> {
+        self.apply(&Command::DeleteDestination {
+            service: *key,
+            addr: *addr,
+        })
+    }
+
+    /// `ipvsadm -Z`: zeroes one service's counters, or every counter.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.zero(Some(&ServiceKey::tcp("10.0.0.13:80".parse()?)))?; // ipvsadm -Z -t 10.0.0.13:80
+    /// ipvs.zero(None)?; // ipvsadm -Z
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn zero(&self, key: Option<&ServiceKey>) -> Result<(), Error> {
+        self.apply(&Command::Zero(key.copied()))
+    }
+
+    /// `ipvsadm -C`: deletes every service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.flush()?;
+    /// assert!(ipvs.services()?.is_empty());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn flush(&self) -> Result<(), Error> {
+        self.apply(&Command::Flush)
+    }
+
+    /// `ipvsadm --set`: sets timeouts (0 keeps a value).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::Timeouts;
+    ///
+    /// // ipvsadm --set 3600 0 0: idle TCP connections live an hour; the other two stay.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// ipvs.set_timeouts(&Timeouts { tcp: 3600, tcp_fin: 0, udp: 0 })?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
+        self.apply(&Command::SetTimeouts(*timeouts))
+    }
+
+    /// `ipvsadm --start-daemon`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{DaemonRole, SyncDaemon};
+    ///
+    /// // The active director sends its connections to the backup over eth1.
+    /// let mut master = SyncDaemon::new(DaemonRole::Master, "eth1", 7);
+    /// master.group = Some("224.0.0.81".parse()?);
+    /// lvs_netlink::Ipvs::new()?.start_daemon(&master)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<(), Error> {
+        self.apply(&Command::StartDaemon(daemon.clone()))
+    }
+
+    /// `ipvsadm --stop-daemon`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::DaemonRole;
+    ///
+    /// lvs_netlink::Ipvs::new()?.stop_daemon(DaemonRole::Backup)?;
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn stop_daemon(&self, role: DaemonRole) -> Result<(), Error> {
+        self.apply(&Command::StopDaemon(role))
+    }
+
+    /// Carries out one command, after checking it ([`Error::Invalid`]) and that the kernel
+    /// can do it ([`Error::NotSupported`]); on error nothing changed.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// // Replay a rule file line by line, as `ipvsadm -R` does, saying which lines failed.
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let text = std::fs::read_to_string("/etc/lvs/web.rules")?;
+    /// for rule in lvs_core::rules::parse(&text)? {
+    ///     if let Err(e) = ipvs.apply(&rule.command) {
+    ///         eprintln!("web.rules:{}: {e}", rule.line);
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn apply(&self, command: &Command) -> Result<(), Error> {
+        let req = self.check(command)?;
+        self.request(&req, |_| Ok(()))
+    }
+
+    /// Sends `command` with no checks of lvs's own, so that the kernel's answer comes back as
+    /// it is (for tests and diagnostics).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::{Command, Destination, ServiceKey};
+    ///
+    /// // What does the kernel itself say to a negative weight? (`apply` would not send it.)
+    /// let command = Command::AddDestination {
+    ///     service: ServiceKey::tcp("10.0.0.13:80".parse()?),
+    ///     destination: Destination::new("192.168.8.14:80".parse()?).with_weight(-1),
+    /// };
+    /// if let Err(e) = lvs_netlink::Ipvs::new()?.apply_unchecked(&command) {
+    ///     println!("the kernel: {e}");
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
+        let req = request::command(command).ok_or_else(|| unknown_command(command))?;
+        self.request(&req, |_| Ok(()))
+    }
+
+    /// The checks [`Ipvs::apply`] makes, and the request to send.
+    pub(super) fn check(&self, command: &Command) -> Result<Request, Error> {
+        match command {
+            Command::AddService(s) | Command::EditService(s) => s.validate()?,
+            Command::AddDestination {
+                service,
+                destination,
+            }
+            | Command::EditDestination {
+                service,
+                destination,
+            } => {
+                destination.validate(service)?;
+                if crate::features::needs_gate(service, destination) {
+                    self.feature_flags(Version(0))
+                        .check_destination(service, destination)?;
+                }
+            }
+            Command::StartDaemon(d) => d.validate()?,
+            _ => {}
+        }
+        request::command(command).ok_or_else(|| unknown_command(command))
+    }
+}
+
+fn unknown_command(command: &Command) -> Error {
+    Error::NotSupported {
+        what: format!("{} (this lvs-netlink cannot send it)", command.operation()),
+    }
+}

@@ -1,0 +1,234 @@
+//! The queries: what the kernel's IPVS table holds, decoded into lvs-core's model.
+
+use super::Ipvs;
+use crate::Error;
+use crate::features::Features;
+use crate::wire::request;
+use crate::wire::{attrs_of, cmd_attr, command_nest, config, daemon, dest, service};
+use lvs_core::conn::Connection;
+use lvs_core::{
+    Destination, DestinationState, Info, Operation, Refusal, Service, ServiceKey, ServiceState,
+    SyncDaemon, Timeouts, errno,
+};
+
+impl Ipvs {
+    /// The IPVS version and connection table size (the first line of `ipvsadm -L`).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::rules::list;
+    ///
+    /// let info = lvs_netlink::Ipvs::new()?.info()?;
+    /// // IP Virtual Server version 1.2.1 (size=4096)
+    /// print!("{}", list::header(&info));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn info(&self) -> Result<Info, Error> {
+        let mut info = None;
+        self.request(&request::get_info(), |payload| {
+            info = Some(config::decode_info(attrs_of(payload)?)?);
+            Ok(())
+        })?;
+        info.ok_or(Error::MissingReply {
+            op: Operation::GetInfo,
+        })
+    }
+
+    /// What the running kernel's IPVS supports.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let features = lvs_netlink::Ipvs::new()?.features()?;
+    /// if !features.tunnel_flags {
+    ///     eprintln!("kernel {}: no gre tunnels or tunnel checksums", features.kernel_release);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn features(&self) -> Result<Features, Error> {
+        let info = self.info()?;
+        Ok(self.feature_flags(info.version))
+    }
+
+    pub(super) fn decode_service(&self, payload: &[u8]) -> Result<(Service, ServiceState), Error> {
+        let r = service::decode(command_nest(attrs_of(payload)?, cmd_attr::SERVICE)?)?;
+        self.observe(|o| o.stats64 = Some(r.has_stats64));
+        Ok((r.service, r.state))
+    }
+
+    pub(super) fn decode_destination(
+        &self,
+        payload: &[u8],
+        key: &ServiceKey,
+    ) -> Result<(Destination, DestinationState), Error> {
+        let nest = command_nest(attrs_of(payload)?, cmd_attr::DEST)?;
+        let r = dest::decode(nest, key.family())?;
+        self.observe(|o| {
+            o.addr_family = Some(r.has_addr_family);
+            o.stats64 = Some(r.has_stats64);
+            o.tunnel_type = Some(r.has_tun_type);
+            o.tunnel_flags = Some(r.has_tun_flags);
+        });
+        Ok((r.destination, r.state))
+    }
+
+    /// Every service with its counters (`ipvsadm -L` without the real servers).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let services = ipvs.services()?;
+    /// let total: u64 = services.iter().map(|(_, state)| state.stats.conns).sum();
+    /// println!("{} services, {total} connections scheduled", services.len());
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
+        let mut out = Vec::new();
+        self.request(&request::get_services(), |payload| {
+            out.push(self.decode_service(payload)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// One service, or `None` if there is no such service.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// match ipvs.service(&key)? {
+    ///     Some((service, _)) => println!("{key} is scheduled by {}", service.scheduler),
+    ///     None => println!("{key} is not configured"),
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn service(&self, key: &ServiceKey) -> Result<Option<(Service, ServiceState)>, Error> {
+        let mut found = None;
+        let asked = self.request(&request::get_service(key), |payload| {
+            found = Some(self.decode_service(payload)?);
+            Ok(())
+        });
+        match asked {
+            Ok(()) => found.map(Some).ok_or(Error::MissingReply {
+                op: Operation::GetService,
+            }),
+            Err(Error::Kernel(r)) if r.errno == errno::ESRCH => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// One `GET_DEST` dump on the dump link, decoded.
+    pub(super) fn dump_destinations(
+        &self,
+        link: &mut super::Link,
+        key: &ServiceKey,
+    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+        let mut out = Vec::new();
+        let timeout = self.reply_timeout();
+        link.request(&request::get_destinations(key), timeout, &mut |payload| {
+            out.push(self.decode_destination(payload, key)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// A service's real servers with their counters. A missing service is an error
+    /// ("No such service").
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::ServiceKey;
+    ///
+    /// let ipvs = lvs_netlink::Ipvs::new()?;
+    /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
+    /// for (real, state) in ipvs.destinations(&key)? {
+    ///     println!(
+    ///         "  -> {} {} weight {}: {} active, {} inactive",
+    ///         real.addr, real.forward, real.weight, state.active_conns, state.inactive_conns
+    ///     );
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn destinations(
+        &self,
+        key: &ServiceKey,
+    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+        let dests = self.with_dump_link(|link| self.dump_destinations(link, key))?;
+        // The kernel answers a dump for a missing service with an empty list.
+        if dests.is_empty() && self.service(key)?.is_none() {
+            return Err(Error::Kernel(Refusal::new(
+                Operation::GetDestinations,
+                errno::ESRCH,
+            )));
+        }
+        Ok(dests)
+    }
+
+    /// `ipvsadm -L --timeout`.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let timeouts = lvs_netlink::Ipvs::new()?.timeouts()?;
+    /// // Timeout (tcp tcpfin udp): 900 120 300
+    /// print!("{}", lvs_core::rules::list::timeouts(&timeouts));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn timeouts(&self) -> Result<Timeouts, Error> {
+        let mut timeouts = None;
+        self.request(&request::get_timeouts(), |payload| {
+            timeouts = Some(config::decode_timeouts(attrs_of(payload)?)?);
+            Ok(())
+        })?;
+        timeouts.ok_or(Error::MissingReply {
+            op: Operation::GetTimeouts,
+        })
+    }
+
+    /// `ipvsadm -L --daemon`: the running sync daemons, with the kernel's defaults filled in.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// for d in lvs_netlink::Ipvs::new()?.daemons()? {
+    ///     println!("{} sync daemon on {}, syncid {}", d.role, d.interface, d.syncid);
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn daemons(&self) -> Result<Vec<SyncDaemon>, Error> {
+        let mut out = Vec::new();
+        self.request(&request::get_daemons(), |payload| {
+            let nest = command_nest(attrs_of(payload)?, cmd_attr::DAEMON)?;
+            out.push(daemon::decode(nest)?);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`, read from
+    /// inside that namespace).
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::rules::Format;
+    /// use lvs_core::rules::list::{self, NoNames};
+    ///
+    /// // ipvsadm -Lnc
+    /// let conns = lvs_netlink::Ipvs::new()?.connections()?;
+    /// let numeric = Format { numeric: true, ..Format::default() };
+    /// print!("{}", list::connections(&conns, &numeric, &NoNames));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn connections(&self) -> Result<Vec<Connection>, Error> {
+        let text = self.link().read_conn_table()?;
+        Ok(lvs_core::conn::parse(&text)?)
+    }
+}
