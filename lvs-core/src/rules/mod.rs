@@ -310,6 +310,8 @@ impl Ruleset {
                 }
             }
         })?;
+        // The batch puts its indexed real servers back into the ruleset.
+        drop(batch);
         match refused {
             Some(e) => Err(e),
             None => Ok(ruleset),
