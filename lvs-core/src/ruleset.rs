@@ -669,13 +669,17 @@ impl Index {
 /// The checks of the kernel's `ip_vs_add_service`/`ip_vs_edit_service`.
 fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result<(), Refusal> {
     if !kernel.has_scheduler(&svc.scheduler) {
-        return Err(Refusal::new(op, errno::ENOENT)
-            .because(format!("no scheduler module ip_vs_{}", svc.scheduler)));
+        return Err(Refusal::new(op, errno::ENOENT).because(format!(
+            "no scheduler module ip_vs_{}",
+            crate::rules::shown(svc.scheduler.name())
+        )));
     }
     if let Some(pe) = &svc.pe {
         if !kernel.engines.contains(pe) {
-            return Err(Refusal::new(op, errno::ENOENT)
-                .because(format!("no persistence engine module ip_vs_pe_{pe}")));
+            return Err(Refusal::new(op, errno::ENOENT).because(format!(
+                "no persistence engine module ip_vs_pe_{}",
+                crate::rules::shown(pe)
+            )));
         }
     }
     if let Some(p) = &svc.persistence {
