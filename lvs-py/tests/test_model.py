@@ -327,5 +327,24 @@ def test_names_are_lvs_core_spellings() -> None:
         lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="crc")
     with pytest.raises(lvs.InvalidArgument, match="unknown protocol"):
         lvs.Service("10.0.0.1", 80, protocol="icmp")
+
+
+def test_protocol_numbers_out_of_range_are_lvs_errors() -> None:
+    taken = "a name ('tcp', 'udp', 'sctp') or an IP protocol number (0 to 65535)"
+    svc = lvs.Service("10.0.0.1", 80)
+    for bad in (-1, 65536, 10**40):
+        want = f"protocol number {bad} is out of range: the protocol is {taken}"
+        with pytest.raises(lvs.InvalidArgument) as e:
+            lvs.Service("10.0.0.1", 80, protocol=bad)
+        assert str(e.value) == want
+        with pytest.raises(lvs.InvalidArgument) as e:
+            svc.replace(protocol=bad)
+        assert str(e.value) == want
+    for bad, kind in ((1.5, "float"), (True, "bool"), (None, "NoneType"), (b"tcp", "bytes")):
+        with pytest.raises(lvs.InvalidArgument) as e:
+            lvs.Service("10.0.0.1", 80, protocol=bad)  # type: ignore[arg-type]
+        assert str(e.value) == f"protocol must be {taken}, not {kind}"
+    assert lvs.Service("10.0.0.1", 80, protocol=132).protocol == "sctp"
+    assert lvs.Service("10.0.0.1", 80, protocol=0).protocol_number == 0
     with pytest.raises(lvs.InvalidArgument, match="unknown version"):
         lvs.Info(version="1.2", conn_table_size=4096)
