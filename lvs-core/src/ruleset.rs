@@ -388,10 +388,10 @@ impl Dests {
 
 /// One service's real servers as a command changes them, wherever they are kept.
 struct DestList<'a> {
-    family: Family,
     place: Place<'a>,
-    /// The batch's count of mixed-family real servers, when it keeps one.
-    mixed: Option<&'a mut usize>,
+    /// The batch's count of mixed-family real servers, when it keeps one, and the service's
+    /// family.
+    mixed: Option<(&'a mut usize, Family)>,
 }
 
 enum Place<'a> {
@@ -403,6 +403,7 @@ enum Place<'a> {
 
 impl DestList<'_> {
     /// Where the real server at `addr` is.
+    #[inline(always)]
     fn find(&self, addr: &SocketAddr) -> Option<usize> {
         match &self.place {
             Place::Vec(v) => v.iter().position(|x| x.addr == *addr),
@@ -411,6 +412,7 @@ impl DestList<'_> {
     }
 
     /// Adds a real server, as the newest.
+    #[inline(always)]
     fn add(&mut self, d: Destination) {
         match &mut self.place {
             // The kernel lists the newest real server first.
@@ -420,8 +422,8 @@ impl DestList<'_> {
                 x.slots.push(Some(d));
             }
         }
-        if let Some(m) = &mut self.mixed {
-            if d.family() != self.family {
+        if let Some((m, family)) = &mut self.mixed {
+            if d.family() != *family {
                 **m += 1;
             }
         }
@@ -447,8 +449,8 @@ impl DestList<'_> {
                 None => return,
             },
         };
-        if let Some(m) = &mut self.mixed {
-            if gone.family() != self.family {
+        if let Some((m, family)) = &mut self.mixed {
+            if gone.family() != *family {
                 **m -= 1;
             }
         }
@@ -564,25 +566,25 @@ impl Index {
     }
 
     /// The real servers of the service at `i`, indexed by address once there are many.
+    // Always inlined (as are `find` and `add`): on the common path (a small service) it
+    // comes down to two tests, and a call cost more than the work.
+    #[inline(always)]
     fn destinations<'a>(
         &'a mut self,
         services: &'a mut [VirtualService],
         i: usize,
     ) -> DestList<'a> {
         let vs = &mut services[i];
-        let family = vs.service.key.family();
         let Some(Hashed { large, mixed, .. }) = &mut self.0 else {
             return DestList {
-                family,
                 place: Place::Vec(&mut vs.destinations),
                 mixed: None,
             };
         };
-        let mixed = mixed.as_mut();
+        let mixed = mixed.as_mut().map(|m| (m, vs.service.key.family()));
         // Small services (nearly all) never touch the map.
         if large.is_empty() && vs.destinations.len() < LARGE {
             return DestList {
-                family,
                 place: Place::Vec(&mut vs.destinations),
                 mixed,
             };
@@ -606,11 +608,7 @@ impl Index {
             }
             Entry::Vacant(_) => Place::Vec(&mut vs.destinations),
         };
-        DestList {
-            family,
-            place,
-            mixed,
-        }
+        DestList { place, mixed }
     }
 
     /// Whether any real server is of another family than its service.

@@ -258,8 +258,6 @@ pub struct Found<'a> {
     pub column: usize,
     /// Its value and the value's column.
     pub value: Option<(&'a str, usize)>,
-    /// The whole token it was written in (`-At` for the `t` of `-At`), for messages.
-    pub token: &'a str,
 }
 
 /// Why popt stopped. The option's text is as [`crate::rules::shown`] shows it.
@@ -301,11 +299,13 @@ pub const POSITIONAL_KEPT: usize = 4;
 /// arguments are kept: a line of millions of tokens costs no memory.
 pub struct Scanner<'a, I: Iterator<Item = Token<'a>>> {
     tokens: std::iter::Peekable<I>,
-    /// The rest of a cluster of short options: (text, column of its first char, token).
-    cluster: Option<(&'a str, usize, &'a str)>,
+    /// The rest of a cluster of short options: (text, column of its first char).
+    cluster: Option<(&'a str, usize)>,
     only_positional: bool,
     /// The first token, whatever it is.
     first: Option<Token<'a>>,
+    /// The token of the option found last.
+    option_token: &'a str,
     /// The first positional arguments, in order.
     positional: Vec<Token<'a>>,
 }
@@ -318,6 +318,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
             cluster: None,
             only_positional: false,
             first: None,
+            option_token: "",
             positional: Vec::new(),
         }
     }
@@ -325,6 +326,12 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     /// The first [`POSITIONAL_KEPT`] positional arguments seen so far, in order.
     pub fn positional(&self) -> &[Token<'a>] {
         &self.positional
+    }
+
+    /// The whole token the option found last was written in (`-At` for the `t` of `-At`),
+    /// for messages.
+    pub fn option_token(&self) -> &'a str {
+        self.option_token
     }
 
     /// The first token of the line, once the scanner has taken it.
@@ -355,8 +362,8 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     // Inlined into the option loop of `parse_args`, where the result is taken apart at once.
     #[inline]
     pub fn next_opt(&mut self) -> Option<Result<Found<'a>, ScanError>> {
-        if let Some((rest, col, token)) = self.cluster.take() {
-            return Some(self.short(rest, col, token));
+        if let Some((rest, col)) = self.cluster.take() {
+            return Some(self.short(rest, col));
         }
         loop {
             let tok = self.take()?;
@@ -371,10 +378,11 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
                 self.only_positional = true;
                 continue;
             }
+            self.option_token = text;
             if let Some(long) = text.strip_prefix("--") {
                 return Some(self.long(long, tok.column, text));
             }
-            return Some(self.short(&text[1..], tok.column + 1, text));
+            return Some(self.short(&text[1..], tok.column + 1));
         }
     }
 
@@ -414,17 +422,11 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
             opt: def.opt,
             column,
             value,
-            token: text,
         })
     }
 
     #[inline]
-    fn short(
-        &mut self,
-        cluster: &'a str,
-        column: usize,
-        token: &'a str,
-    ) -> Result<Found<'a>, ScanError> {
+    fn short(&mut self, cluster: &'a str, column: usize) -> Result<Found<'a>, ScanError> {
         let mut chars = cluster.chars();
         let Some(c) = chars.next() else {
             return Err(ScanError::Unknown {
@@ -442,7 +444,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
         };
         let value = if def.arg == ArgKind::None {
             if !rest.is_empty() {
-                self.cluster = Some((rest, rest_col, token));
+                self.cluster = Some((rest, rest_col));
             }
             None
         } else if !rest.is_empty() {
@@ -458,7 +460,6 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
             opt: def.opt,
             column: column - 1,
             value,
-            token,
         })
     }
 }

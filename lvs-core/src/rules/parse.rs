@@ -367,26 +367,27 @@ pub fn parse_args_from<'a>(
         }
         Some(r) => r.map_err(scan_error)?,
     };
-    if let Some(done) = take_command(&mut e, first)? {
+    if let Some(done) = take_command(&mut e, first, scanner.option_token())? {
         return Ok(done);
     }
     while let Some(found) = scanner.next_opt() {
-        take_option(&mut e, found.map_err(scan_error)?, resolver)?;
+        let found = found.map_err(scan_error)?;
+        take_option(&mut e, found, scanner.option_token(), resolver)?;
     }
     conclude(&mut e, scanner.positional())
 }
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
-/// reading there (`-h`, `-v`).
+/// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
 pub(super) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
+    token: &str,
 ) -> Result<Option<Invocation>, ArgError> {
     let Found {
         opt,
         column: col,
         value,
-        token,
     } = found;
     match opt {
         Opt::AddService => set_command(e, Cmd::Add, col)?,
@@ -435,20 +436,16 @@ pub(super) fn take_command<'a>(
     Ok(None)
 }
 
-/// One option after the command, read into `e` as `process_options` does. `tokens` serve only
-/// to quote an option in a message.
+/// One option after the command, read into `e` as `process_options` does. `token` (the token
+/// the option is in) serves only to quote it in a message.
 #[inline]
 pub(super) fn take_option<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
+    token: &str,
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
-    let Found {
-        opt,
-        column,
-        value,
-        token,
-    } = found;
+    let Found { opt, column, value } = found;
     let (v, vcol) = value.unwrap_or(("", column));
     match opt {
         Opt::TcpService | Opt::UdpService | Opt::SctpService => {
