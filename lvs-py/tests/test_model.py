@@ -348,3 +348,17 @@ def test_protocol_numbers_out_of_range_are_lvs_errors() -> None:
     assert lvs.Service("10.0.0.1", 80, protocol=0).protocol_number == 0
     with pytest.raises(lvs.InvalidArgument, match="unknown version"):
         lvs.Info(version="1.2", conn_table_size=4096)
+
+
+def test_rule_text_messages_name_a_bom_and_cap_long_tokens() -> None:
+    with pytest.raises(lvs.ParseError) as e:
+        lvs.Ruleset.parse("\ufeff-A -t 10.0.0.1:80 -s rr\n")
+    assert (e.value.line, e.value.column) == (1, 1)
+    assert str(e.value) == (
+        "1:1: the text starts with a UTF-8 byte order mark (EF BB BF), which ipvsadm reads"
+        " as part of the first word: save the file without it"
+    )
+    with pytest.raises(lvs.ParseError) as e:
+        lvs.parse_rules("-A -t 10.0.0.1:80\n-A -f " + "9" * 10_000_000 + "\x1b\n")
+    assert (e.value.line, e.value.column) == (2, 7)
+    assert str(e.value) == "2:7: invalid fwmark value `" + "9" * 40 + "...[10000001 bytes]' specified"
