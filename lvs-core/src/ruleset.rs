@@ -141,7 +141,9 @@ impl Ruleset {
 
     /// Applies `command` as the kernel would, or says why the kernel would refuse it (and
     /// changes nothing). The kernel is Debian's ([`KernelProfile::default`]) in a fresh
-    /// network namespace.
+    /// network namespace. One command searches the vectors as they are (its cost grows with
+    /// the service's real servers); many go through [`Ruleset::apply_all`], whose cost per
+    /// command stays flat.
     pub fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
         self.apply_with(command, &KernelProfile::default())
     }
@@ -153,8 +155,9 @@ impl Ruleset {
 
     /// Applies many commands in order, as [`Ruleset::apply`] would one by one, stopping at the
     /// first refusal (with its position in `commands`); the ones before it stay applied. Finds
-    /// services through a hash index, so the cost stays flat per command however large the
-    /// ruleset.
+    /// services, and the real servers of large services, through hash indexes, so the cost
+    /// stays flat per command however large the ruleset or one service; the vectors end in
+    /// the order [`Ruleset::apply`] gives.
     pub fn apply_all<'c>(
         &mut self,
         commands: impl IntoIterator<Item = &'c Command>,
