@@ -13,11 +13,12 @@ use support::{built_lvsadm, hostile_cases, lvsadm_message};
 
 /// What lvs-core says of the file.
 fn core_error(path: &Path) -> String {
-    let text = std::fs::read_to_string(path).expect("read a case");
+    let bytes = std::fs::read(path).expect("read a case");
+    let text = || String::from_utf8(bytes.clone()).expect("a JSON or TOML case is UTF-8");
     let result = match path.extension().and_then(|e| e.to_str()) {
-        Some("json") => lvs::Ruleset::from_json(&text).map_err(|e| e.to_string()),
-        Some("toml") => lvs::Ruleset::from_toml(&text).map_err(|e| e.to_string()),
-        Some("rules") => lvs::Ruleset::from_rules(&text).map_err(|e| e.to_string()),
+        Some("json") => lvs::Ruleset::from_json(&text()).map_err(|e| e.to_string()),
+        Some("toml") => lvs::Ruleset::from_toml(&text()).map_err(|e| e.to_string()),
+        Some("rules") => lvs::Ruleset::from_rules_bytes(&bytes).map_err(|e| e.to_string()),
         other => panic!("{}: unknown kind {other:?}", path.display()),
     };
     match result {

@@ -291,6 +291,9 @@ const RESTORES: &[Row] = &[
     restore("# a comment\n-A -t 10.3.0.11:80\n"),
     restore("-A -t 10.3.0.12:80 # a comment\n"),
     restore("-L -n --timeout\n--set 0 0 400\n-L -n --timeout\n"),
+    // Nothing to read: both exit 0 (without IPVS, both fail opening it: see
+    // `lvsadm_without_privilege_like_ipvsadm`).
+    restore(""),
     Row {
         args: "-R",
         stdin: Some("-A -t 10.3.0.13:80\n-h\n-A -t 10.3.0.14:80\n"),
@@ -582,4 +585,87 @@ fn lvsadm_json_listings_parse() {
     assert_eq!(t["tcp"], 900);
     assert_eq!(lvsadm(&["-L", "--daemon", "--json"]), serde_json::json!([]));
     assert!(lvsadm(&["-Lc", "--json"]).is_array());
+}
+
+/// Without CAP_NET_ADMIN (as `nobody`, or as root with the capability dropped), both tools fail
+/// opening IPVS with ipvsadm's words and status 2, `-R` on empty input included, and change
+/// nothing. Both run in the test's own namespace: an unprivileged lvsadm cannot join another.
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn lvsadm_without_privilege_like_ipvsadm() {
+    let lvsadm = lvsadm_path();
+    let droppers: [&[&str]; 2] = [
+        &["--reuid=65534", "--regid=65534", "--clear-groups"],
+        &["--bounding-set=-net_admin"],
+    ];
+    let lines: [(&[&str], Option<&str>); 5] = [
+        (&["-Ln"], None),
+        (&["-R"], Some("")),
+        (&["-R"], Some("-A -t 10.7.0.1:80 -s rr\n")),
+        (&["-A", "-t", "10.7.0.1:80", "-s", "rr"], None),
+        (&["-L", "--timeout"], None),
+    ];
+    let want = "Can't initialize ipvs: Permission denied (you must be root)\n\
+                Are you sure that IP Virtual Server is built in the kernel or as module?\n";
+    let mut mismatches = Vec::new();
+    for dropper in droppers {
+        for (args, stdin) in lines {
+            let run = |program: &str| {
+                let mut cmd = Command::new("setpriv");
+                cmd.args(dropper).arg(program).args(args);
+                output(cmd, stdin)
+            };
+            let theirs = run("ipvsadm");
+            let ours = run(lvsadm.to_str().expect("a UTF-8 path"));
+            if (
+                theirs.status,
+                theirs.stdout.as_str(),
+                theirs.stderr.as_str(),
+            ) != (2, "", want)
+                || ours != theirs
+            {
+                mismatches.push(format!(
+                    "setpriv {dropper:?} {args:?} <<< {stdin:?}:\n--- ipvsadm: {theirs:?}\n--- lvsadm: {ours:?}"
+                ));
+            }
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    assert_eq!(
+        support::ipvsadm_ok(&["-Sn"]).stdout,
+        "",
+        "the table changed"
+    );
+}
+
+/// `-R` input that is not UTF-8 text, or starts with a byte order mark, is refused before
+/// any line is applied (ipvsadm would apply the lines before and stumble on the bytes): the
+/// place and status 2, and an unchanged table.
+#[test]
+#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
+fn lvsadm_restore_refuses_text_that_is_not_utf8() {
+    let cases: [(&[u8], &str); 2] = [
+        (
+            b"-A -t 10.8.0.1:80 -s rr\n-a -t 10.8.0.1:80 -r 10.9.0.\xff -m\n",
+            "<stdin>:2:29: invalid UTF-8 (byte 0xff): rule files are UTF-8 text\n",
+        ),
+        (
+            b"\xef\xbb\xbf-A -t 10.8.0.1:80 -s rr\n",
+            "<stdin>:1:1: the text starts with a UTF-8 byte order mark (EF BB BF), which ipvsadm reads as part of the first word: save the file without it\n",
+        ),
+    ];
+    let lvsadm = lvsadm_path();
+    for (input, want) in cases {
+        let out = support::run(lvsadm.to_str().expect("a UTF-8 path"), &["-R"], Some(input));
+        assert_eq!(
+            (out.status, out.stdout.as_str(), out.stderr.as_str()),
+            (2, "", want),
+            "{input:?}"
+        );
+        assert_eq!(
+            support::ipvsadm_ok(&["-Sn"]).stdout,
+            "",
+            "the table changed"
+        );
+    }
 }

@@ -15,7 +15,6 @@
 use lvs::Ruleset;
 use lvs::document::DocumentError;
 use lvs::netlink::{ApplyOptions, Ipvs};
-use std::io::Read;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -85,15 +84,7 @@ fn parse_args(args: &[String], diff: bool) -> Result<Args, String> {
 
 /// Reads the desired ruleset in whichever format the file is in.
 pub fn read_desired(path: &str, format: Option<&str>) -> Result<Ruleset, String> {
-    let text = if path == "-" {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .map_err(|e| format!("<stdin>: {e}"))?;
-        text
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?
-    };
+    let text = crate::fmt::read_text(path)?;
     let format = format.unwrap_or(match path.rsplit_once('.') {
         Some((_, "json")) => "json",
         Some((_, "toml")) => "toml",

@@ -12,7 +12,7 @@
 use crate::names::LibcNames;
 use crate::{change, list, restore, usage};
 use lvs::rules::options::Scanner;
-use lvs::rules::{ArgErrorKind, Format, Invocation, ListWhat, Token, parse_args};
+use lvs::rules::{ArgErrorKind, Format, Invocation, ListWhat, Token, parse_args_from};
 use lvs::{Info, Ipvs};
 use std::io::Write;
 use std::process::ExitCode;
@@ -44,7 +44,7 @@ impl Session {
     pub fn ipvs(&mut self) -> Result<&(Ipvs, Info), Exit> {
         if self.handle.is_none() {
             let opened = match &self.netns {
-                Some(name) => Ipvs::in_netns(format!("/run/netns/{name}")),
+                Some(name) => open_netns(name)?,
                 None => Ipvs::new(),
             };
             let opened = opened.and_then(|ipvs| ipvs.info().map(|info| (ipvs, info)));
@@ -64,16 +64,57 @@ impl Session {
     }
 }
 
+/// Opens `--netns NAME`. A namespace that cannot be opened or joined is said to be the
+/// problem (exit 2), not IPVS; what the kernel says once inside goes back to the caller.
+fn open_netns(name: &str) -> Result<Result<Ipvs, lvs::netlink::Error>, Exit> {
+    let path = format!("/run/netns/{name}");
+    let fail = |why: String| {
+        eprintln!("--netns {name}: cannot use the network namespace {path}: {why}");
+        Err(Exit(2))
+    };
+    // Opened here first so that the usual failures read plainly; `in_netns` opens it again.
+    if let Err(e) = std::fs::File::open(&path) {
+        return fail(io_message(&e));
+    }
+    match Ipvs::in_netns(&path) {
+        // Joining the namespace (setns) failed.
+        Err(lvs::netlink::Error::Io(e)) => fail(io_message(&e)),
+        other => Ok(other),
+    }
+}
+
+/// An I/O error as the C library words it ("No such file or directory").
+fn io_message(e: &std::io::Error) -> String {
+    e.raw_os_error()
+        .map_or_else(|| e.to_string(), lvs::errno::strerror)
+}
+
 /// ipvsadm's words for an error (`ipvs_strerror`); errors ipvsadm cannot meet say what they
 /// are.
 pub fn message(e: &lvs::netlink::Error) -> String {
     match e {
         lvs::netlink::Error::Kernel(r) => r.ipvsadm_message(),
         lvs::netlink::Error::NotAvailable { .. } => {
-            lvs::ipvsadm_message(lvs::Operation::GetInfo, lvs::errno::ENOPROTOOPT)
+            lvs::ipvsadm_message(lvs::Operation::GetInfo, old_interface_errno())
         }
         other => other.to_string(),
     }
+}
+
+/// What libipvs meets when the kernel has no IPVS netlink family: it falls back to the old
+/// socket-option interface, whose raw socket needs privilege (EPERM: "Permission denied (you
+/// must be root)"), and which then answers ENOPROTOOPT ("Protocol not available").
+fn old_interface_errno() -> i32 {
+    // SAFETY: socket() takes no pointers; the descriptor is closed at once.
+    let fd = unsafe { libc::socket(libc::AF_INET, libc::SOCK_RAW, libc::IPPROTO_RAW) };
+    if fd < 0 {
+        return std::io::Error::last_os_error()
+            .raw_os_error()
+            .unwrap_or(lvs::errno::EPERM);
+    }
+    // SAFETY: fd was just opened and is not used again.
+    unsafe { libc::close(fd) };
+    lvs::errno::ENOPROTOOPT
 }
 
 /// Writes to standard output; a closed pipe is not an error worth reporting.
@@ -146,7 +187,7 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
                 t
             })
             .collect();
-        process(&mut session, &tokens, false)
+        process(&mut session, tokens.iter().copied(), false)
     };
     let code = match status {
         Ok(code) | Err(Exit(code)) => code,
@@ -155,14 +196,19 @@ pub fn main(program: &str, args: Vec<String>) -> ExitCode {
     ExitCode::from(code as u8)
 }
 
-/// ipvsadm's `process_options` for one command line (`reading_stdin` inside `-R`).
-pub fn process(session: &mut Session, tokens: &[Token<'_>], reading_stdin: bool) -> Status {
+/// ipvsadm's `process_options` for one command line (`reading_stdin` inside `-R`), its tokens
+/// taken one at a time.
+pub fn process<'a>(
+    session: &mut Session,
+    tokens: impl Iterator<Item = Token<'a>> + Clone,
+    reading_stdin: bool,
+) -> Status {
     // popt failing on the first option, or finding none, sends the user to -h.
-    match Scanner::new(tokens).next_opt() {
+    match Scanner::new(tokens.clone()).next_opt() {
         None | Some(Err(_)) => return tryhelp(session),
         Some(Ok(_)) => {}
     }
-    match parse_args(tokens, &session.names) {
+    match parse_args_from(tokens, &session.names) {
         Ok(invocation) => run(session, invocation, reading_stdin),
         Err(e) => match e.kind {
             ArgErrorKind::NoCommand(_) => tryhelp(session),

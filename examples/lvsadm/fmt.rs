@@ -1,7 +1,7 @@
 //! `lvsadm fmt`: check and normalise a rule file offline.
 
 use lvs::Ruleset;
-use lvs::rules::{SaveOptions, save};
+use lvs::rules::{SaveOptions, decode, save, shown};
 use std::io::Read;
 use std::process::ExitCode;
 
@@ -15,21 +15,22 @@ pub fn run(args: &[String]) -> ExitCode {
             p if path.is_none() && (p == "-" || !p.starts_with('-')) => path = Some(p),
             other => {
                 eprintln!(
-                    "lvsadm fmt: unexpected argument `{other}'\n{}",
+                    "lvsadm fmt: unexpected argument `{}'\n{}",
+                    shown(other),
                     super::USAGE
                 );
                 return ExitCode::from(2);
             }
         }
     }
-    let (name, text) = match read_input(path) {
+    let (name, bytes) = match read_bytes(path.unwrap_or("-")) {
         Ok(input) => input,
-        Err(e) => {
-            eprintln!("lvsadm fmt: {e}");
+        Err(msg) => {
+            eprintln!("lvsadm fmt: {msg}");
             return ExitCode::from(2);
         }
     };
-    match Ruleset::from_rules(&text) {
+    match Ruleset::from_rules_bytes(&bytes) {
         Ok(ruleset) => {
             print!("{}", save(&ruleset, options));
             ExitCode::SUCCESS
@@ -41,18 +42,25 @@ pub fn run(args: &[String]) -> ExitCode {
     }
 }
 
-fn read_input(path: Option<&str>) -> Result<(String, String), String> {
-    match path {
-        None | Some("-") => {
-            let mut text = String::new();
-            std::io::stdin()
-                .read_to_string(&mut text)
-                .map_err(|e| format!("<stdin>: {e}"))?;
-            Ok(("<stdin>".to_owned(), text))
-        }
-        Some(p) => {
-            let text = std::fs::read_to_string(p).map_err(|e| format!("{p}: {e}"))?;
-            Ok((p.to_owned(), text))
-        }
+/// The name to show and the bytes of a file (`-`: standard input).
+fn read_bytes(path: &str) -> Result<(&str, Vec<u8>), String> {
+    if path == "-" {
+        let mut bytes = Vec::new();
+        std::io::stdin()
+            .read_to_end(&mut bytes)
+            .map_err(|e| format!("<stdin>: {e}"))?;
+        Ok(("<stdin>", bytes))
+    } else {
+        let bytes = std::fs::read(path).map_err(|e| format!("{path}: {e}"))?;
+        Ok((path, bytes))
     }
+}
+
+/// The text of a file (`-`: standard input), decoded as a rule file's text is: UTF-8 without
+/// a byte order mark, or an error `NAME:LINE:COL: why`.
+pub fn read_text(path: &str) -> Result<String, String> {
+    let (name, bytes) = read_bytes(path)?;
+    decode(&bytes).map_err(|e| format!("{name}:{e}"))?;
+    // Decoded above: the conversion cannot fail, and takes the bytes without a copy.
+    String::from_utf8(bytes).map_err(|e| format!("{name}: {e}"))
 }

@@ -1103,7 +1103,9 @@ char *lvs_last_error(void);
 int lvs_restore_text(const char *text);
 
 /**
- * [`lvs_restore_text`] of a file's contents.
+ * [`lvs_restore_text`] of a file's contents. A file that cannot be read fails with its
+ * errno; one that is not UTF-8 text, or starts with a byte order mark, with EINVAL (sending
+ * nothing; `lvs_last_error` gives the line and column).
  *
  * # Safety
  * `path` is NULL or a NUL-terminated string.

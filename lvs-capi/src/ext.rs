@@ -3,7 +3,8 @@
 
 use crate::convert;
 use crate::ffi::{
-    self, Failure, c_str, calloc_table, ffi_boundary, malloc_string, pointer, status, with_ipvs,
+    self, Failure, c_rules, c_str, calloc_table, ffi_boundary, malloc_string, pointer, status,
+    with_ipvs,
 };
 use crate::types::*;
 use lvs_core::{Command, Operation, Ruleset, rules};
@@ -99,12 +100,14 @@ pub unsafe extern "C" fn lvs_restore_text(text: *const c_char) -> c_int {
     ffi_boundary! {
         status(None, || {
             // SAFETY: the caller's contract.
-            restore(unsafe { c_str(text, "text") }?)
+            restore(unsafe { c_rules(text, "text", 1) }?)
         })
     }
 }
 
-/// [`lvs_restore_text`] of a file's contents.
+/// [`lvs_restore_text`] of a file's contents. A file that cannot be read fails with its
+/// errno; one that is not UTF-8 text, or starts with a byte order mark, with EINVAL (sending
+/// nothing; `lvs_last_error` gives the line and column).
 ///
 /// # Safety
 /// `path` is NULL or a NUL-terminated string.
@@ -114,10 +117,10 @@ pub unsafe extern "C" fn lvs_restore_file(path: *const c_char) -> c_int {
         status(None, || {
             // SAFETY: the caller's contract.
             let path = unsafe { c_str(path, "path") }?;
-            let text = std::fs::read_to_string(path).map_err(|e| {
+            let bytes = std::fs::read(path).map_err(|e| {
                 Failure::new(e.raw_os_error().unwrap_or(libc::EIO), format!("{path}: {e}"))
             })?;
-            restore(&text)
+            restore(ffi::rules_text(&bytes, 1)?)
         })
     }
 }
@@ -144,7 +147,7 @@ pub unsafe extern "C" fn lvs_batch(
             let mut rules = Vec::with_capacity(count);
             for i in 0..count {
                 // SAFETY: lines has count entries.
-                let line = unsafe { c_str(*lines.add(i), "a line") }?;
+                let line = unsafe { c_rules(*lines.add(i), "line", i + 1) }?;
                 let rule = rules::parse_line(i + 1, line, &rules::NumericOnly)
                     .map_err(|e| Failure::invalid(e.to_string()))?
                     .ok_or_else(|| Failure::invalid(format!("line {}: no command", i + 1)))?;
@@ -246,7 +249,7 @@ pub unsafe extern "C" fn lvs_apply_text(rules: *const c_char, flags: c_int) -> c
         status(None, || {
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
-            let desired = desired(unsafe { c_str(rules, "rules") }?, flags)?;
+            let desired = desired(unsafe { c_rules(rules, "rules", 1) }?, flags)?;
             let report = with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?;
             let failed = report
                 .plan
@@ -279,7 +282,7 @@ pub unsafe extern "C" fn lvs_plan_text(rules: *const c_char, flags: c_int) -> *m
         pointer(None, || {
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
-            let desired = desired(unsafe { c_str(rules, "rules") }?, flags)?;
+            let desired = desired(unsafe { c_rules(rules, "rules", 1) }?, flags)?;
             let plan = with_ipvs(|ipvs| ipvs.plan_ruleset(&desired, &options))?;
             malloc_string(&plan.to_rules())
         })

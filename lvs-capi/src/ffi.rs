@@ -213,6 +213,46 @@ pub(crate) unsafe fn c_str<'a>(p: *const c_char, what: &str) -> Result<&'a str> 
         .map_err(|_| Failure::invalid(format!("{what} is not UTF-8")))
 }
 
+/// A NUL-terminated C string holding ipvsadm rules, decoded as a rule file is
+/// ([`lvs_core::rules::decode`]): not UTF-8, or a leading byte order mark, is EINVAL with
+/// `LINE:COL: why`, as a rule that does not parse. `first_line` is the line number of its
+/// first line (for `lvs_batch`, whose strings are one line each).
+///
+/// # Safety
+/// `p` is NULL or a NUL-terminated string.
+pub(crate) unsafe fn c_rules<'a>(
+    p: *const c_char,
+    what: &str,
+    first_line: usize,
+) -> Result<&'a str> {
+    if p.is_null() {
+        return Err(Failure::invalid(format!("{what} is NULL")));
+    }
+    // SAFETY: the caller's contract.
+    let bytes = unsafe { CStr::from_ptr(p) }.to_bytes();
+    rules_text(bytes, first_line)
+}
+
+/// [`c_rules`] of bytes.
+pub(crate) fn rules_text(bytes: &[u8], first_line: usize) -> Result<&str> {
+    use lvs_core::rules::{RulesError, decode};
+    decode(bytes).map_err(|e| {
+        let e = match e {
+            RulesError::Text {
+                line,
+                column,
+                problem,
+            } => RulesError::Text {
+                line: line + first_line - 1,
+                column,
+                problem,
+            },
+            other => other,
+        };
+        Failure::invalid(e.to_string())
+    })
+}
+
 /// A fixed `char` array field as UTF-8, up to its first NUL (or its end).
 pub(crate) fn field_str<'a>(field: &'a [c_char], what: &str) -> Result<&'a str> {
     // SAFETY: c_char and u8 have the same size and alignment.

@@ -163,17 +163,10 @@ pub enum ValidationError {
     },
 }
 
-/// `name` quoted for a message: control characters escaped, and at most 64 characters of it
-/// (a long name shows its start, its end and its length).
-pub(crate) fn shown(name: &str) -> String {
-    const KEEP: usize = 64;
-    let count = name.chars().count();
-    if count <= KEEP {
-        return format!("{name:?}");
-    }
-    let head: String = name.chars().take(40).collect();
-    let tail: String = name.chars().skip(count - 16).collect();
-    format!("{head:?}...{tail:?} ({} bytes)", name.len())
+/// `name` quoted for a message as ipvsadm quotes (`` `name' ``), shortened and escaped by
+/// [`crate::rules::shown`].
+fn shown(name: &str) -> String {
+    format!("`{}'", crate::rules::shown(name))
 }
 
 /// Where an object sits in a [`crate::Ruleset`]: the path a JSON or TOML document uses for it

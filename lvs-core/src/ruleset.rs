@@ -2,11 +2,12 @@
 //! and the kernel's rules for changing it, so that rule files can be checked with no kernel.
 
 use crate::{
-    Command, DaemonRole, Destination, Forward, Netmask, Operation, Refusal, Scheduler, Service,
-    ServiceKey, SyncDaemon, Timeouts, errno,
+    Command, DaemonRole, Destination, Family, Forward, Netmask, Operation, Refusal, Scheduler,
+    Service, ServiceKey, SyncDaemon, Timeouts, errno,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
+use std::collections::hash_map::Entry;
 use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
@@ -37,12 +38,25 @@ impl VirtualService {
     }
 
     fn same_config(&self, other: &VirtualService) -> bool {
-        self.service == other.service
-            && self.destinations.len() == other.destinations.len()
-            && self
+        if self.service != other.service || self.destinations.len() != other.destinations.len() {
+            return false;
+        }
+        if self.destinations.len() < LARGE {
+            return self
                 .destinations
                 .iter()
-                .all(|d| other.destination(&d.addr) == Some(d))
+                .all(|d| other.destination(&d.addr) == Some(d));
+        }
+        // A search per real server would cost the square of their number.
+        let mut theirs: HashMap<&SocketAddr, &Destination> =
+            HashMap::with_capacity(other.destinations.len());
+        for d in &other.destinations {
+            // The first of a repeated address, as `destination` finds it.
+            theirs.entry(&d.addr).or_insert(d);
+        }
+        self.destinations
+            .iter()
+            .all(|d| theirs.get(&d.addr) == Some(&d))
     }
 }
 
@@ -155,7 +169,9 @@ impl Ruleset {
 
     /// Applies `command` as the kernel would, or says why the kernel would refuse it (and
     /// changes nothing). The kernel is Debian's ([`KernelProfile::default`]) in a fresh
-    /// network namespace.
+    /// network namespace. One command searches the vectors as they are (its cost grows with
+    /// the service's real servers); many go through [`Ruleset::apply_all`], whose cost per
+    /// command stays flat.
     pub fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
         self.apply_with(command, &KernelProfile::default())
     }
@@ -167,8 +183,9 @@ impl Ruleset {
 
     /// Applies many commands in order, as [`Ruleset::apply`] would one by one, stopping at the
     /// first refusal (with its position in `commands`); the ones before it stay applied. Finds
-    /// services through a hash index, so the cost stays flat per command however large the
-    /// ruleset.
+    /// services, and the real servers of large services, through hash indexes, so the cost
+    /// stays flat per command however large the ruleset or one service; the vectors end in
+    /// the order [`Ruleset::apply`] gives.
     pub fn apply_all<'c>(
         &mut self,
         commands: impl IntoIterator<Item = &'c Command>,
@@ -209,13 +226,9 @@ impl Ruleset {
                 let i = index
                     .find(&self.services, key)
                     .ok_or_else(|| refuse(errno::ESRCH))?;
-                self.services.remove(i);
-                index.rebuild(&self.services);
+                index.remove_service(&mut self.services, i);
             }
-            Command::Flush => {
-                self.services.clear();
-                index.rebuild(&self.services);
-            }
+            Command::Flush => index.clear(&mut self.services),
             Command::AddDestination {
                 service,
                 destination: d,
@@ -228,20 +241,18 @@ impl Ruleset {
                 let i = index
                     .find(&self.services, service)
                     .ok_or_else(|| refuse(errno::ESRCH))?;
-                let vs = &mut self.services[i];
-                check_destination(op, &vs.service.key, d, daemons_run)?;
-                let existing = vs.destinations.iter().position(|x| x.addr == d.addr);
-                match (op, existing) {
+                check_destination(op, &self.services[i].service.key, d, daemons_run)?;
+                let mut dests = index.destinations(&mut self.services, i);
+                match (op, dests.find(&d.addr)) {
                     (Operation::AddDestination, Some(_)) => return Err(refuse(errno::EEXIST)),
                     (Operation::AddDestination, None) => {
                         if !unicast(&d.addr.ip()) {
                             return Err(refuse(errno::EINVAL)
                                 .because(format!("{} is not a unicast address", d.addr.ip())));
                         }
-                        // The kernel lists the newest real server first.
-                        vs.destinations.insert(0, *d);
+                        dests.add(*d);
                     }
-                    (_, Some(i)) => vs.destinations[i] = *d,
+                    (_, Some(at)) => dests.set(at, *d),
                     (_, None) => return Err(refuse(errno::ENOENT)),
                 }
             }
@@ -249,13 +260,9 @@ impl Ruleset {
                 let i = index
                     .find(&self.services, service)
                     .ok_or_else(|| refuse(errno::ESRCH))?;
-                let vs = &mut self.services[i];
-                let i = vs
-                    .destinations
-                    .iter()
-                    .position(|x| x.addr == *addr)
-                    .ok_or_else(|| refuse(errno::ENOENT))?;
-                vs.destinations.remove(i);
+                let mut dests = index.destinations(&mut self.services, i);
+                let at = dests.find(addr).ok_or_else(|| refuse(errno::ENOENT))?;
+                dests.remove(at);
             }
             Command::Zero(Some(key)) if index.find(&self.services, key).is_none() => {
                 return Err(refuse(errno::ESRCH));
@@ -269,7 +276,7 @@ impl Ruleset {
                 if self.daemons.iter().any(|x| x.role == d.role) {
                     return Err(refuse(errno::EEXIST));
                 }
-                if self.has_mixed_family() {
+                if index.has_mixed_family(&self.services) {
                     return Err(refuse(errno::EINVAL)
                         .because("sync daemons cannot run beside mixed-family real servers"));
                 }
@@ -286,21 +293,21 @@ impl Ruleset {
         Ok(())
     }
 
-    fn has_mixed_family(&self) -> bool {
-        self.services.iter().any(|vs| {
-            let family = vs.service.key.family();
-            vs.destinations.iter().any(|d| d.family() != family)
-        })
-    }
-
     /// The running daemon of `role`.
     pub fn daemon(&self, role: DaemonRole) -> Option<&SyncDaemon> {
         self.daemons.iter().find(|d| d.role == role)
     }
 }
 
+/// How many real servers a service has before a batch indexes them by address (see
+/// [`Dests`]), and before equality compares them through a hash map: below it, searching
+/// the vector costs less than hashing.
+const LARGE: usize = 32;
+
 /// Commands applied one after another to one ruleset, as [`Ruleset::apply_all`] applies them,
-/// for callers that have them one at a time (a rule file read as it is parsed).
+/// for callers that have them one at a time (a rule file read as it is parsed). Each command
+/// costs the same however many services and real servers the ruleset holds: the ruleset's
+/// vectors are brought back to [`Ruleset::apply`]'s order when the batch is dropped.
 pub(crate) struct Batch<'r, 'k> {
     ruleset: &'r mut Ruleset,
     kernel: &'k KernelProfile,
@@ -324,15 +331,161 @@ impl<'r, 'k> Batch<'r, 'k> {
     }
 }
 
+impl Drop for Batch<'_, '_> {
+    fn drop(&mut self) {
+        self.index.settle(&mut self.ruleset.services);
+    }
+}
+
 /// Where each service is in a ruleset's `services`, for bulk work; `None` searches linearly
-/// (for a single command, building the index would cost more than the search).
+/// and changes the vectors in place (for a single command, building the index would cost more
+/// than the search).
 struct Index(Option<Hashed>);
 
-/// The hash index, and the service found last: rule files name one service on many lines in
-/// a row (`-A`, then its `-a` lines), and comparing a key costs less than hashing it.
+/// The hash index, and what a batch keeps aside until it ends.
 struct Hashed {
     map: HashMap<Key, usize>,
+    /// The service found last: rule files name one service on many lines in a row (`-A`,
+    /// then its `-a` lines), and comparing a key costs less than hashing it.
     last: Option<(ServiceKey, usize)>,
+    /// Services deleted during the batch, which stay in the vector (out of `map`) until
+    /// [`Index::settle`]: removing each at once would shift every service after it and
+    /// renumber the map.
+    removed: Vec<usize>,
+    /// The real servers of large services (by position in the vector), kept aside while
+    /// the batch runs.
+    large: HashMap<usize, Large>,
+    /// How many real servers are of another family than their service, once counted (for
+    /// `--start-daemon`, which the kernel refuses beside any).
+    mixed: Option<usize>,
+}
+
+/// A large service's real servers during a batch.
+enum Large {
+    /// Indexed by address.
+    Indexed(Dests),
+    /// Left in the vector: the same address is there twice (a ruleset built by hand), which
+    /// the index could not tell apart.
+    Repeated,
+}
+
+/// A service's real servers, oldest first so that a new one is pushed at the end (the
+/// kernel lists the newest first: the vector is rebuilt reversed at the end), with the slot
+/// of each address. A deleted server leaves an empty slot, so that the others keep theirs.
+struct Dests {
+    slots: Vec<Option<Destination>>,
+    at: HashMap<SocketAddr, usize>,
+}
+
+impl Dests {
+    /// Takes the real servers out of `list` (newest first), or leaves them when an address
+    /// is there twice.
+    fn take(list: &mut Vec<Destination>) -> Option<Dests> {
+        let mut at = HashMap::with_capacity(list.len());
+        for (slot, d) in list.iter().rev().enumerate() {
+            if at.insert(d.addr, slot).is_some() {
+                return None;
+            }
+        }
+        let slots = std::mem::take(list).into_iter().rev().map(Some).collect();
+        Some(Dests { slots, at })
+    }
+
+    fn remove(&mut self, slot: usize) {
+        if let Some(d) = self.slots.get_mut(slot).and_then(Option::take) {
+            self.at.remove(&d.addr);
+        }
+        // Empty slots never outnumber the servers for long.
+        if self.slots.len() > 2 * self.at.len() + LARGE {
+            self.slots.retain(Option::is_some);
+            self.at.clear();
+            for (slot, d) in self.slots.iter().enumerate() {
+                if let Some(d) = d {
+                    self.at.insert(d.addr, slot);
+                }
+            }
+        }
+    }
+
+    /// The real servers newest first, as [`Ruleset::apply`] orders them.
+    fn into_vec(self) -> Vec<Destination> {
+        self.slots.into_iter().rev().flatten().collect()
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &Destination> {
+        self.slots.iter().flatten()
+    }
+}
+
+/// One service's real servers as a command changes them, wherever they are kept.
+struct DestList<'a> {
+    place: Place<'a>,
+    /// The batch's count of mixed-family real servers, when it keeps one, and the service's
+    /// family.
+    mixed: Option<(&'a mut usize, Family)>,
+}
+
+enum Place<'a> {
+    /// The vector itself, newest first.
+    Vec(&'a mut Vec<Destination>),
+    /// A batch's index.
+    Indexed(&'a mut Dests),
+}
+
+impl DestList<'_> {
+    /// Where the real server at `addr` is.
+    #[inline(always)]
+    fn find(&self, addr: &SocketAddr) -> Option<usize> {
+        match &self.place {
+            Place::Vec(v) => v.iter().position(|x| x.addr == *addr),
+            Place::Indexed(d) => d.at.get(addr).copied(),
+        }
+    }
+
+    /// Adds a real server, as the newest.
+    #[inline(always)]
+    fn add(&mut self, d: Destination) {
+        match &mut self.place {
+            // The kernel lists the newest real server first.
+            Place::Vec(v) => v.insert(0, d),
+            Place::Indexed(x) => {
+                x.at.insert(d.addr, x.slots.len());
+                x.slots.push(Some(d));
+            }
+        }
+        if let Some((m, family)) = &mut self.mixed {
+            if d.family() != *family {
+                **m += 1;
+            }
+        }
+    }
+
+    /// Replaces the real server at `at` (found by [`DestList::find`]).
+    fn set(&mut self, at: usize, d: Destination) {
+        match &mut self.place {
+            Place::Vec(v) => v[at] = d,
+            Place::Indexed(x) => x.slots[at] = Some(d),
+        }
+    }
+
+    /// Removes the real server at `at` (found by [`DestList::find`]).
+    fn remove(&mut self, at: usize) {
+        let gone = match &mut self.place {
+            Place::Vec(v) => v.remove(at),
+            Place::Indexed(x) => match x.slots.get(at).copied().flatten() {
+                Some(d) => {
+                    x.remove(at);
+                    d
+                }
+                None => return,
+            },
+        };
+        if let Some((m, family)) = &mut self.mixed {
+            if gone.family() != *family {
+                **m -= 1;
+            }
+        }
+    }
 }
 
 /// A service key hashed in one or two words: the derived `Hash` feeds the hasher field by
@@ -361,6 +514,11 @@ impl Hash for Key {
     }
 }
 
+/// Counts the real servers of another family than their service.
+fn count_mixed<'d>(family: Family, dests: impl Iterator<Item = &'d Destination>) -> usize {
+    dests.filter(|d| d.family() != family).count()
+}
+
 impl Index {
     fn linear() -> Index {
         Index(None)
@@ -372,7 +530,13 @@ impl Index {
             .enumerate()
             .map(|(i, vs)| (Key(vs.service.key), i))
             .collect();
-        Index(Some(Hashed { map, last: None }))
+        Index(Some(Hashed {
+            map,
+            last: None,
+            removed: Vec::new(),
+            large: HashMap::new(),
+            mixed: None,
+        }))
     }
 
     fn find(&mut self, services: &[VirtualService], key: &ServiceKey) -> Option<usize> {
@@ -398,8 +562,134 @@ impl Index {
         }
     }
 
-    fn rebuild(&mut self, services: &[VirtualService]) {
-        if self.0.is_some() {
+    /// Deletes the service at `at` (found by [`Index::find`]).
+    fn remove_service(&mut self, services: &mut Vec<VirtualService>, at: usize) {
+        let Some(h) = &mut self.0 else {
+            services.remove(at);
+            return;
+        };
+        let Some(vs) = services.get(at) else { return };
+        let family = vs.service.key.family();
+        h.map.remove(&Key(vs.service.key));
+        if h.last.is_some_and(|(_, i)| i == at) {
+            h.last = None;
+        }
+        let large = h.large.remove(&at);
+        if let Some(m) = &mut h.mixed {
+            *m -= match &large {
+                Some(Large::Indexed(d)) => count_mixed(family, d.iter()),
+                _ => count_mixed(family, vs.destinations.iter()),
+            };
+        }
+        h.removed.push(at);
+    }
+
+    /// Deletes every service.
+    fn clear(&mut self, services: &mut Vec<VirtualService>) {
+        services.clear();
+        if let Some(h) = &mut self.0 {
+            h.map.clear();
+            h.last = None;
+            h.removed.clear();
+            h.large.clear();
+            h.mixed = Some(0);
+        }
+    }
+
+    /// The real servers of the service at `i`, indexed by address once there are many.
+    // Always inlined (as are `find` and `add`): on the common path (a small service) it
+    // comes down to two tests, and a call cost more than the work.
+    #[inline(always)]
+    fn destinations<'a>(
+        &'a mut self,
+        services: &'a mut [VirtualService],
+        i: usize,
+    ) -> DestList<'a> {
+        let vs = &mut services[i];
+        let Some(Hashed { large, mixed, .. }) = &mut self.0 else {
+            return DestList {
+                place: Place::Vec(&mut vs.destinations),
+                mixed: None,
+            };
+        };
+        let mixed = mixed.as_mut().map(|m| (m, vs.service.key.family()));
+        // Small services (nearly all) never touch the map.
+        if large.is_empty() && vs.destinations.len() < LARGE {
+            return DestList {
+                place: Place::Vec(&mut vs.destinations),
+                mixed,
+            };
+        }
+        let place = match large.entry(i) {
+            Entry::Occupied(e) => match e.into_mut() {
+                Large::Indexed(d) => Place::Indexed(d),
+                Large::Repeated => Place::Vec(&mut vs.destinations),
+            },
+            Entry::Vacant(e) if vs.destinations.len() >= LARGE => {
+                match Dests::take(&mut vs.destinations) {
+                    Some(d) => match e.insert(Large::Indexed(d)) {
+                        Large::Indexed(d) => Place::Indexed(d),
+                        Large::Repeated => Place::Vec(&mut vs.destinations),
+                    },
+                    None => {
+                        e.insert(Large::Repeated);
+                        Place::Vec(&mut vs.destinations)
+                    }
+                }
+            }
+            Entry::Vacant(_) => Place::Vec(&mut vs.destinations),
+        };
+        DestList { place, mixed }
+    }
+
+    /// Whether any real server is of another family than its service.
+    fn has_mixed_family(&mut self, services: &[VirtualService]) -> bool {
+        let Some(h) = &mut self.0 else {
+            return services.iter().any(|vs| {
+                let family = vs.service.key.family();
+                vs.destinations.iter().any(|d| d.family() != family)
+            });
+        };
+        let count = *h.mixed.get_or_insert_with(|| {
+            let mut gone = vec![false; services.len()];
+            for &i in &h.removed {
+                gone[i] = true;
+            }
+            services
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !gone[*i])
+                .map(|(i, vs)| {
+                    let family = vs.service.key.family();
+                    match h.large.get(&i) {
+                        Some(Large::Indexed(d)) => count_mixed(family, d.iter()),
+                        _ => count_mixed(family, vs.destinations.iter()),
+                    }
+                })
+                .sum()
+        });
+        count > 0
+    }
+
+    /// Puts back what the batch kept aside: the large services' real servers, newest first,
+    /// and the deleted services out of the vector.
+    fn settle(&mut self, services: &mut Vec<VirtualService>) {
+        let Some(h) = &mut self.0 else { return };
+        for (i, large) in h.large.drain() {
+            if let (Large::Indexed(d), Some(vs)) = (large, services.get_mut(i)) {
+                vs.destinations = d.into_vec();
+            }
+        }
+        if !h.removed.is_empty() {
+            let mut gone = vec![false; services.len()];
+            for &i in &h.removed {
+                gone[i] = true;
+            }
+            let mut i = 0;
+            services.retain(|_| {
+                i += 1;
+                !gone[i - 1]
+            });
             *self = Index::of(services);
         }
     }
@@ -408,13 +698,17 @@ impl Index {
 /// The checks of the kernel's `ip_vs_add_service`/`ip_vs_edit_service`.
 fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result<(), Refusal> {
     if !kernel.has_scheduler(&svc.scheduler) {
-        return Err(Refusal::new(op, errno::ENOENT)
-            .because(format!("no scheduler module ip_vs_{}", svc.scheduler)));
+        return Err(Refusal::new(op, errno::ENOENT).because(format!(
+            "no scheduler module ip_vs_{}",
+            crate::rules::shown(svc.scheduler.name())
+        )));
     }
     if let Some(pe) = &svc.pe {
         if !kernel.has_engine(pe) {
-            return Err(Refusal::new(op, errno::ENOENT)
-                .because(format!("no persistence engine module ip_vs_pe_{pe}")));
+            return Err(Refusal::new(op, errno::ENOENT).because(format!(
+                "no persistence engine module ip_vs_pe_{}",
+                crate::rules::shown(pe)
+            )));
         }
     }
     if let Some(p) = &svc.persistence {
@@ -563,5 +857,169 @@ mod tests {
         assert_eq!(a, b);
         b.services[0].destinations[0].weight = 2;
         assert_ne!(a, b);
+    }
+
+    /// Random commands over a few services and many real servers (v4 and v6, so that some
+    /// are mixed-family), with deletes, re-adds, edits, service deletes, flushes and daemons.
+    fn random_commands(seed: u64, count: usize) -> Vec<Command> {
+        let keys = [
+            ServiceKey::tcp("10.0.0.1:80".parse().unwrap()),
+            ServiceKey::tcp("[2001:db8::1]:80".parse().unwrap()),
+            ServiceKey::fwmark(crate::Family::Inet, 7),
+        ];
+        let mut x = seed | 1;
+        let mut next = move |n: u64| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x % n
+        };
+        (0..count)
+            .map(|_| {
+                let key = keys[next(3) as usize];
+                let n = next(250);
+                let addr: SocketAddr = if n % 9 == 0 {
+                    format!("[2001:db8::{n:x}]:8080").parse().unwrap()
+                } else {
+                    format!("192.168.{}.{}:8080", n % 3, n / 3).parse().unwrap()
+                };
+                // Tunnelled, so that a server of the other family is taken.
+                let d = Destination::new(addr)
+                    .with_forward(Forward::Tunnel(crate::Tunnel::IPIP))
+                    .with_weight(next(5) as i32);
+                match next(100) {
+                    0..=49 => Command::AddDestination {
+                        service: key,
+                        destination: d,
+                    },
+                    50..=59 => Command::DeleteDestination { service: key, addr },
+                    60..=69 => Command::EditDestination {
+                        service: key,
+                        destination: d,
+                    },
+                    70..=79 => Command::AddService(Service::new(key)),
+                    80..=82 => Command::DeleteService(key),
+                    83 if next(4) == 0 => Command::Flush,
+                    83 | 84 => Command::Zero(Some(key)),
+                    85..=89 => Command::StartDaemon(SyncDaemon::new(DaemonRole::Master, "eth0", 1)),
+                    90..=94 => Command::StopDaemon(DaemonRole::Master),
+                    _ => Command::EditService(Service::new(key).with_scheduler("rr")),
+                }
+            })
+            .collect()
+    }
+
+    /// The batch (indexed real servers, deleted services kept aside) gives what commands
+    /// applied one at a time give, refusals and the order of every vector included.
+    #[test]
+    fn a_batch_is_apply_one_by_one() {
+        let kernel = KernelProfile::default();
+        let mut large = 0;
+        for seed in 0..200u64 {
+            let commands = random_commands(seed.wrapping_mul(0x9e37_79b9_7f4a_7c15), 1500);
+            let mut start = Ruleset::new();
+            if seed % 3 == 0 {
+                // A ruleset that already holds services and real servers.
+                for c in &commands[..150] {
+                    let _ = start.apply(c);
+                }
+            }
+            let mut one = start.clone();
+            let mut all = start.clone();
+            let mut batch = Batch::new(&mut all, &kernel);
+            let mut most = None;
+            for (i, c) in commands.iter().enumerate() {
+                let (a, b) = (one.apply(c), batch.apply(c));
+                assert_eq!(a, b, "seed {seed}, command {i}: {c:?}");
+                most = most.max(one.services.iter().map(|vs| vs.destinations.len()).max());
+            }
+            drop(batch);
+            assert_eq!(one.services, all.services, "seed {seed}");
+            assert_eq!(one.daemons, all.daemons, "seed {seed}");
+            large += usize::from(most >= Some(LARGE + 16));
+        }
+        assert!(large > 50, "only {large} runs reached a large service");
+    }
+
+    /// Many deletes in a large service (the batch compacts its empty slots), then re-adds.
+    #[test]
+    fn a_batch_deletes_and_re_adds_in_order() {
+        let addr = |i: u32| format!("192.168.{}.{}:80", i / 200, i % 200);
+        let mut commands = vec![Command::AddService(Service::new(key()))];
+        commands.extend((0..300).map(|i| add_dest(&addr(i))));
+        commands.extend((0..280).map(|i| Command::DeleteDestination {
+            service: key(),
+            addr: addr((i * 7) % 300).parse().unwrap(),
+        }));
+        commands.extend((0..150).map(|i| add_dest(&addr(i * 2))));
+        commands.push(Command::DeleteService(key()));
+        commands.push(Command::AddService(Service::new(key())));
+        commands.extend((0..100).map(|i| add_dest(&addr(i))));
+        let kernel = KernelProfile::default();
+        let mut one = Ruleset::new();
+        let mut all = Ruleset::new();
+        let mut batch = Batch::new(&mut all, &kernel);
+        for c in &commands {
+            assert_eq!(one.apply(c), batch.apply(c), "{c:?}");
+        }
+        drop(batch);
+        assert_eq!(one.services, all.services);
+        assert_eq!(all.services[0].destinations.len(), 100);
+    }
+
+    /// A hand-built ruleset may hold one address twice: the batch leaves such a service's
+    /// vector as it is, and finds what a single command finds.
+    #[test]
+    fn a_batch_keeps_repeated_addresses_as_apply_does() {
+        let mut start = Ruleset::new();
+        start
+            .apply(&Command::AddService(Service::new(key())))
+            .unwrap();
+        for i in 0..LARGE as u8 {
+            start
+                .apply(&add_dest(&format!("192.168.1.{i}:80")))
+                .unwrap();
+        }
+        let twice = Destination::new("192.168.1.3:80".parse().unwrap()).with_weight(9);
+        start.services[0].destinations.push(twice);
+        let commands = [
+            Command::DeleteDestination {
+                service: key(),
+                addr: twice.addr,
+            },
+            Command::EditDestination {
+                service: key(),
+                destination: twice.with_weight(4),
+            },
+            add_dest("192.168.2.1:80"),
+        ];
+        let mut one = start.clone();
+        for c in &commands {
+            one.apply(c).unwrap();
+        }
+        let mut all = start;
+        all.apply_all(&commands, &KernelProfile::default()).unwrap();
+        assert_eq!(one.services, all.services);
+        assert_eq!(
+            all.services[0].destination(&twice.addr),
+            Some(&twice.with_weight(4))
+        );
+    }
+
+    /// 200,000 real servers on one service: read in one batch, listed newest first. (How
+    /// long it takes is measured by `cargo bench -p lvs-core --bench rules`.)
+    #[test]
+    fn many_real_servers_on_one_service() {
+        let mut text = String::from("-A -t 10.0.0.1:80 -s rr\n");
+        for i in 0..200_000u32 {
+            let [_, a, b, c] = i.to_be_bytes();
+            text.push_str(&format!("-a -t 10.0.0.1:80 -r 10.{a}.{b}.{c}:80 -m\n"));
+        }
+        let r = Ruleset::from_rules(&text).unwrap();
+        let dests = &r.services[0].destinations;
+        assert_eq!(dests.len(), 200_000);
+        assert_eq!(dests[0].addr, "10.3.13.63:80".parse().unwrap());
+        assert_eq!(dests[199_999].addr, "10.0.0.0:80".parse().unwrap());
+        assert_eq!(r, r.clone());
     }
 }

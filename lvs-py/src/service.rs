@@ -3,11 +3,12 @@
 use crate::convert::{self, NameOrNumber, NameOut, Names, NetmaskArg, NetmaskOut};
 use crate::errors;
 use lvs_core::rules::print::addr_port;
+use lvs_core::rules::shown;
 use lvs_core::{
     Family, Netmask, Persistence, Protocol, SchedFlag, Scheduler, Service, ServiceFlags, ServiceKey,
 };
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyBool, PyInt, PyString, PyType};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
@@ -27,6 +28,37 @@ fn protocol_arg(p: NameOrNumber) -> PyResult<Protocol> {
         NameOrNumber::Name(name) => name
             .parse()
             .map_err(|e| errors::argument(format!("{e}, or a protocol number"))),
+    }
+}
+
+/// The `protocol` argument: a name or an IP protocol number. Anything else is
+/// `lvs.InvalidArgument` saying what is taken (pyo3's own message would name Rust types).
+pub struct ProtocolArg(pub NameOrNumber);
+
+impl<'a, 'py> FromPyObject<'a, 'py> for ProtocolArg {
+    type Error = PyErr;
+
+    fn extract(obj: Borrowed<'a, 'py, PyAny>) -> PyResult<Self> {
+        const TAKEN: &str = "a name ('tcp', 'udp', 'sctp') or an IP protocol number (0 to 65535)";
+        if obj.is_instance_of::<PyString>() {
+            return Ok(ProtocolArg(NameOrNumber::Name(obj.extract()?)));
+        }
+        if obj.is_instance_of::<PyInt>() && !obj.is_instance_of::<PyBool>() {
+            return match obj.extract::<u16>() {
+                Ok(n) => Ok(ProtocolArg(NameOrNumber::Number(n.into()))),
+                Err(_) => {
+                    let repr: String = obj.repr()?.extract()?;
+                    Err(errors::argument(format!(
+                        "protocol number {} is out of range: the protocol is {TAKEN}",
+                        shown(&repr)
+                    )))
+                }
+            };
+        }
+        Err(errors::argument(format!(
+            "protocol must be {TAKEN}, not {}",
+            obj.get_type().name()?
+        )))
     }
 }
 
@@ -197,14 +229,14 @@ pub fn service_arg(obj: &Bound<'_, PyAny>) -> PyResult<Service> {
 #[pymethods]
 impl PyService {
     #[new]
-    #[pyo3(signature = (address=None, port=0, protocol=NameOrNumber::Name("tcp".into()), *,
+    #[pyo3(signature = (address=None, port=0, protocol=ProtocolArg(NameOrNumber::Name("tcp".into())), *,
         fwmark=None, family=None, scheduler="wlc".to_owned(), persistence=None, netmask=None,
         pe=None, flags=0, ops=false, sched_flags=None))]
     #[allow(clippy::too_many_arguments)]
     fn new(
         address: Option<IpAddr>,
         port: u16,
-        protocol: NameOrNumber,
+        protocol: ProtocolArg,
         fwmark: Option<u32>,
         family: Option<NameOrNumber>,
         scheduler: String,
@@ -218,7 +250,7 @@ impl PyService {
         let inner = ServiceArgs {
             address,
             port,
-            protocol,
+            protocol: protocol.0,
             fwmark,
             family,
             scheduler,
@@ -249,7 +281,7 @@ impl PyService {
                         }
                     }
                     "port" => a.port = v.extract()?,
-                    "protocol" => a.protocol = v.extract()?,
+                    "protocol" => a.protocol = v.extract::<ProtocolArg>()?.0,
                     "fwmark" => {
                         a.fwmark = v.extract()?;
                         if a.fwmark.is_some() {

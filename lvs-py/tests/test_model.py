@@ -329,5 +329,38 @@ def test_names_are_lvs_core_spellings() -> None:
         lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="crc")
     with pytest.raises(lvs.InvalidArgument, match="unknown protocol"):
         lvs.Service("10.0.0.1", 80, protocol="icmp")
+
+
+def test_protocol_numbers_out_of_range_are_lvs_errors() -> None:
+    taken = "a name ('tcp', 'udp', 'sctp') or an IP protocol number (0 to 65535)"
+    svc = lvs.Service("10.0.0.1", 80)
+    for bad in (-1, 65536, 10**40):
+        want = f"protocol number {bad} is out of range: the protocol is {taken}"
+        with pytest.raises(lvs.InvalidArgument) as e:
+            lvs.Service("10.0.0.1", 80, protocol=bad)
+        assert str(e.value) == want
+        with pytest.raises(lvs.InvalidArgument) as e:
+            svc.replace(protocol=bad)
+        assert str(e.value) == want
+    for bad, kind in ((1.5, "float"), (True, "bool"), (None, "NoneType"), (b"tcp", "bytes")):
+        with pytest.raises(lvs.InvalidArgument) as e:
+            lvs.Service("10.0.0.1", 80, protocol=bad)  # type: ignore[arg-type]
+        assert str(e.value) == f"protocol must be {taken}, not {kind}"
+    assert lvs.Service("10.0.0.1", 80, protocol=132).protocol == "sctp"
+    assert lvs.Service("10.0.0.1", 80, protocol=0).protocol_number == 0
     with pytest.raises(lvs.InvalidArgument, match="unknown version"):
         lvs.Info(version="1.2", conn_table_size=4096)
+
+
+def test_rule_text_messages_name_a_bom_and_cap_long_tokens() -> None:
+    with pytest.raises(lvs.ParseError) as e:
+        lvs.Ruleset.parse("\ufeff-A -t 10.0.0.1:80 -s rr\n")
+    assert (e.value.line, e.value.column) == (1, 1)
+    assert str(e.value) == (
+        "1:1: the text starts with a UTF-8 byte order mark (EF BB BF), which ipvsadm reads"
+        " as part of the first word: save the file without it"
+    )
+    with pytest.raises(lvs.ParseError) as e:
+        lvs.parse_rules("-A -t 10.0.0.1:80\n-A -f " + "9" * 10_000_000 + "\x1b\n")
+    assert (e.value.line, e.value.column) == (2, 7)
+    assert str(e.value) == "2:7: invalid fwmark value `" + "9" * 40 + "...[10000001 bytes]' specified"

@@ -5,10 +5,15 @@
 //!   the line and column.
 //! - [`Ruleset::from_rules`] also applies them, refusing what the kernel would refuse.
 //! - [`save`] writes a ruleset back, byte-identical to `ipvsadm -S -n`.
+//! - [`decode`] reads bytes as a rule file's text (UTF-8, no byte order mark), with the line
+//!   and column of the first bad byte; [`Ruleset::from_rules_bytes`] reads bytes to a ruleset.
+//! - [`shown`] is how messages echo the input: escaped, and cut short when long.
 //!
 //! Lines are split on blanks with no quoting; a token `ipvsadm` is dropped wherever it stands
 //! (so lines may start with it); blank lines and lines whose first non-blank character is `#`
-//! are skipped (ipvsadm-restore drops `#` lines before ipvsadm sees them).
+//! are skipped (ipvsadm-restore drops `#` lines before ipvsadm sees them). A line is read a
+//! token at a time and reading stops at the first error, so an error early in a huge line
+//! costs no more than the line's length, and memory stays bounded whatever the line holds.
 
 pub mod addr;
 pub mod list;
@@ -17,13 +22,16 @@ pub mod parse;
 mod plain;
 pub mod print;
 pub mod sort;
+mod text;
 
 pub use list::{ListedDestination, ListedService, Names, NoNames, Table};
 pub use options::Token;
 pub use parse::{
     ArgError, ArgErrorKind, Format, Invocation, ListWhat, NumericOnly, Resolver, parse_args,
+    parse_args_from,
 };
 pub use print::{SaveOptions, command_rule, save};
+pub use text::{SHOWN_MAX, Shown, TextProblem, decode, shown};
 
 use crate::ruleset::Batch;
 use crate::{Command, Refusal, Ruleset};
@@ -64,30 +72,94 @@ pub enum RulesError {
         /// The kernel's answer.
         refusal: Refusal,
     },
+    /// The text is not a rule file's text (see [`decode`]).
+    #[error("{line}:{column}: {problem}")]
+    Text {
+        /// The 1-based line.
+        line: usize,
+        /// The 1-based column (in characters) of the first bad byte.
+        column: usize,
+        /// What is wrong.
+        problem: TextProblem,
+    },
 }
 
 impl RulesError {
     /// The 1-based line.
     pub fn line(&self) -> usize {
         match self {
-            RulesError::Syntax { line, .. } | RulesError::Refused { line, .. } => *line,
+            RulesError::Syntax { line, .. }
+            | RulesError::Refused { line, .. }
+            | RulesError::Text { line, .. } => *line,
         }
     }
 
     /// The 1-based column.
     pub fn column(&self) -> usize {
         match self {
-            RulesError::Syntax { column, .. } | RulesError::Refused { column, .. } => *column,
+            RulesError::Syntax { column, .. }
+            | RulesError::Refused { column, .. }
+            | RulesError::Text { column, .. } => *column,
         }
     }
 }
 
-/// Splits a line into tokens as ipvsadm's `config_stream_read` does: on spaces, tabs and
-/// carriage returns, dropping every `ipvsadm` token.
+/// Splits a line into tokens as ipvsadm's `config_stream_read` does: on spaces, tabs,
+/// carriage returns and line feeds, dropping every `ipvsadm` token.
 pub fn tokenize(line: &str) -> Vec<Token<'_>> {
-    let mut tokens = Vec::new();
-    tokenize_into(line, false, &mut tokens);
-    tokens
+    tokens(line).collect()
+}
+
+/// The tokens of [`tokenize`], found one at a time: a reader that stops at an error never
+/// looks at the rest of the line, and holds no token it has passed.
+pub fn tokens(line: &str) -> Tokens<'_> {
+    Tokens {
+        text: line,
+        at: 0,
+        chars: (!line.is_ascii()).then_some((0, 0)),
+    }
+}
+
+/// The iterator of [`tokens`].
+#[derive(Debug, Clone)]
+pub struct Tokens<'a> {
+    text: &'a str,
+    /// Where the search for the next token starts.
+    at: usize,
+    /// For a line that is not all ASCII, where columns (which count characters) were last
+    /// counted: the byte offset and the characters before it. ASCII lines count bytes.
+    chars: Option<(usize, usize)>,
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = Token<'a>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Token<'a>> {
+        let bytes = self.text.as_bytes();
+        loop {
+            // Tokens are mostly one blank apart: the blanks go a byte at a time.
+            let start = self.at + bytes.get(self.at..)?.iter().position(|&b| !is_blank(b))?;
+            let end = token_end(bytes, start);
+            self.at = end;
+            // Both ends are at ASCII bytes or the ends of the text: on character boundaries.
+            let text = self.text.get(start..end)?;
+            // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
+            if text == "ipvsadm" {
+                continue;
+            }
+            let column = match &mut self.chars {
+                None => start + 1,
+                Some((counted, chars)) => {
+                    // The blanks are ASCII, which never occurs inside a UTF-8 sequence.
+                    *chars += self.text.get(*counted..start)?.chars().count();
+                    *counted = start;
+                    *chars + 1
+                }
+            };
+            return Some(Token { text, column });
+        }
+    }
 }
 
 /// Whether `b` separates tokens: ipvsadm's `config_stream_read` splits on " \t\r\n".
@@ -124,12 +196,11 @@ fn maybe_blank(word: u64) -> u64 {
 }
 
 /// The end of the token that starts at `i`: its first blank, or the end of `bytes`. Looks at
-/// eight bytes at a time; every byte looked at is or-ed into `seen`.
+/// eight bytes at a time.
 #[inline]
-fn token_end(bytes: &[u8], mut i: usize, seen: &mut u64) -> usize {
+fn token_end(bytes: &[u8], mut i: usize) -> usize {
     loop {
         let word = word_at(bytes, i);
-        *seen |= word;
         let mut candidates = maybe_blank(word);
         while candidates != 0 {
             let j = i + (candidates.trailing_zeros() / 8) as usize;
@@ -144,55 +215,24 @@ fn token_end(bytes: &[u8], mut i: usize, seen: &mut u64) -> usize {
     }
 }
 
-/// [`tokenize`] into `tokens` (cleared first), so that one buffer serves a whole file. With
-/// `line_only`, stops at the first '\n' and returns the length of the line before it (so that
-/// a file is read in one pass); otherwise '\n' is one more blank.
-fn tokenize_into<'a>(text: &'a str, line_only: bool, tokens: &mut Vec<Token<'a>>) -> usize {
-    tokens.clear();
+/// The length of the first line of `text`, without its '\n'.
+fn line_len(text: &str) -> usize {
     let bytes = text.as_bytes();
-    // Every byte looked at, or-ed together: no high bit means every token is ASCII. (Bytes
-    // after a token may be looked at too, which at worst sends an ASCII line down the
-    // slower column count below, with the same result.)
-    let mut seen = 0u64;
     let mut i = 0;
-    let end = 'line: loop {
-        // Tokens are mostly one blank apart: the blanks go a byte at a time.
-        while let Some(&b) = bytes.get(i) {
-            if !is_blank(b) {
-                break;
-            }
-            if line_only && b == b'\n' {
-                break 'line i;
-            }
-            i += 1;
+    loop {
+        // Eight bytes at a time: the high bit of each byte that is '\n' (0x0a), found as a
+        // zero byte of the word xor-ed with '\n' everywhere.
+        let word = word_at(bytes, i) ^ 0x0a0a_0a0a_0a0a_0a0a;
+        let zero = word.wrapping_sub(0x0101_0101_0101_0101) & !word & HIGH_BITS;
+        if zero != 0 {
+            // The lowest flagged byte is a real zero (borrows only run upwards).
+            return (i + (zero.trailing_zeros() / 8) as usize).min(bytes.len());
         }
-        if i >= bytes.len() {
-            break bytes.len();
+        if i + 8 >= bytes.len() {
+            return bytes.len();
         }
-        let start = i;
-        i = token_end(bytes, i, &mut seen);
-        // Both ends are at ASCII bytes or the ends of the text: on character boundaries.
-        let text = &text[start..i];
-        // A bare `ipvsadm` is dropped wherever it stands, as config_stream_read does.
-        if text != "ipvsadm" {
-            tokens.push(Token {
-                text,
-                column: start + 1,
-            });
-        }
-    };
-    if seen & HIGH_BITS != 0 {
-        // Columns count characters, not bytes. (The blanks are ASCII, which never occurs
-        // inside a UTF-8 sequence, so the split itself is right.)
-        let (mut counted, mut chars) = (0, 0);
-        for t in tokens.iter_mut() {
-            let start = t.column - 1;
-            chars += text[counted..start].chars().count();
-            counted = start;
-            t.column = chars + 1;
-        }
+        i += 8;
     }
-    end
 }
 
 /// Reads a rule file with ipvsadm's checks. Host and service names are refused: lvs-core reads
@@ -209,14 +249,16 @@ pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, Rule
 }
 
 /// Reads a rule file, handing each rule to `f` as soon as it is read; stops at the first
-/// syntax error. Plain lines (see [`plain`]) are read in one pass, the others through the
-/// tokenizer and [`parse_args`]; both give the same rules.
+/// syntax error. Plain lines (see [`plain`]) are read in one pass, the others a token at a
+/// time through [`parse_args_from`]; both give the same rules.
 fn for_each_rule(
     text: &str,
     resolver: &dyn Resolver,
     mut f: impl FnMut(Rule),
 ) -> Result<(), RulesError> {
-    let mut tokens = Vec::new();
+    if text::starts_with_bom(text) {
+        return Err(text::bom());
+    }
     // The lines of `str::lines`, but a line that ends in "\r\n" keeps its '\r': a blank to
     // the tokenizer, and white space to the comment check, so nothing changes.
     let mut rest = text;
@@ -232,38 +274,40 @@ fn for_each_rule(
             rest = rest.get(len + 1..).unwrap_or_default();
             continue;
         }
-        let len = tokenize_into(rest, true, &mut tokens);
+        let len = line_len(rest);
         let line = &rest[..len];
         rest = rest.get(len + 1..).unwrap_or_default();
-        if let Some(rule) = parse_tokens(line_no, line, &tokens, resolver)? {
+        if let Some(rule) = read_line(line_no, line, resolver)? {
             f(rule);
         }
     }
     Ok(())
 }
 
-/// Reads one line of a rule file; blank and comment lines give `None`.
+/// Reads one line of a rule file; blank and comment lines give `None`. Line 1 must not start
+/// with a byte order mark.
 pub fn parse_line(
     line_no: usize,
     line: &str,
     resolver: &dyn Resolver,
 ) -> Result<Option<Rule>, RulesError> {
-    let mut tokens = Vec::new();
-    tokenize_into(line, false, &mut tokens);
-    parse_tokens(line_no, line, &tokens, resolver)
+    if line_no == 1 && text::starts_with_bom(line) {
+        return Err(text::bom());
+    }
+    read_line(line_no, line, resolver)
 }
 
-/// [`parse_line`] on the line's tokens.
-fn parse_tokens(
+/// [`parse_line`] without the check for a byte order mark.
+fn read_line(
     line_no: usize,
     line: &str,
-    tokens: &[Token<'_>],
     resolver: &dyn Resolver,
 ) -> Result<Option<Rule>, RulesError> {
     if line.trim_start().starts_with('#') {
         return Ok(None);
     }
-    let Some(first) = tokens.first() else {
+    let tokens = tokens(line);
+    let Some(first) = tokens.clone().next() else {
         return Ok(None);
     };
     let syntax = |e: ArgError| RulesError::Syntax {
@@ -271,13 +315,13 @@ fn parse_tokens(
         column: e.column,
         kind: e.kind,
     };
-    let command = match parse_args(tokens, resolver).map_err(syntax)? {
+    let command = match parse_args_from(tokens, resolver).map_err(syntax)? {
         Invocation::Change(c) => c,
         _ => {
             return Err(RulesError::Syntax {
                 line: line_no,
                 column: first.column,
-                kind: ArgErrorKind::NotARule(first.text.to_owned()),
+                kind: ArgErrorKind::NotARule(shown(first.text).to_string()),
             });
         }
     };
@@ -310,10 +354,19 @@ impl Ruleset {
                 }
             }
         })?;
+        // The batch puts its indexed real servers back into the ruleset.
+        drop(batch);
         match refused {
             Some(e) => Err(e),
             None => Ok(ruleset),
         }
+    }
+
+    /// [`Ruleset::from_rules`] of bytes (a file as read, standard input): text that is not
+    /// UTF-8, or starts with a byte order mark, is refused with its line and column (see
+    /// [`decode`]).
+    pub fn from_rules_bytes(bytes: &[u8]) -> Result<Ruleset, RulesError> {
+        Ruleset::from_rules(decode(bytes)?)
     }
 
     /// Reads a rule file and applies it to this ruleset. A syntax error anywhere applies

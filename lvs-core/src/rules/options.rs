@@ -1,6 +1,8 @@
 //! ipvsadm 1.31's command-line grammar: its option table, the popt scanning it relies on, and
 //! the table of which options each command takes.
 
+use super::shown;
+
 /// An ipvsadm command or option, as its option table names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Opt {
@@ -239,7 +241,7 @@ pub(super) fn short_def(c: char) -> Option<&'static OptDef> {
 }
 
 /// A token of a command line, with its 1-based column in its line.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token<'a> {
     /// The text.
     pub text: &'a str,
@@ -258,7 +260,7 @@ pub struct Found<'a> {
     pub value: Option<(&'a str, usize)>,
 }
 
-/// Why popt stopped.
+/// Why popt stopped. The option's text is as [`crate::rules::shown`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ScanError {
     /// `POPT_ERROR_BADOPT`.
@@ -284,40 +286,75 @@ pub enum ScanError {
     },
 }
 
+/// How many positional arguments a [`Scanner`] keeps: the three that ipvsadm's grammar reads
+/// (`--set`'s timeouts) and the next one, which it reports as unexpected.
+pub const POSITIONAL_KEPT: usize = 4;
+
 /// Walks tokens the way popt's `poptGetNextOpt` does: long options with `=` or a separate
 /// value, clusters of short options whose last may take the rest of the token as its value,
 /// `--` ending the options, and every other token left over as a positional argument.
-pub struct Scanner<'t, 'a> {
-    tokens: &'t [Token<'a>],
-    next: usize,
+///
+/// Tokens are taken one at a time (a slice's `iter().copied()`, or
+/// [`crate::rules::tokens`] of a line), and only the first [`POSITIONAL_KEPT`] positional
+/// arguments are kept: a line of millions of tokens costs no memory.
+pub struct Scanner<'a, I: Iterator<Item = Token<'a>>> {
+    tokens: std::iter::Peekable<I>,
     /// The rest of a cluster of short options: (text, column of its first char).
     cluster: Option<(&'a str, usize)>,
     only_positional: bool,
-    /// Positional arguments seen so far, in order.
-    pub positional: Vec<Token<'a>>,
+    /// The first token, whatever it is.
+    first: Option<Token<'a>>,
+    /// The token of the option found last.
+    option_token: &'a str,
+    /// The first positional arguments, in order.
+    positional: Vec<Token<'a>>,
 }
 
-impl<'t, 'a> Scanner<'t, 'a> {
+impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     /// A scanner over the tokens of one command line (without the program name).
-    pub fn new(tokens: &'t [Token<'a>]) -> Self {
+    pub fn new(tokens: impl IntoIterator<IntoIter = I>) -> Self {
         Scanner {
-            tokens,
-            next: 0,
+            tokens: tokens.into_iter().peekable(),
             cluster: None,
             only_positional: false,
+            first: None,
+            option_token: "",
             positional: Vec::new(),
         }
     }
 
+    /// The first [`POSITIONAL_KEPT`] positional arguments seen so far, in order.
+    pub fn positional(&self) -> &[Token<'a>] {
+        &self.positional
+    }
+
+    /// The whole token the option found last was written in (`-At` for the `t` of `-At`),
+    /// for messages.
+    pub fn option_token(&self) -> &'a str {
+        self.option_token
+    }
+
+    /// The first token of the line, once the scanner has taken it.
+    pub fn first_token(&self) -> Option<Token<'a>> {
+        self.first
+    }
+
+    /// The next token, noting the first.
+    #[inline]
+    fn take(&mut self) -> Option<Token<'a>> {
+        let t = self.tokens.next()?;
+        if self.first.is_none() {
+            self.first = Some(t);
+        }
+        Some(t)
+    }
+
     /// The value of an option that takes one, from the token after it.
     fn value_from_next(&mut self, def: &OptDef) -> Option<Option<(&'a str, usize)>> {
-        match self.tokens.get(self.next) {
+        match self.tokens.peek() {
             None => (def.arg == ArgKind::Optional).then_some(None),
             Some(t) if def.arg == ArgKind::Optional && t.text.starts_with('-') => Some(None),
-            Some(t) => {
-                self.next += 1;
-                Some(Some((t.text, t.column)))
-            }
+            Some(_) => self.take().map(|t| Some((t.text, t.column))),
         }
     }
 
@@ -329,17 +366,19 @@ impl<'t, 'a> Scanner<'t, 'a> {
             return Some(self.short(rest, col));
         }
         loop {
-            let tok = self.tokens.get(self.next)?.clone();
-            self.next += 1;
+            let tok = self.take()?;
             let text = tok.text;
             if self.only_positional || text == "-" || !text.starts_with('-') {
-                self.positional.push(tok);
+                if self.positional.len() < POSITIONAL_KEPT {
+                    self.positional.push(tok);
+                }
                 continue;
             }
             if text == "--" {
                 self.only_positional = true;
                 continue;
             }
+            self.option_token = text;
             if let Some(long) = text.strip_prefix("--") {
                 return Some(self.long(long, tok.column, text));
             }
@@ -347,30 +386,35 @@ impl<'t, 'a> Scanner<'t, 'a> {
         }
     }
 
-    fn long(&mut self, long: &'a str, column: usize, text: &str) -> Result<Found<'a>, ScanError> {
+    fn long(
+        &mut self,
+        long: &'a str,
+        column: usize,
+        text: &'a str,
+    ) -> Result<Found<'a>, ScanError> {
         let (name, inline) = match long.split_once('=') {
             Some((n, v)) => (n, Some(v)),
             None => (long, None),
         };
         let Some(def) = OPTIONS.iter().find(|d| d.long == name) else {
             return Err(ScanError::Unknown {
-                text: text.to_owned(),
+                text: shown(text).to_string(),
                 column,
             });
         };
         let value = match (def.arg, inline) {
             (ArgKind::None, Some(_)) => {
                 return Err(ScanError::UnwantedValue {
-                    text: text.to_owned(),
+                    text: shown(text).to_string(),
                     column,
                 });
             }
             (ArgKind::None, None) => None,
-            (_, Some(v)) => Some((v, column + 2 + name.len() + 1)),
+            (_, Some(v)) => Some((v, column + 2 + name.chars().count() + 1)),
             (_, None) => self
                 .value_from_next(def)
                 .ok_or_else(|| ScanError::MissingValue {
-                    text: text.to_owned(),
+                    text: shown(text).to_string(),
                     column,
                 })?,
         };
@@ -391,10 +435,10 @@ impl<'t, 'a> Scanner<'t, 'a> {
             });
         };
         let rest = chars.as_str();
-        let rest_col = column + c.len_utf8();
+        let rest_col = column + 1;
         let Some(def) = short_def(c) else {
             return Err(ScanError::Unknown {
-                text: format!("-{c}"),
+                text: format!("-{}", shown(c.encode_utf8(&mut [0; 4]))),
                 column: column - 1,
             });
         };
@@ -679,7 +723,7 @@ mod tests {
     #[test]
     fn scans_like_popt() {
         let t = toks("-At 10.0.0.1:80 -p -s rr --weight=3 x -p600");
-        let mut s = Scanner::new(&t);
+        let mut s = Scanner::new(t.iter().copied());
         let mut got = Vec::new();
         while let Some(r) = s.next_opt() {
             let f = r.unwrap();
@@ -696,21 +740,21 @@ mod tests {
                 (Opt::Persistent, Some("600")),
             ]
         );
-        assert_eq!(s.positional.len(), 1);
-        assert_eq!(s.positional[0].text, "x");
+        assert_eq!(s.positional().len(), 1);
+        assert_eq!(s.positional()[0].text, "x");
     }
 
     #[test]
     fn popt_errors() {
         let t = toks("-A --bogus");
-        let mut s = Scanner::new(&t);
+        let mut s = Scanner::new(t.iter().copied());
         assert!(s.next_opt().unwrap().is_ok());
         assert!(matches!(
             s.next_opt(),
             Some(Err(ScanError::Unknown { column: 4, .. }))
         ));
         let t = toks("-A -t");
-        let mut s = Scanner::new(&t);
+        let mut s = Scanner::new(t.iter().copied());
         s.next_opt();
         assert!(matches!(
             s.next_opt(),

@@ -3,6 +3,7 @@
 
 use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
+use super::shown;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
     Scheduler, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
@@ -341,36 +342,47 @@ pub fn parse_args<'a>(
     tokens: &[Token<'a>],
     resolver: &dyn Resolver,
 ) -> Result<Invocation, ArgError> {
+    parse_args_from(tokens.iter().copied(), resolver)
+}
+
+/// [`parse_args`] of tokens taken one at a time (see [`crate::rules::tokens`]): reading
+/// stops at the first error, and the tokens after it are never looked at.
+pub fn parse_args_from<'a>(
+    tokens: impl IntoIterator<Item = Token<'a>>,
+    resolver: &dyn Resolver,
+) -> Result<Invocation, ArgError> {
     let mut e = Entry::new();
     let mut scanner = Scanner::new(tokens);
 
     // The first option must be the command.
     let first = match scanner.next_opt() {
         None => {
-            let col = tokens.first().map_or(1, |t| t.column);
-            let what = tokens.first().map_or(String::new(), |t| t.text.to_owned());
+            let first = scanner.first_token();
             return Err(ArgError {
-                column: col,
-                kind: ArgErrorKind::NoCommand(what),
+                column: first.map_or(1, |t| t.column),
+                kind: ArgErrorKind::NoCommand(
+                    first.map_or(String::new(), |t| shown(t.text).to_string()),
+                ),
             });
         }
         Some(r) => r.map_err(scan_error)?,
     };
-    if let Some(done) = take_command(&mut e, first, tokens)? {
+    if let Some(done) = take_command(&mut e, first, scanner.option_token())? {
         return Ok(done);
     }
     while let Some(found) = scanner.next_opt() {
-        take_option(&mut e, found.map_err(scan_error)?, tokens, resolver)?;
+        let found = found.map_err(scan_error)?;
+        take_option(&mut e, found, scanner.option_token(), resolver)?;
     }
-    conclude(&mut e, &scanner.positional)
+    conclude(&mut e, scanner.positional())
 }
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
-/// reading there (`-h`, `-v`).
+/// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
 pub(super) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
-    tokens: &[Token<'a>],
+    token: &str,
 ) -> Result<Option<Invocation>, ArgError> {
     let Found {
         opt,
@@ -415,26 +427,22 @@ pub(super) fn take_command<'a>(
         Opt::Help => return Ok(Some(Invocation::Help)),
         Opt::Version => return Ok(Some(Invocation::Version)),
         _ => {
-            let text = tokens
-                .iter()
-                .find(|t| t.column <= col && col < t.column + t.text.len())
-                .map_or(String::new(), |t| t.text.to_owned());
             return Err(ArgError {
                 column: col,
-                kind: ArgErrorKind::NoCommand(text),
+                kind: ArgErrorKind::NoCommand(shown(token).to_string()),
             });
         }
     }
     Ok(None)
 }
 
-/// One option after the command, read into `e` as `process_options` does. `tokens` serve only
-/// to quote an option in a message.
+/// One option after the command, read into `e` as `process_options` does. `token` (the token
+/// the option is in) serves only to quote it in a message.
 #[inline]
 pub(super) fn take_option<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
-    tokens: &[Token<'a>],
+    token: &str,
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
     let Found { opt, column, value } = found;
@@ -468,7 +476,12 @@ pub(super) fn take_option<'a>(
             e.protocol = 6;
             e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
                 Some(n) => n as u32,
-                None => return fail(vcol, format!("invalid fwmark value `{v}' specified")),
+                None => {
+                    return fail(
+                        vcol,
+                        format!("invalid fwmark value `{}' specified", shown(v)),
+                    );
+                }
             };
         }
         Opt::Scheduler => {
@@ -615,12 +628,12 @@ pub(super) fn take_option<'a>(
             let group = if v.contains(':') {
                 match v.parse::<std::net::Ipv6Addr>() {
                     Ok(a) if a.is_multicast() => IpAddr::V6(a),
-                    _ => return fail(vcol, format!("invalid IPv6 mcast-group `{v}'")),
+                    _ => return fail(vcol, format!("invalid IPv6 mcast-group `{}'", shown(v))),
                 }
             } else {
                 match v.parse::<Ipv4Addr>() {
                     Ok(a) if a.is_multicast() => IpAddr::V4(a),
-                    _ => return fail(vcol, format!("invalid IPv4 mcast-group `{v}'")),
+                    _ => return fail(vcol, format!("invalid IPv4 mcast-group `{}'", shown(v))),
                 }
             };
             e.mcast_group = Some(group);
@@ -690,10 +703,7 @@ pub(super) fn take_option<'a>(
         | Opt::Save
         | Opt::StartDaemon
         | Opt::StopDaemon => {
-            return fail(
-                column,
-                format!("invalid option `{}'", option_text(tokens, column)),
-            );
+            return fail(column, format!("invalid option `{}'", shown(token)));
         }
     }
     Ok(())
@@ -718,7 +728,10 @@ pub(super) fn conclude(
         };
     }
     if let Some(extra) = positional.next() {
-        return fail(extra.column, format!("unexpected argument {}", extra.text));
+        return fail(
+            extra.column,
+            format!("unexpected argument {}", shown(extra.text)),
+        );
     }
     if let Some((arg, col)) = e.sched_flags_arg {
         let sched = if e.sched_name.is_empty() {
@@ -733,14 +746,6 @@ pub(super) fn conclude(
     finish(e, cmd)
 }
 
-/// The text of the token at `column`, for messages.
-fn option_text(tokens: &[Token<'_>], column: usize) -> String {
-    tokens
-        .iter()
-        .find(|t| t.column <= column && column < t.column + t.text.len())
-        .map_or(String::new(), |t| t.text.to_owned())
-}
-
 fn truncate(s: &str, max: usize) -> &str {
     let mut end = s.len().min(max);
     while !s.is_char_boundary(end) {
@@ -752,7 +757,10 @@ fn truncate(s: &str, max: usize) -> &str {
 fn parse_timeout(v: &str, column: usize, min: i64) -> Result<u32, ArgError> {
     match string_to_number(v, min, i64::from(TIMEOUT_MAX)) {
         Some(n) => Ok(n as u32),
-        None => fail(column, format!("invalid timeout value `{v}' specified")),
+        None => fail(
+            column,
+            format!("invalid timeout value `{}' specified", shown(v)),
+        ),
     }
 }
 
@@ -762,13 +770,16 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
     let mut flags = ServiceFlags::empty();
     let names: Vec<&str> = arg.split(',').filter(|s| !s.is_empty()).collect();
     if names.is_empty() {
-        return fail(column, format!("invalid scheduler flag `{arg}'"));
+        return fail(column, format!("invalid scheduler flag `{}'", shown(arg)));
     }
     for name in names {
         match SchedFlag::from_name(name) {
-            None => return fail(column, format!("invalid scheduler flag `{name}'")),
+            None => return fail(column, format!("invalid scheduler flag `{}'", shown(name))),
             Some(f) if !f.allowed_with(&scheduler) => {
-                return fail(column, format!("incompatible scheduler flag `{name}'"));
+                return fail(
+                    column,
+                    format!("incompatible scheduler flag `{}'", shown(name)),
+                );
             }
             Some(f) => flags |= f.bits(),
         }

@@ -30,11 +30,11 @@ pub(super) fn plain_rule(text: &str, resolver: &dyn Resolver) -> Option<(Command
     let mut entry = Entry::new();
     let first = tokens.next_option().ok()??;
     // `-h` and `-v` end the reading; no rule anyway.
-    if take_command(&mut entry, first, &[]).ok()?.is_some() {
+    if take_command(&mut entry, first, "").ok()?.is_some() {
         return None;
     }
     while let Some(found) = tokens.next_option().ok()? {
-        take_option(&mut entry, found, &[], resolver).ok()?;
+        take_option(&mut entry, found, "", resolver).ok()?;
     }
     let Invocation::Change(command) = conclude(&mut entry, &[]).ok()? else {
         return None;

@@ -338,8 +338,8 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
     ));
 }
 
-/// The tokenizer a byte at a time, with columns counted in characters: what `tokenize_into`
-/// must agree with.
+/// The tokenizer a byte at a time, with columns counted in characters: what `tokenize` and
+/// `line_len` must agree with.
 fn tokens_one_byte_at_a_time(text: &str, line_only: bool) -> (Vec<(&str, usize)>, usize) {
     let blank = |c: char| matches!(c, ' ' | '\t' | '\r' | '\n');
     let end = if line_only {
@@ -401,9 +401,13 @@ fn word_at_a_time_tokens_agree_with_byte_at_a_time() {
         let text: String = (0..count)
             .map(|i| pieces[(x >> (4 + 3 * i)) as usize % pieces.len()])
             .collect();
-        let mut tokens = Vec::new();
         for line_only in [false, true] {
-            let end = tokenize_into(&text, line_only, &mut tokens);
+            let end = if line_only {
+                line_len(&text)
+            } else {
+                text.len()
+            };
+            let tokens = tokenize(&text[..end]);
             let got: Vec<(&str, usize)> = tokens.iter().map(|t| (t.text, t.column)).collect();
             assert_eq!(
                 (got, end),
@@ -467,18 +471,14 @@ mod plain_lines {
         let Some((command, len)) = plain_rule(text, &NumericOnly) else {
             return Ok(false);
         };
-        let mut tokens = Vec::new();
-        let end = tokenize_into(text, true, &mut tokens);
+        let end = line_len(text);
         prop_assert_eq!(len, end);
         let want = Rule {
             line: 1,
             column: 1,
             command,
         };
-        prop_assert_eq!(
-            parse_tokens(1, &text[..end], &tokens, &NumericOnly),
-            Ok(Some(want))
-        );
+        prop_assert_eq!(read_line(1, &text[..end], &NumericOnly), Ok(Some(want)));
         Ok(true)
     }
 
@@ -636,4 +636,127 @@ mod plain_lines {
             );
         }
     }
+}
+
+/// Reading stops at the first error: the tokens after it are never taken.
+#[test]
+fn reading_stops_at_the_first_error() {
+    let taken = std::cell::Cell::new(0);
+    let line = format!("-A -A {}", "x ".repeat(100_000));
+    let counted = tokens(&line).inspect(|_| taken.set(taken.get() + 1));
+    let e = parse_args_from(counted, &NumericOnly).unwrap_err();
+    assert_eq!(e.column, 4);
+    assert_eq!(e.kind.to_string(), "invalid option `-A'");
+    assert_eq!(taken.get(), 2);
+
+    // A line with no option at all is read to its end, keeping only what messages need.
+    let line = "x ".repeat(100_000);
+    let mut scanner = options::Scanner::new(tokens(&line));
+    assert!(scanner.next_opt().is_none());
+    assert_eq!(scanner.positional().len(), options::POSITIONAL_KEPT);
+    assert_eq!(
+        parse(&line).unwrap_err().to_string(),
+        "1:1: a rule must start with a command (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon), not `x'"
+    );
+    // The first token is named even when it is `--`.
+    assert_eq!(
+        parse("-- -A").unwrap_err().to_string(),
+        "1:1: a rule must start with a command (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon), not `--'"
+    );
+}
+
+/// Messages echo at most a few dozen characters of a token, with its length, and escape
+/// control characters; short printable tokens are echoed as ipvsadm echoes them.
+#[test]
+fn messages_cap_and_escape_what_they_echo() {
+    let long = "9".repeat(10 << 20);
+    let head = "9".repeat(40);
+    let cases = [
+        (
+            format!("-A -f {long}"),
+            format!("1:7: invalid fwmark value `{head}...[10485760 bytes]' specified"),
+        ),
+        (
+            format!("-A -t 10.0.0.1:80 --{long}"),
+            format!(
+                "1:19: --{}...[10485762 bytes]: unknown option",
+                "9".repeat(38)
+            ),
+        ),
+        (
+            format!("{long} -Sn"),
+            format!("1:1: unexpected argument {head}...[10485760 bytes]"),
+        ),
+        (
+            format!("-t{long}"),
+            format!(
+                "1:1: a rule must start with a command (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon), not `-t{}...[10485762 bytes]'",
+                "9".repeat(38)
+            ),
+        ),
+        (
+            format!("--set 1 2 3 {long}"),
+            format!("1:13: unexpected argument {head}...[10485760 bytes]"),
+        ),
+        (
+            "-A -f 1\u{1b}[31m".to_owned(),
+            "1:7: invalid fwmark value `1\\u{1b}[31m' specified".to_owned(),
+        ),
+        (
+            "-A -t 10.0.0.1:80 -\u{7}".to_owned(),
+            "1:19: -\\u{7}: unknown option".to_owned(),
+        ),
+        (
+            "-A -t 10.0.0.1:80 -s wrr -b sh-port\u{0}".to_owned(),
+            "1:29: invalid scheduler flag `sh-port\\u{0}'".to_owned(),
+        ),
+        (
+            "-A -f 7 -s rr\u{1}".to_owned(),
+            "1:1: Scheduler or persistence engine not found (no scheduler module ip_vs_rr\\u{1})"
+                .to_owned(),
+        ),
+    ];
+    for (line, want) in cases {
+        let e = Ruleset::from_rules(&line).unwrap_err().to_string();
+        assert_eq!(e, want);
+        assert!(e.len() < 300);
+    }
+    // ipvsadm's own words for a short token, unchanged.
+    assert_eq!(message("-A -f x"), "invalid fwmark value `x' specified");
+}
+
+/// Bytes go through `decode`: not UTF-8, or a byte order mark, is an error with a place.
+#[test]
+fn bytes_that_are_not_a_rule_file() {
+    let e =
+        Ruleset::from_rules_bytes(b"-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r \xff\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "2:22: invalid UTF-8 (byte 0xff): rule files are UTF-8 text"
+    );
+    let bom = "1:1: the text starts with a UTF-8 byte order mark (EF BB BF), which ipvsadm reads as part of the first word: save the file without it";
+    let with_bom = "\u{feff}-A -t 10.0.0.1:80\n";
+    assert_eq!(
+        Ruleset::from_rules_bytes(with_bom.as_bytes())
+            .unwrap_err()
+            .to_string(),
+        bom
+    );
+    assert_eq!(Ruleset::from_rules(with_bom).unwrap_err().to_string(), bom);
+    assert_eq!(parse(with_bom).unwrap_err().to_string(), bom);
+    assert_eq!(
+        parse_line(1, with_bom, &NumericOnly)
+            .unwrap_err()
+            .to_string(),
+        bom
+    );
+    // Not on a later line: there it is a character of the line, shown escaped.
+    assert_eq!(
+        parse_line(2, "\u{feff}-A", &NumericOnly)
+            .unwrap_err()
+            .to_string(),
+        "2:1: a rule must start with a command (-A -E -D -C -a -e -d -Z --set --start-daemon --stop-daemon), not `\\u{feff}-A'"
+    );
+    let ok = Ruleset::from_rules_bytes(b"-A -t 10.0.0.1:80 -s rr\n").unwrap();
+    assert_eq!(ok.services.len(), 1);
 }
