@@ -284,6 +284,11 @@
 #define LVS_CONN_STATE_MAXLEN 16
 
 /**
+ * A reconciler, opaque to C: made by `lvs_reconciler_new`, freed by `lvs_reconciler_free`.
+ */
+struct lvs_reconciler;
+
+/**
  * An IPv4 or IPv6 address, IPv4 in the first four bytes. Network byte order.
  */
 union nf_inet_addr {
@@ -1158,6 +1163,73 @@ int lvs_apply_text(const char *rules, int flags);
  * `rules` is NULL or a NUL-terminated string.
  */
 char *lvs_plan_text(const char *rules, int flags);
+
+/**
+ * Opens a reconciler on the caller's network namespace (`netns` NULL) or another one (a
+ * name under `/run/netns` or a path such as `/proc/PID/ns/net`), and reads the table once.
+ * Returns NULL with errno set (and `lvs_last_error`) when IPVS cannot be opened or read.
+ *
+ * # Safety
+ * `netns` is NULL or a NUL-terminated string.
+ */
+struct lvs_reconciler *lvs_reconciler_new(const char *netns);
+
+/**
+ * Frees a reconciler and closes its socket. NULL is ignored.
+ *
+ * # Safety
+ * `r` is NULL or a pointer `lvs_reconciler_new` returned, not freed yet.
+ */
+void lvs_reconciler_free(struct lvs_reconciler *r);
+
+/**
+ * Brings the kernel to what `text` describes (ipvsadm rules, or a JSON or TOML ruleset with
+ * `LVS_APPLY_JSON`/`LVS_APPLY_TOML`; `LVS_APPLY_KEEP_UNLISTED` and `LVS_APPLY_DRAIN` as for
+ * `lvs_apply_text`), sending only what differs from the reconciler's model: no read when
+ * nothing else changed the table. A change another writer contradicts (a real server it
+ * edits was deleted meanwhile) is repaired in the same call. Returns 0, or -1 with errno and
+ * `lvs_last_error` of the first refused change (EINVAL, and nothing sent, for text that does
+ * not parse or breaks a rule; ETIMEDOUT when the kernel did not answer in time, after which
+ * the next call reads the whole table).
+ *
+ * # Safety
+ * `r` is a live reconciler (not used by another thread during the call); `text` is NULL or
+ * a NUL-terminated string.
+ */
+int lvs_reconciler_apply_text(struct lvs_reconciler *r, const char *text, int flags);
+
+/**
+ * Reads the whole table again (after other writers changed it). Returns 0, or -1 with errno.
+ *
+ * # Safety
+ * `r` is a live reconciler (not used by another thread during the call).
+ */
+int lvs_reconciler_resync(struct lvs_reconciler *r);
+
+/**
+ * Reads the whole table again in the first apply after `seconds` have passed since the last
+ * read (0: only when needed). Returns 0, or -1 with EINVAL for a NULL reconciler.
+ *
+ * # Safety
+ * `r` is a live reconciler (not used by another thread during the call).
+ */
+int lvs_reconciler_set_resync_interval(struct lvs_reconciler *r, unsigned int seconds);
+
+/**
+ * How long the reconciler waits for each answer of the kernel, in milliseconds (default
+ * 5000); a late answer is ETIMEDOUT. Returns 0, or -1 with EINVAL for a NULL reconciler or 0.
+ *
+ * # Safety
+ * `r` is a live reconciler (not used by another thread during the call).
+ */
+int lvs_reconciler_set_reply_timeout(struct lvs_reconciler *r, unsigned int milliseconds);
+
+/**
+ * How long the process-global handle of the libipvs functions waits for each answer of the
+ * kernel, in milliseconds (default 5000); a late answer is ETIMEDOUT. Returns 0, or -1 with
+ * errno (EINVAL for 0).
+ */
+int lvs_set_reply_timeout(unsigned int milliseconds);
 
 #ifdef __cplusplus
 }  // extern "C"

@@ -8,7 +8,7 @@ use crate::ffi::{
 };
 use crate::types::*;
 use lvs_core::{Command, Operation, Ruleset, rules};
-use lvs_netlink::{ApplyOptions, Ipvs, Outcome};
+use lvs_netlink::{ApplyOptions, Ipvs, Outcome, Report};
 use std::ffi::{c_char, c_int, c_uint};
 use std::mem::offset_of;
 
@@ -205,7 +205,7 @@ pub extern "C" fn lvs_get_connections() -> *mut lvs_connections {
     }
 }
 
-fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
+pub(crate) fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
     let known = LVS_APPLY_KEEP_UNLISTED | LVS_APPLY_DRAIN | LVS_APPLY_JSON | LVS_APPLY_TOML;
     if flags & !known != 0
         || flags & (LVS_APPLY_JSON | LVS_APPLY_TOML) == LVS_APPLY_JSON | LVS_APPLY_TOML
@@ -221,7 +221,7 @@ fn apply_options(flags: c_int) -> ffi::Result<ApplyOptions> {
 
 /// The ruleset the text describes, checked whole, or EINVAL: ipvsadm rules (as
 /// `ipvsadm -C; ipvsadm -R` would leave the table), or a JSON or TOML document as `flags` say.
-fn desired(text: &str, flags: c_int) -> ffi::Result<Ruleset> {
+pub(crate) fn desired(text: &str, flags: c_int) -> ffi::Result<Ruleset> {
     let read = if flags & LVS_APPLY_JSON != 0 {
         Ruleset::from_json(text).map_err(|e| e.to_string())
     } else if flags & LVS_APPLY_TOML != 0 {
@@ -250,24 +250,29 @@ pub unsafe extern "C" fn lvs_apply_text(rules: *const c_char, flags: c_int) -> c
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
             let desired = desired(unsafe { c_rules(rules, "rules", 1) }?, flags)?;
-            let report = with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?;
-            let failed = report
-                .plan
-                .steps
-                .iter()
-                .zip(report.outcomes)
-                .find_map(|(step, outcome)| match outcome {
-                    Outcome::Failed(e) => Some((step.command.operation(), e)),
-                    _ => None,
-                });
-            match failed {
-                None => Ok(()),
-                Some((op, e)) => {
-                    ffi::set_last_op(op);
-                    Err(Failure::from(e))
-                }
-            }
+            first_failure(with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?)
         })
+    }
+}
+
+/// The call's failure for a report: the first refused step's errno and message, with its
+/// operation for `ipvs_strerror`.
+pub(crate) fn first_failure(report: Report) -> ffi::Result<()> {
+    let failed = report
+        .plan
+        .steps
+        .iter()
+        .zip(report.outcomes)
+        .find_map(|(step, outcome)| match outcome {
+            Outcome::Failed(e) => Some((step.command.operation(), e)),
+            _ => None,
+        });
+    match failed {
+        None => Ok(()),
+        Some((op, e)) => {
+            ffi::set_last_op(op);
+            Err(Failure::from(e))
+        }
     }
 }
 

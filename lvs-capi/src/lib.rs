@@ -11,6 +11,8 @@
 //! - `api`: the 25 libipvs functions and `ipvs_info`.
 //! - `ext`: the `lvs_` extensions (rule text in and out, batches, network namespaces, the
 //!   connection table, the last error's full text).
+//! - `reconcile`: `lvs_reconciler_*`, lvs-netlink's Reconciler (apply at the cost of the
+//!   change), and the reply timeouts.
 //! - `convert`: libipvs structs to and from the lvs-core model.
 //! - `ffi`: the panic boundary, errno, the process-global handle, C memory.
 //!
@@ -23,7 +25,9 @@ mod api;
 mod convert;
 mod ext;
 mod ffi;
+mod reconcile;
 pub mod types;
 
 pub use api::*;
 pub use ext::*;
+pub use reconcile::*;
