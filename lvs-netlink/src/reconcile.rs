@@ -124,6 +124,11 @@ impl Reconciler {
         self.resync_every = every;
     }
 
+    /// The interval [`Reconciler::set_resync_interval`] set.
+    pub fn resync_interval(&self) -> Option<Duration> {
+        self.resync_every
+    }
+
     /// Brings the kernel to `desired`, sending only what differs from the model: the same
     /// plan, options and [`Report`] as [`Ipvs::apply_ruleset`], without its read. `desired`
     /// is checked whole first; nothing is sent if it breaks a rule. A step the kernel

@@ -54,6 +54,7 @@ pub fn netlink(py: Python<'_>, e: &lvs_netlink::Error) -> PyErr {
         E::NotAvailable { .. } => raise(py, "NotAvailable", message, None),
         E::NotSupported { .. } => raise(py, "NotSupported", message, None),
         E::Invalid(_) => raise(py, "InvalidArgument", message, None),
+        E::Timeout { .. } => raise(py, "Timeout", message, None),
         E::InvalidRuleset(invalid) => with_path(
             py,
             raise(py, "InvalidArgument", message, None),

@@ -15,6 +15,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use std::path::PathBuf;
 use std::sync::{Arc, RwLock};
+use std::time::Duration;
 
 /// A handle on the IPVS table of one network namespace: the caller's (`Ipvs()`), or another
 /// one (`Ipvs(netns="name")`: a name under /run/netns or a path such as /proc/PID/ns/net).
@@ -48,25 +49,55 @@ impl PyIpvs {
     }
 }
 
+/// A handle on `netns` (the caller's namespace for `None`), opened with the GIL released.
+pub fn open(py: Python<'_>, netns: Option<PathBuf>, reply_timeout: Option<f64>) -> PyResult<Ipvs> {
+    let timeout = reply_timeout.map(seconds_arg).transpose()?;
+    let ipvs = py
+        .detach(move || match netns {
+            Some(p) => Ipvs::in_netns(p),
+            None => Ipvs::new(),
+        })
+        .map_err(|e| errors::netlink(py, &e))?;
+    if let Some(t) = timeout {
+        ipvs.set_reply_timeout(t);
+    }
+    Ok(ipvs)
+}
+
+/// A positive number of seconds.
+pub fn seconds_arg(seconds: f64) -> PyResult<Duration> {
+    Duration::try_from_secs_f64(seconds)
+        .ok()
+        .filter(|d| !d.is_zero())
+        .ok_or_else(|| errors::argument(format!("{seconds} is not a positive number of seconds")))
+}
+
 type ServicePair = (PyService, PyServiceState);
 type DestinationPair = (PyDestination, PyDestinationState);
 
 #[pymethods]
 impl PyIpvs {
     #[new]
-    #[pyo3(signature = (netns=None))]
-    fn new(py: Python<'_>, netns: Option<PathBuf>) -> PyResult<Self> {
-        let path = netns.clone();
-        let ipvs = py
-            .detach(move || match path {
-                Some(p) => Ipvs::in_netns(p),
-                None => Ipvs::new(),
-            })
-            .map_err(|e| errors::netlink(py, &e))?;
+    #[pyo3(signature = (netns=None, *, reply_timeout=None))]
+    fn new(py: Python<'_>, netns: Option<PathBuf>, reply_timeout: Option<f64>) -> PyResult<Self> {
+        let ipvs = open(py, netns.clone(), reply_timeout)?;
         Ok(PyIpvs {
             inner: RwLock::new(Some(Arc::new(ipvs))),
             netns,
         })
+    }
+
+    /// How long each kernel exchange may take, in seconds (default 5); a late answer raises
+    /// `lvs.Timeout`.
+    #[getter]
+    fn reply_timeout(&self) -> PyResult<f64> {
+        Ok(self.handle()?.reply_timeout().as_secs_f64())
+    }
+
+    #[setter]
+    fn set_reply_timeout(&self, seconds: f64) -> PyResult<()> {
+        self.handle()?.set_reply_timeout(seconds_arg(seconds)?);
+        Ok(())
     }
 
     /// Closes the netlink socket; later calls raise `InvalidArgument`.

@@ -10,6 +10,7 @@
 //! - [`config`]: `Timeouts`, `Daemon`, `Info`, `Features`, `Connection`.
 //! - [`ipvs`]: `Ipvs` (kernel I/O with the GIL released) and `Snapshot`.
 //! - [`plan`]: `plan()`, `Plan`, `Report` (declarative apply).
+//! - [`reconcile`]: `Reconciler` (apply at the cost of the change).
 //! - [`errors`]: lvs errors as the exceptions of `lvs._errors`, rooted in `lvs.LvsError`.
 //! - [`convert`]: hashing, serde to and from Python data, argument shapes.
 
@@ -19,6 +20,7 @@ pub mod destination;
 pub mod errors;
 pub mod ipvs;
 pub mod plan;
+pub mod reconcile;
 pub mod ruleset;
 pub mod service;
 pub mod state;
@@ -45,6 +47,7 @@ fn _lvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<ipvs::PySnapshot>()?;
     m.add_class::<plan::PyPlan>()?;
     m.add_class::<plan::PyReport>()?;
+    m.add_class::<reconcile::PyReconciler>()?;
     m.add_function(wrap_pyfunction!(ruleset::parse_rules, m)?)?;
     m.add_function(wrap_pyfunction!(plan::plan, m)?)?;
     Ok(())

@@ -137,7 +137,7 @@ impl PyReport {
         }
     }
 
-    /// Whether every step was applied (true for an empty plan).
+    /// Whether every step was applied, or repaired after a drift (true for an empty plan).
     #[getter]
     fn is_success(&self) -> bool {
         self.inner.is_success()
@@ -153,6 +153,24 @@ impl PyReport {
     #[getter]
     fn not_tried(&self) -> Vec<PyCommand> {
         self.commands_where(|o| matches!(o, Outcome::NotTried))
+    }
+
+    /// `(command, exception)` for each step a `Reconciler` found contradicted by the kernel
+    /// (another writer had changed that service); the steps that repaired it follow in the
+    /// plan.
+    #[getter]
+    fn drifted(&self, py: Python<'_>) -> Vec<(PyCommand, Py<PyAny>)> {
+        self.inner
+            .plan
+            .commands()
+            .zip(&self.inner.outcomes)
+            .filter_map(|(c, o)| match o {
+                Outcome::Drifted(e) => {
+                    Some((PyCommand::from(c.clone()), errors::netlink_value(py, e)))
+                }
+                _ => None,
+            })
+            .collect()
     }
 
     /// `(command, exception)` for each step that failed.

@@ -385,3 +385,35 @@ def test_seed_nat_example() -> None:
     ), done.stdout
     assert "Service(tcp 10.0.0.13:80, scheduler='wrr'): 0 conns" in done.stdout
     assert ipvsadm("-Sn") == done.stdout.split("Service(")[0]
+
+
+def test_reconciler_sends_the_change_and_repairs_drift() -> None:
+    reconciler = lvs.Reconciler(reply_timeout=3.0, resync_interval=600)
+    assert reconciler.reply_timeout == 3.0 and reconciler.resync_interval == 600.0
+    desired = lvs.Ruleset([lvs.VirtualService(SVC, REALS)])
+    report = reconciler.apply(desired)
+    assert report.is_success and len(report.applied) == 4 and report.drifted == []
+    assert reconciler.model is not None
+    assert lvs.Ruleset(list(reconciler.model.services)) == desired
+    # Behind its back: the real server it is about to edit goes. The edit is answered "no
+    # such destination", the service read again, the real server added back as desired.
+    ipvsadm("-d", "-t", "10.0.0.13:80", "-r", "192.168.8.14:80")
+    heavier = lvs.Ruleset(
+        [lvs.VirtualService(SVC, [REALS[0].replace(weight=7), *REALS[1:]])]
+    )
+    repaired = reconciler.apply(heavier)
+    assert repaired.is_success, str(repaired)
+    [(command, error)] = repaired.drifted
+    assert str(command) == "-e -t 10.0.0.13:80 -r 192.168.8.14:80 -m -w 7"
+    assert isinstance(error, lvs.NoSuchDestination)
+    assert "-a -t 10.0.0.13:80 -r 192.168.8.14:80 -m -w 7" in str(repaired)
+    with lvs.Ipvs() as ipvs:
+        assert ipvs.snapshot().services() == heavier
+    # A dict with a misspelt key is refused before anything reaches the kernel.
+    with pytest.raises(lvs.InvalidArgument) as bad:
+        lvs.Ruleset.from_dict({"servces": []})
+    assert bad.value.path == "servces"
+    reconciler.resync()
+    assert len(reconciler.apply(heavier).plan) == 0
+    with pytest.raises(lvs.InvalidArgument):
+        reconciler.reply_timeout = 0

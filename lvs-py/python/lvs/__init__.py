@@ -29,6 +29,7 @@ from ._errors import (
     PermissionDenied,
     SchedulerNotFound,
     ServiceExists,
+    Timeout,
 )
 from ._lvs import (
     Command,
@@ -40,6 +41,7 @@ from ._lvs import (
     Info,
     Ipvs,
     Plan,
+    Reconciler,
     Report,
     Ruleset,
     Service,
@@ -75,6 +77,7 @@ __all__ = [
     "ParseError",
     "PermissionDenied",
     "Plan",
+    "Reconciler",
     "Report",
     "Ruleset",
     "SchedulerNotFound",
@@ -83,6 +86,7 @@ __all__ = [
     "ServiceState",
     "Snapshot",
     "Stats",
+    "Timeout",
     "Timeouts",
     "VirtualService",
     "parse_rules",

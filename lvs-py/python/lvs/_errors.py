@@ -95,6 +95,12 @@ class NetlinkError(LvsError):
     """The netlink conversation failed (I/O, an undecodable or missing reply)."""
 
 
+class Timeout(NetlinkError, TimeoutError):
+    """The kernel did not answer within the handle's ``reply_timeout``. Whether a change was
+    carried out is unknown; the socket was replaced (a late answer is never taken for another
+    request's), and a :class:`Reconciler` reads the whole table at its next apply."""
+
+
 __all__ = [
     "LvsError",
     "ServiceExists",
@@ -111,4 +117,5 @@ __all__ = [
     "InvalidArgument",
     "ParseError",
     "NetlinkError",
+    "Timeout",
 ]

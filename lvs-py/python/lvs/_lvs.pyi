@@ -24,6 +24,7 @@ __all__ = [
     "Ipvs",
     "Snapshot",
     "Plan",
+    "Reconciler",
     "Report",
     "parse_rules",
     "plan",
@@ -394,7 +395,16 @@ class Snapshot:
 
 @final
 class Ipvs:
-    def __new__(cls, netns: Union[str, os.PathLike[str], None] = None) -> Ipvs: ...
+    def __new__(
+        cls,
+        netns: Union[str, os.PathLike[str], None] = None,
+        *,
+        reply_timeout: Optional[float] = None,
+    ) -> Ipvs: ...
+    @property
+    def reply_timeout(self) -> float: ...
+    @reply_timeout.setter
+    def reply_timeout(self, seconds: float) -> None: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...
@@ -473,8 +483,39 @@ class Report:
     @property
     def not_tried(self) -> list[Command]: ...
     @property
+    def drifted(self) -> list[Tuple[Command, LvsError]]: ...
+    @property
     def failed(self) -> list[Tuple[Command, LvsError]]: ...
     def __bool__(self) -> bool: ...
+
+@final
+class Reconciler:
+    def __new__(
+        cls,
+        netns: Union[str, os.PathLike[str], None] = None,
+        *,
+        reply_timeout: Optional[float] = None,
+        resync_interval: Optional[float] = None,
+    ) -> Reconciler: ...
+    def apply(
+        self,
+        ruleset: Ruleset,
+        *,
+        keep_unlisted: bool = False,
+        drain: bool = False,
+        dry_run: bool = False,
+    ) -> Report: ...
+    def resync(self) -> None: ...
+    @property
+    def model(self) -> Optional[Ruleset]: ...
+    @property
+    def resync_interval(self) -> Optional[float]: ...
+    @resync_interval.setter
+    def resync_interval(self, seconds: Optional[float]) -> None: ...
+    @property
+    def reply_timeout(self) -> float: ...
+    @reply_timeout.setter
+    def reply_timeout(self, seconds: float) -> None: ...
 
 def parse_rules(text: str) -> list[Command]: ...
 def plan(
