@@ -249,7 +249,7 @@ pub fn veth(a: &Netns, a_dev: &str, b: &Netns, b_dev: &str) {
 /// A background HTTP server; killed on drop.
 #[derive(Debug)]
 pub struct HttpServer {
-    child: Child,
+    pub child: Child,
     pub name: String,
 }
 
