@@ -1,7 +1,8 @@
 //! lvs: drive Linux IPVS (the kernel's layer-4 load balancer, LVS) from Rust.
 //!
-//! This crate is the front door: it re-exports [`lvs_core`] (the model, ipvsadm rule files and
-//! validation, no I/O). The kernel backend joins it when `lvs-netlink` lands.
+//! This crate is the front door: it re-exports [`lvs_core`] (the model, ipvsadm rule files,
+//! JSON/TOML rulesets, validation and the plan; no I/O) and [`lvs_netlink`] as [`netlink`] (the
+//! kernel: [`Ipvs`], `netlink::Reconciler`).
 
 pub use lvs_core::*;
 pub use lvs_netlink as netlink;
