@@ -114,7 +114,7 @@ impl Ruleset {
     ///
     /// let text = r#"{"services": [{
     ///     "service": {"key": {"inet": {"protocol": "tcp", "addr": "10.0.0.13:80"}}, "scheduler": "rr"},
-    ///     "destinations": [{"addr": "192.168.8.14:80", "forward": "masquerade", "weight": -1}]
+    ///     "destinations": [{"addr": "192.168.8.14:80", "forward": "masq", "weight": -1}]
     /// }]}"#;
     /// let e = Ruleset::from_json(text).unwrap_err();
     /// assert_eq!(
@@ -430,12 +430,12 @@ mod tests {
                 "invalid scheduler name `r\\u{0}r'",
             ),
             (
-                "\"forward\": \"masquerade\"",
+                "\"forward\": \"masq\"",
                 "\"forward\": \"bypass\"",
                 "forwarding method bypass",
             ),
             (
-                "\"forward\": \"masquerade\"",
+                "\"forward\": \"masq\"",
                 "\"forward\": {\"other\": 6}",
                 "forwarding method forward-6",
             ),

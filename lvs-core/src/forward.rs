@@ -25,6 +25,8 @@ use std::str::FromStr;
 #[non_exhaustive]
 pub enum Forward {
     /// NAT (`-m`, `Masq`): the director rewrites the destination and sees the replies.
+    /// Written `masq` in JSON and TOML, as everywhere else.
+    #[serde(rename = "masq")]
     Masquerade,
     /// The real server is the director itself (`Local`). ipvsadm has no switch for it and
     /// saves it as `-g`. (Debian's 6.1 kernel reports the configured method for local real
@@ -33,6 +35,8 @@ pub enum Forward {
     /// IP tunnelling (`-i`, `Tunnel`): ipip, gue or gre encapsulation.
     Tunnel(Tunnel),
     /// Direct routing (`-g`, `Route`), ipvsadm's default: only the MAC address is rewritten.
+    /// Written `route` in JSON and TOML, as everywhere else.
+    #[serde(rename = "route")]
     DirectRoute,
     /// Cache bypass (kernel value 4); ipvsadm cannot set or name it.
     Bypass,
