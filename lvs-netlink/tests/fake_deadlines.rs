@@ -196,3 +196,29 @@ fn a_long_dump_that_keeps_coming_is_not_cut_short() {
     );
     assert_eq!(r.resets.load(Ordering::Relaxed), 0);
 }
+
+#[test]
+fn a_stop_the_kernel_carries_out_without_answering_is_confirmed_by_a_read() {
+    // The kernel stops a sync daemon whose thread has not run yet without answering (its
+    // kthread_stop gives -EINTR, which netlink takes for "no ack"); seen in the VM.
+    use lvs_core::{DaemonRole, SyncDaemon};
+    use lvs_netlink::fake::Fault;
+    let kernel = FakeKernel::new();
+    let ipvs = kernel.ipvs().unwrap();
+    ipvs.set_reply_timeout(Duration::from_millis(20));
+    ipvs.start_daemon(&SyncDaemon::new(DaemonRole::Master, "lo", 9))
+        .unwrap();
+    kernel.inject_once(Operation::StopDaemon, Fault::Drop);
+    ipvs.stop_daemon(DaemonRole::Master)
+        .expect("stopped, as a read shows");
+    assert!(kernel.ruleset().daemons.is_empty());
+    // When the read cannot tell either, the timeout stands.
+    ipvs.start_daemon(&SyncDaemon::new(DaemonRole::Master, "lo", 9))
+        .unwrap();
+    kernel.inject(lvs_netlink::fake::Target::Any, Fault::Drop);
+    timed_out(
+        ipvs.stop_daemon(DaemonRole::Master),
+        Operation::StopDaemon,
+        Duration::from_millis(20),
+    );
+}

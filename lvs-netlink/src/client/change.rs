@@ -235,7 +235,8 @@ impl Ipvs {
     /// ```
     pub fn apply(&self, command: &Command) -> Result<(), Error> {
         let req = self.check(command)?;
-        self.request(&req, |_| Ok(()))
+        let answer = self.request(&req, |_| Ok(()));
+        self.confirm(command, answer)
     }
 
     /// Sends `command` with no checks of lvs's own, so that the kernel's answer comes back as
@@ -259,6 +260,23 @@ impl Ipvs {
     pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
         let req = request::command(command).ok_or_else(|| unknown_command(command))?;
         self.request(&req, |_| Ok(()))
+    }
+
+    /// The kernel's answer to `command`, or what the table says when the kernel carries a
+    /// command out without answering it. That happens to `--stop-daemon`: when the daemon's
+    /// thread has not run yet (it was started a moment before, on a busy machine), the
+    /// kernel's `kthread_stop` gives `-EINTR`, which netlink takes for "no answer": the
+    /// daemon is gone, and no ack ever comes (seen in the VM; without a deadline the caller
+    /// would wait forever). A timed-out stop is therefore checked against the running
+    /// daemons.
+    fn confirm(&self, command: &Command, answer: Result<(), Error>) -> Result<(), Error> {
+        match (command, answer) {
+            (Command::StopDaemon(role), Err(e @ Error::Timeout { .. })) => match self.daemons() {
+                Ok(running) if running.iter().all(|d| d.role != *role) => Ok(()),
+                _ => Err(e),
+            },
+            (_, answer) => answer,
+        }
     }
 
     /// The checks [`Ipvs::apply`] makes, and the request to send.
