@@ -455,6 +455,18 @@ mod tests {
             let e = err_json(&json.replacen(from, to, 1));
             assert!(e.contains(expected), "{e}");
         }
+        // ipvsadm gives -g and -i real servers the service's port (found by fuzzing).
+        let routed = json
+            .replacen("\"masquerade\"", "\"direct-route\"", 1)
+            .replacen("10.1.1.1:80", "10.1.1.1:8080", 1);
+        assert_eq!(
+            err_json(&routed),
+            "services[0].destinations[0] (-t 10.0.0.1:80 -r 10.1.1.1:8080): real server port \
+             8080 cannot be written as a rule: ipvsadm gives -g and -i real servers the \
+             service's port (80)"
+        );
+        let fwmark = Ruleset::from_rules("-A -f 1 -s rr\n-a -f 1 -r 10.1.1.1:8080 -g\n").unwrap();
+        assert_eq!(Ruleset::from_json(&fwmark.to_json().unwrap()), Ok(fwmark));
         let long = "x".repeat(100_000);
         let e = err_json(&json.replacen("\"rr\"", &format!("\"{long}\""), 1));
         assert!(e.len() < 300, "{e}");

@@ -133,6 +133,18 @@ pub enum ValidationError {
     /// A forwarding method ipvsadm cannot set (`-m`, `-g` or `-i` only).
     #[error("forwarding method {0} cannot be written as a rule: use masq, route or tunnel")]
     UnknownForward(String),
+    /// A `-g` or `-i` real server of an address service on another port than the service's:
+    /// ipvsadm gives such a real server the service's port, so the rule would read back
+    /// changed.
+    #[error(
+        "real server port {port} cannot be written as a rule: ipvsadm gives -g and -i real servers the service's port ({service_port})"
+    )]
+    ForwardPort {
+        /// The real server's port.
+        port: u16,
+        /// The service's port.
+        service_port: u16,
+    },
     /// A tunnel type or checksum mode ipvsadm cannot name.
     #[error(
         "tunnel {0} cannot be written as a rule: types are ipip, gue and gre, checksums nocsum, csum and remcsum"

@@ -63,7 +63,7 @@ impl Ruleset {
                     error,
                 };
                 d.validate(&key).map_err(fail)?;
-                d.writable().map_err(fail)?;
+                d.writable(&key).map_err(fail)?;
                 if !unicast(&d.addr.ip()) {
                     return Err(fail(ValidationError::NotUnicast(d.addr.ip())));
                 }
@@ -140,8 +140,18 @@ impl Service {
 
 impl Destination {
     /// Whether the forwarding method can be written back as an ipvsadm rule (`-m`, `-g`,
-    /// `-i` with ipvsadm's tunnel types and checksums).
-    fn writable(&self) -> Result<(), ValidationError> {
+    /// `-i` with ipvsadm's tunnel types and checksums), and the port too: ipvsadm gives a
+    /// `-g` or `-i` real server of an address service the service's port, whatever the rule
+    /// says.
+    fn writable(&self, service: &ServiceKey) -> Result<(), ValidationError> {
+        let forced_port = matches!(self.forward, Forward::DirectRoute | Forward::Tunnel(_))
+            && !service.is_fwmark();
+        if forced_port && self.addr.port() != service.port() {
+            return Err(ValidationError::ForwardPort {
+                port: self.addr.port(),
+                service_port: service.port(),
+            });
+        }
         match self.forward {
             Forward::Masquerade | Forward::DirectRoute => Ok(()),
             Forward::Tunnel(t) => match (t.kind.name(), t.checksum.name()) {
