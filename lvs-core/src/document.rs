@@ -465,6 +465,16 @@ mod tests {
              8080 cannot be written as a rule: ipvsadm gives -g and -i real servers the \
              service's port (80)"
         );
+        let big = Ruleset::from_rules("-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.1.1 -x 9\n")
+            .unwrap()
+            .to_json()
+            .unwrap()
+            .replace("\"upper_threshold\": 9", "\"upper_threshold\": 2147483648");
+        assert_eq!(
+            err_json(&big),
+            "services[0].destinations[0] (-t 10.0.0.1:80 -r 10.1.1.1:80): illegal u_threshold \
+             specified: 2147483648 (0 to 2147483647)"
+        );
         let fwmark = Ruleset::from_rules("-A -f 1 -s rr\n-a -f 1 -r 10.1.1.1:8080 -g\n").unwrap();
         assert_eq!(Ruleset::from_json(&fwmark.to_json().unwrap()), Ok(fwmark));
         let long = "x".repeat(100_000);

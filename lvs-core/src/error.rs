@@ -145,6 +145,15 @@ pub enum ValidationError {
         /// The service's port.
         service_port: u16,
     },
+    /// A connection threshold above what ipvsadm's `-x` and `-y` take (`i32::MAX`; the
+    /// kernel's field is unsigned).
+    #[error("illegal {option} specified: {value} (0 to 2147483647)")]
+    ThresholdRange {
+        /// `u_threshold` (`-x`) or `l_threshold` (`-y`), as ipvsadm names them.
+        option: &'static str,
+        /// The threshold given.
+        value: u32,
+    },
     /// A tunnel type or checksum mode ipvsadm cannot name.
     #[error(
         "tunnel {0} cannot be written as a rule: types are ipip, gue and gre, checksums nocsum, csum and remcsum"

@@ -140,9 +140,9 @@ impl Service {
 
 impl Destination {
     /// Whether the forwarding method can be written back as an ipvsadm rule (`-m`, `-g`,
-    /// `-i` with ipvsadm's tunnel types and checksums), and the port too: ipvsadm gives a
-    /// `-g` or `-i` real server of an address service the service's port, whatever the rule
-    /// says.
+    /// `-i` with ipvsadm's tunnel types and checksums), the port too (ipvsadm gives a `-g` or
+    /// `-i` real server of an address service the service's port, whatever the rule says),
+    /// and the thresholds (ipvsadm's `-x` and `-y` go up to `i32::MAX`).
     fn writable(&self, service: &ServiceKey) -> Result<(), ValidationError> {
         let forced_port = matches!(self.forward, Forward::DirectRoute | Forward::Tunnel(_))
             && !service.is_fwmark();
@@ -151,6 +151,15 @@ impl Destination {
                 port: self.addr.port(),
                 service_port: service.port(),
             });
+        }
+        // ipvsadm reads -x and -y as ints; the kernel's fields are unsigned.
+        for (option, value) in [
+            ("u_threshold", self.upper_threshold),
+            ("l_threshold", self.lower_threshold),
+        ] {
+            if value > i32::MAX.unsigned_abs() {
+                return Err(ValidationError::ThresholdRange { option, value });
+            }
         }
         match self.forward {
             Forward::Masquerade | Forward::DirectRoute => Ok(()),
