@@ -21,10 +21,10 @@ fuzz_target!(|data: &[u8]| {
     }
     for m in netlink::messages(data) {
         let Ok(m) = m else { continue };
-        if let Ok(Reply::Data(p)) = m.reply() {
-            if let Ok(msg) = GenlMessage::decode(p) {
-                payload(&msg);
-            }
+        if let Ok(Reply::Data(p)) = m.reply()
+            && let Ok(msg) = GenlMessage::decode(p)
+        {
+            payload(&msg);
         }
     }
     nests(data);
