@@ -475,6 +475,23 @@ mod tests {
             "services[0].destinations[0] (-t 10.0.0.1:80 -r 10.1.1.1:80): illegal u_threshold \
              specified: 2147483648 (0 to 2147483647)"
         );
+        let v6 = Ruleset::from_rules(
+            "-A -t [2001:db8::1]:80\n-a -t [2001:db8::1]:80 -r [2001:db8::2]:80 -m\n",
+        )
+        .unwrap()
+        .to_json()
+        .unwrap();
+        assert_eq!(
+            err_json(&v6.replace("[2001:db8::2]:80", "[2001:db8::2%2]:80")),
+            "services[0].destinations[0] (-t [2001:db8::1]:80 -r [2001:db8::2]:80): \
+             [2001:db8::2%2]:80: IPVS addresses have no scope id or flow label (write the \
+             address without %)"
+        );
+        let e = err_json(&v6.replace("[2001:db8::1]:80", "[2001:db8::1%7]:80"));
+        assert!(
+            e.starts_with("services[0] (-t [2001:db8::1]:80): [2001:db8::1%7]:80: IPVS"),
+            "{e}"
+        );
         let fwmark = Ruleset::from_rules("-A -f 1 -s rr\n-a -f 1 -r 10.1.1.1:8080 -g\n").unwrap();
         assert_eq!(Ruleset::from_json(&fwmark.to_json().unwrap()), Ok(fwmark));
         let long = "x".repeat(100_000);

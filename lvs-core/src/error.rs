@@ -154,6 +154,9 @@ pub enum ValidationError {
         /// The threshold given.
         value: u32,
     },
+    /// An IPv6 address with a scope id (`%2`) or a flow label, which IPVS does not keep.
+    #[error("{0}: IPVS addresses have no scope id or flow label (write the address without %)")]
+    ScopedAddress(std::net::SocketAddrV6),
     /// A tunnel type or checksum mode ipvsadm cannot name.
     #[error(
         "tunnel {0} cannot be written as a rule: types are ipip, gue and gre, checksums nocsum, csum and remcsum"

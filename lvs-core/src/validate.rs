@@ -14,6 +14,7 @@ use crate::{
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
+use std::net::SocketAddr;
 
 impl Ruleset {
     /// Checks a whole ruleset before any of it is sent: every service, real server, timeout
@@ -115,6 +116,18 @@ fn first_time<K: Hash + Eq>(
     }
 }
 
+/// An IPv6 socket address with a scope id or flow label: IPVS keeps neither (a rule cannot
+/// write them, the kernel's attributes have no room for them), and `[fe80::1%2]:80` and
+/// `[fe80::1]:80` would be two objects here and one in the kernel.
+fn plain_address(addr: &SocketAddr) -> Result<(), ValidationError> {
+    match addr {
+        SocketAddr::V6(a) if a.scope_id() != 0 || a.flowinfo() != 0 => {
+            Err(ValidationError::ScopedAddress(*a))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether a name can stand as one token of a rule line: printable ASCII, no blanks.
 fn printable(name: &str) -> bool {
     name.bytes().all(|b| b.is_ascii_graphic())
@@ -124,10 +137,11 @@ impl Service {
     /// Whether every value can be written back as an ipvsadm rule (values only a newer kernel
     /// reports cannot).
     fn writable(&self) -> Result<(), ValidationError> {
-        if let ServiceKey::Inet { protocol, .. } = self.key {
+        if let ServiceKey::Inet { protocol, addr } = self.key {
             if protocol.name().is_none() {
                 return Err(ValidationError::UnknownProtocol(protocol.number()));
             }
+            plain_address(&addr)?;
         }
         let known = ServiceFlags::ONE_PACKET | ServiceFlags::SCHED_ALL;
         let unknown = self.flags.bits() & !known.bits();
@@ -144,6 +158,7 @@ impl Destination {
     /// `-i` real server of an address service the service's port, whatever the rule says),
     /// and the thresholds (ipvsadm's `-x` and `-y` go up to `i32::MAX`).
     fn writable(&self, service: &ServiceKey) -> Result<(), ValidationError> {
+        plain_address(&self.addr)?;
         let forced_port = matches!(self.forward, Forward::DirectRoute | Forward::Tunnel(_))
             && !service.is_fwmark();
         if forced_port && self.addr.port() != service.port() {
