@@ -13,10 +13,14 @@
 #   exec -- CMD...     run CMD as root in a kernel with IPVS (one VM boot, or natively where the host
 #                      has IPVS and we are root; LVS_FORCE_VM=1 forces the VM); returns CMD's status
 #   test               the single test command (CI runs exactly this): setup, host checks
-#                      (fmt, clippy, unit tests), build the kernel tests once, then ONE VM boot that
-#                      runs every kernel test, each in its own fresh network namespace
+#                      (fmt, clippy, unit tests, 30 s per fuzz target), build the kernel tests
+#                      once, then ONE VM boot that runs every kernel test, each in its own fresh
+#                      network namespace
 #   capture            regenerate tests/golden/*.{save,restore-status,list} from tests/golden/*.rules
 #                      with the real ipvsadm in the VM
+#   fuzz [SECONDS] [TARGET...]
+#                      build the cargo-fuzz targets (fuzz/) and run each for SECONDS (default 30;
+#                      `test` runs this); a failure names the reproducer
 #   demo               the main job: the LVS tutorial's NAT practice through lvs (examples/demo)
 #   bench [--quick]    the benchmark (not part of `test`): setup, release builds of the Rust driver
 #                      (lvs-netlink/examples/bench), lvsadm, lvs-capi + tests/bench/capi_bench.c and
@@ -252,6 +256,7 @@ cmd_test() {
         RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
         say "cargo test --workspace (host; kernel tests are ignored here)"
         cargo test --workspace
+        cmd_fuzz 30
     fi
     local run="$CACHE/run" py="$CACHE/pyvenv/bin/python"
     mkdir -p "$run"
@@ -274,6 +279,69 @@ cmd_test() {
     cmd_exec -- "$HARNESS_DIR/run-kernel-tests.sh" "$run/test-bins.txt" || rc=$?
     say "total time $((SECONDS - t0)) s; exit status $rc"
     return "$rc"
+}
+
+# ---------------------------------------------------------------------------------------------
+# fuzz
+# ---------------------------------------------------------------------------------------------
+
+CARGO_FUZZ_VERSION="0.13.2"   # pinned; installed once into $CACHE/cargo-fuzz
+FUZZ_TARGETS=(parse_rules ruleset_json ruleset_toml netlink_reply plan)
+
+# The committed seeds of a fuzz target, one directory a line. They are only read: what the
+# fuzzer finds goes to target/fuzz/corpus/TARGET, which later runs start from too.
+fuzz_seeds() {
+    case "$1" in
+        parse_rules) printf '%s\n' "$REPO/tests/golden" ;;
+        netlink_reply) printf '%s\n' "$REPO/fuzz/seeds/netlink_reply" "$REPO/lvs-netlink/tests/golden" ;;
+        *) printf '%s\n' "$REPO/fuzz/seeds/$1" ;;
+    esac
+}
+
+# fuzz [SECONDS] [TARGET...]: builds the cargo-fuzz targets of fuzz/ and runs each (all by
+# default) for SECONDS (default 30), one after the other. A panic, an input taking over 10 s or
+# over 2 GB fails the run; the output names the reproducer and the command that replays it.
+cmd_fuzz() {
+    local seconds="${1:-30}"
+    [ "$#" -gt 0 ] && shift
+    [[ "$seconds" =~ ^[1-9][0-9]*$ ]] || die "fuzz: SECONDS is a whole number of seconds, not '$seconds'"
+    local targets=("$@")
+    [ "${#targets[@]}" -gt 0 ] || targets=("${FUZZ_TARGETS[@]}")
+    local root="$CACHE/cargo-fuzz" out="$REPO/target/fuzz" triple
+    local cargo_fuzz="$root/bin/cargo-fuzz"
+    if ! "$cargo_fuzz" fuzz --version 2>/dev/null | grep -qxF "cargo-fuzz $CARGO_FUZZ_VERSION"; then
+        say "installing cargo-fuzz $CARGO_FUZZ_VERSION into $root"
+        cargo install --locked --quiet --version "$CARGO_FUZZ_VERSION" --root "$root" cargo-fuzz
+    fi
+    triple="$(rustc -vV | sed -n 's/^host: //p')"
+    # No sanitizer: the fuzzed code has no `unsafe`, and AddressSanitizer cost 6x fewer runs.
+    # Debug assertions and overflow checks stay on (cargo-fuzz's default).
+    say "building the fuzz targets (cargo fuzz build in fuzz/; RUSTC_BOOTSTRAP=1)"
+    (cd "$REPO/fuzz" && RUSTC_BOOTSTRAP=1 "$cargo_fuzz" fuzz build --sanitizer none \
+        --target "$triple" --fuzz-dir . --target-dir "$out")
+    local t bin log seeds failed=()
+    for t in "${targets[@]}"; do
+        bin="$out/$triple/release/$t"
+        [ -x "$bin" ] || die "fuzz: no target '$t' (targets: ${FUZZ_TARGETS[*]})"
+        log="$out/logs/$t.log"
+        mkdir -p "$out/corpus/$t" "$out/artifacts/$t" "$out/logs"
+        mapfile -t seeds < <(fuzz_seeds "$t")
+        say "fuzz $t: ${seconds} s (log $log)"
+        if "$bin" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$out/artifacts/$t/" "$out/corpus/$t" "${seeds[@]}" >"$log" 2>&1; then
+            say "  $t: $(sed -n 's/^stat::number_of_executed_units: *//p' "$log") inputs," \
+                "$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")/s," \
+                "$(find "$out/corpus/$t" -type f | wc -l) in the corpus; no failure"
+        else
+            failed+=("$t")
+            tail -n 40 "$log" >&2
+            local artifact
+            artifact="$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)"
+            say "FAIL fuzz $t: reproducer ${artifact:-(none written; see $log)}"
+            [ -z "$artifact" ] || say "  replay: $bin $artifact"
+        fi
+    done
+    [ "${#failed[@]}" -eq 0 ] || die "fuzz targets failed: ${failed[*]}"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -379,6 +447,7 @@ main() {
         capture) cmd_capture ;;
         demo) cmd_demo ;;
         bench) cmd_bench "$@" ;;
+        fuzz) cmd_fuzz "$@" ;;
         *) usage ;;
     esac
 }

@@ -455,6 +455,45 @@ mod tests {
             let e = err_json(&json.replacen(from, to, 1));
             assert!(e.contains(expected), "{e}");
         }
+        // ipvsadm gives -g and -i real servers the service's port (found by fuzzing).
+        let routed =
+            json.replacen("\"masq\"", "\"route\"", 1)
+                .replacen("10.1.1.1:80", "10.1.1.1:8080", 1);
+        assert_eq!(
+            err_json(&routed),
+            "services[0].destinations[0] (-t 10.0.0.1:80 -r 10.1.1.1:8080): real server port \
+             8080 cannot be written as a rule: ipvsadm gives -g and -i real servers the \
+             service's port (80)"
+        );
+        let big = Ruleset::from_rules("-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.1.1 -x 9\n")
+            .unwrap()
+            .to_json()
+            .unwrap()
+            .replace("\"upper_threshold\": 9", "\"upper_threshold\": 2147483648");
+        assert_eq!(
+            err_json(&big),
+            "services[0].destinations[0] (-t 10.0.0.1:80 -r 10.1.1.1:80): illegal u_threshold \
+             specified: 2147483648 (0 to 2147483647)"
+        );
+        let v6 = Ruleset::from_rules(
+            "-A -t [2001:db8::1]:80\n-a -t [2001:db8::1]:80 -r [2001:db8::2]:80 -m\n",
+        )
+        .unwrap()
+        .to_json()
+        .unwrap();
+        assert_eq!(
+            err_json(&v6.replace("[2001:db8::2]:80", "[2001:db8::2%2]:80")),
+            "services[0].destinations[0] (-t [2001:db8::1]:80 -r [2001:db8::2]:80): \
+             [2001:db8::2%2]:80: IPVS addresses have no scope id or flow label (write the \
+             address without %)"
+        );
+        let e = err_json(&v6.replace("[2001:db8::1]:80", "[2001:db8::1%7]:80"));
+        assert!(
+            e.starts_with("services[0] (-t [2001:db8::1]:80): [2001:db8::1%7]:80: IPVS"),
+            "{e}"
+        );
+        let fwmark = Ruleset::from_rules("-A -f 1 -s rr\n-a -f 1 -r 10.1.1.1:8080 -g\n").unwrap();
+        assert_eq!(Ruleset::from_json(&fwmark.to_json().unwrap()), Ok(fwmark));
         let long = "x".repeat(100_000);
         let e = err_json(&json.replacen("\"rr\"", &format!("\"{long}\""), 1));
         assert!(e.len() < 300, "{e}");

@@ -133,6 +133,30 @@ pub enum ValidationError {
     /// A forwarding method ipvsadm cannot set (`-m`, `-g` or `-i` only).
     #[error("forwarding method {0} cannot be written as a rule: use masq, route or tunnel")]
     UnknownForward(String),
+    /// A `-g` or `-i` real server of an address service on another port than the service's:
+    /// ipvsadm gives such a real server the service's port, so the rule would read back
+    /// changed.
+    #[error(
+        "real server port {port} cannot be written as a rule: ipvsadm gives -g and -i real servers the service's port ({service_port})"
+    )]
+    ForwardPort {
+        /// The real server's port.
+        port: u16,
+        /// The service's port.
+        service_port: u16,
+    },
+    /// A connection threshold above what ipvsadm's `-x` and `-y` take (`i32::MAX`; the
+    /// kernel's field is unsigned).
+    #[error("illegal {option} specified: {value} (0 to 2147483647)")]
+    ThresholdRange {
+        /// `u_threshold` (`-x`) or `l_threshold` (`-y`), as ipvsadm names them.
+        option: &'static str,
+        /// The threshold given.
+        value: u32,
+    },
+    /// An IPv6 address with a scope id (`%2`) or a flow label, which IPVS does not keep.
+    #[error("{0}: IPVS addresses have no scope id or flow label (write the address without %)")]
+    ScopedAddress(std::net::SocketAddrV6),
     /// A tunnel type or checksum mode ipvsadm cannot name.
     #[error(
         "tunnel {0} cannot be written as a rule: types are ipip, gue and gre, checksums nocsum, csum and remcsum"

@@ -70,7 +70,8 @@ pub struct PlanOptions {
     /// Drain real servers instead of deleting them: a real server that goes is first set to
     /// weight 0 and kept, so that its connections finish; it is deleted by a later plan once it
     /// is listed in [`PlanOptions::idle`]. A service that goes is deleted once all its real
-    /// servers are.
+    /// servers are. Sync daemons start once no drained real server of another family than its
+    /// service remains (the kernel refuses daemons beside such real servers).
     pub drain: bool,
     /// Real servers with no connections left (active, inactive or persistent), as the caller
     /// read them from the kernel; used by [`PlanOptions::drain`].
@@ -295,6 +296,7 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
     let want: HashMap<ServiceKey, Servers> = desired.services.iter().map(Servers::entry).collect();
 
     // Services that go, and real servers that go from services that stay.
+    let mut kept_mixed_family = false;
     for vs in &current.services {
         let key = vs.service.key;
         let wanted = want.get(&key);
@@ -327,6 +329,7 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
             continue;
         }
         ready.iter().for_each(|d| push(Stage::Remove, delete(d)));
+        kept_mixed_family |= busy.iter().any(|d| d.family() != key.family());
         for d in busy.iter().filter(|d| d.weight != 0) {
             let drained = Destination { weight: 0, ..**d };
             push(
@@ -378,7 +381,9 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
         }
     }
 
-    if manage_daemons {
+    // The kernel refuses a daemon beside real servers of another family than their service:
+    // while drained ones remain, daemons wait for a later plan.
+    if manage_daemons && !kept_mixed_family {
         for d in desired
             .daemons
             .iter()
@@ -553,6 +558,47 @@ mod tests {
             "--stop-daemon master\n\
              --start-daemon master --mcast-interface lo --syncid 2 --mcast-port 9000\n"
         );
+    }
+
+    #[test]
+    fn drained_mixed_family_servers_hold_daemons_back() {
+        // Found by fuzzing: the kernel refuses a daemon beside a real server of another
+        // family, and draining keeps it until it is idle.
+        let current = rules(
+            "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r [2001:db8::1]:80 -i\n\
+             -a -t 10.0.0.1:80 -r 10.1.0.1 -m\n",
+        );
+        let desired = rules(
+            "-A -t 10.0.0.1:80\n-a -t 10.0.0.1:80 -r 10.1.0.1 -m\n\
+             --start-daemon master --mcast-interface lo\n",
+        );
+        let mut options = PlanOptions {
+            drain: true,
+            ..PlanOptions::default()
+        };
+        let first = plan(&current, &desired, &options);
+        assert_eq!(
+            first.to_rules(),
+            "-e -t 10.0.0.1:80 -r [2001:db8::1]:80 -i -w 0 --tun-type ipip\n"
+        );
+        let mut state = current.clone();
+        state
+            .apply_all(first.commands(), &Default::default())
+            .unwrap();
+        assert!(plan(&state, &desired, &options).is_empty());
+        let key = current.services[0].service.key;
+        options
+            .idle
+            .insert((key, "[2001:db8::1]:80".parse().unwrap()));
+        let second = plan(&state, &desired, &options);
+        assert_eq!(
+            second.to_rules(),
+            "-d -t 10.0.0.1:80 -r [2001:db8::1]:80\n--start-daemon master --mcast-interface lo --syncid 0\n"
+        );
+        state
+            .apply_all(second.commands(), &Default::default())
+            .unwrap();
+        assert_eq!(state, desired);
     }
 
     #[test]

@@ -14,6 +14,7 @@ use crate::{
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
+use std::net::SocketAddr;
 
 impl Ruleset {
     /// Checks a whole ruleset before any of it is sent: every service, real server, timeout
@@ -63,7 +64,7 @@ impl Ruleset {
                     error,
                 };
                 d.validate(&key).map_err(fail)?;
-                d.writable().map_err(fail)?;
+                d.writable(&key).map_err(fail)?;
                 if !unicast(&d.addr.ip()) {
                     return Err(fail(ValidationError::NotUnicast(d.addr.ip())));
                 }
@@ -115,6 +116,18 @@ fn first_time<K: Hash + Eq>(
     }
 }
 
+/// An IPv6 socket address with a scope id or flow label: IPVS keeps neither (a rule cannot
+/// write them, the kernel's attributes have no room for them), and `[fe80::1%2]:80` and
+/// `[fe80::1]:80` would be two objects here and one in the kernel.
+fn plain_address(addr: &SocketAddr) -> Result<(), ValidationError> {
+    match addr {
+        SocketAddr::V6(a) if a.scope_id() != 0 || a.flowinfo() != 0 => {
+            Err(ValidationError::ScopedAddress(*a))
+        }
+        _ => Ok(()),
+    }
+}
+
 /// Whether a name can stand as one token of a rule line: printable ASCII, no blanks.
 fn printable(name: &str) -> bool {
     name.bytes().all(|b| b.is_ascii_graphic())
@@ -124,10 +137,11 @@ impl Service {
     /// Whether every value can be written back as an ipvsadm rule (values only a newer kernel
     /// reports cannot).
     fn writable(&self) -> Result<(), ValidationError> {
-        if let ServiceKey::Inet { protocol, .. } = self.key {
+        if let ServiceKey::Inet { protocol, addr } = self.key {
             if protocol.name().is_none() {
                 return Err(ValidationError::UnknownProtocol(protocol.number()));
             }
+            plain_address(&addr)?;
         }
         let known = ServiceFlags::ONE_PACKET | ServiceFlags::SCHED_ALL;
         let unknown = self.flags.bits() & !known.bits();
@@ -140,8 +154,28 @@ impl Service {
 
 impl Destination {
     /// Whether the forwarding method can be written back as an ipvsadm rule (`-m`, `-g`,
-    /// `-i` with ipvsadm's tunnel types and checksums).
-    fn writable(&self) -> Result<(), ValidationError> {
+    /// `-i` with ipvsadm's tunnel types and checksums), the port too (ipvsadm gives a `-g` or
+    /// `-i` real server of an address service the service's port, whatever the rule says),
+    /// and the thresholds (ipvsadm's `-x` and `-y` go up to `i32::MAX`).
+    fn writable(&self, service: &ServiceKey) -> Result<(), ValidationError> {
+        plain_address(&self.addr)?;
+        let forced_port = matches!(self.forward, Forward::DirectRoute | Forward::Tunnel(_))
+            && !service.is_fwmark();
+        if forced_port && self.addr.port() != service.port() {
+            return Err(ValidationError::ForwardPort {
+                port: self.addr.port(),
+                service_port: service.port(),
+            });
+        }
+        // ipvsadm reads -x and -y as ints; the kernel's fields are unsigned.
+        for (option, value) in [
+            ("u_threshold", self.upper_threshold),
+            ("l_threshold", self.lower_threshold),
+        ] {
+            if value > i32::MAX.unsigned_abs() {
+                return Err(ValidationError::ThresholdRange { option, value });
+            }
+        }
         match self.forward {
             Forward::Masquerade | Forward::DirectRoute => Ok(()),
             Forward::Tunnel(t) => match (t.kind.name(), t.checksum.name()) {
