@@ -10,7 +10,7 @@ use lvs_netlink::{Error, Ipvs, Transport};
 use std::io;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn vip(i: usize) -> ServiceKey {
     ServiceKey::tcp(format!("10.{}.{}.1:80", i / 250, i % 250).parse().unwrap())
@@ -39,8 +39,8 @@ impl<T: Transport> Transport for Counting<T> {
         self.sent.fetch_add(1, Ordering::Relaxed);
         self.inner.send(datagram)
     }
-    fn recv(&mut self, deadline: Instant) -> io::Result<Option<&[u8]>> {
-        self.inner.recv(deadline)
+    fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>> {
+        self.inner.recv(timeout)
     }
     fn reset(&mut self) -> io::Result<()> {
         self.resets.fetch_add(1, Ordering::Relaxed);

@@ -13,7 +13,7 @@ use std::sync::{Arc, mpsc};
 use std::time::{Duration, Instant};
 
 /// The fake kernel behind a connection that can go silent: once `silent` is set, nothing more
-/// arrives, and `recv` waits until its deadline, as a socket's would. `pace` delays each
+/// arrives, and `recv` waits out its timeout, as a socket's would. `pace` delays each
 /// datagram (without passing the deadline), as a slow kernel would.
 struct Flaky {
     inner: FakeTransport,
@@ -27,19 +27,18 @@ impl Transport for Flaky {
         self.inner.send(datagram)
     }
 
-    fn recv(&mut self, deadline: Instant) -> io::Result<Option<&[u8]>> {
+    fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>> {
         let wait = if self.silent.load(Ordering::Relaxed) {
             Duration::MAX
         } else {
             self.pace
         };
-        let now = Instant::now();
-        if now.checked_add(wait).is_none_or(|t| t > deadline) {
-            std::thread::sleep(deadline.saturating_duration_since(now));
+        if wait > timeout {
+            std::thread::sleep(timeout);
             return Ok(None);
         }
         std::thread::sleep(wait);
-        self.inner.recv(deadline)
+        self.inner.recv(timeout)
     }
 
     fn reset(&mut self) -> io::Result<()> {

@@ -4,6 +4,7 @@
 use crate::Error;
 use crate::proto::{Exchange, Interrupted, Limits, OnData, Pipeline, Protocol};
 use crate::transport::Transport;
+use crate::transport::socket::deadline_after;
 use crate::wire::request::Request;
 use crate::wire::{attrs_of, ctrl};
 use lvs_core::errno;
@@ -40,8 +41,9 @@ impl Link {
 
     /// The reply loop: sends `datagram`, then feeds what arrives to `exchange` until its last
     /// request is answered. Each wait for the kernel's next answer lasts `timeout` at most: a
-    /// kernel that streams a long dump never times out, one that goes silent always does.
-    /// An interrupted exchange resets the transport, so that its late answers are never read.
+    /// kernel that streams a long dump never times out, one that goes silent always does
+    /// (and stray datagrams for other requests do not extend the wait). An interrupted
+    /// exchange resets the transport, so that its late answers are never read.
     fn run(
         &mut self,
         datagram: &[u8],
@@ -58,17 +60,21 @@ impl Link {
         if let Err(e) = self.transport.send(datagram) {
             return Some(Interrupted::NotSent(e));
         }
-        let mut deadline = deadline_after(timeout);
+        // Set only while stray datagrams arrive; the clock is not read otherwise.
+        let mut deadline: Option<Instant> = None;
         while !exchange.is_done() {
-            let fed = match self.transport.recv(deadline) {
+            let wait = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
+            let fed = match self.transport.recv(wait) {
                 Ok(Some(received)) => exchange.feed(received, data),
                 Ok(None) => return Some(self.abandon(Interrupted::Timeout(timeout))),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Err(e) => return Some(self.abandon(Interrupted::Lost(e))),
             };
             match fed {
-                Ok(true) => deadline = deadline_after(timeout),
-                Ok(false) => {}
+                Ok(true) => deadline = None,
+                Ok(false) => {
+                    deadline.get_or_insert_with(|| deadline_after(timeout));
+                }
                 Err(e) => return Some(self.abandon(Interrupted::Garbled(e))),
             }
         }
@@ -135,14 +141,6 @@ impl Link {
     pub(crate) fn read_conn_table(&mut self) -> io::Result<String> {
         self.transport.read_conn_table()
     }
-}
-
-/// `timeout` from now; a timeout too long for the clock means "as late as it can tell".
-fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
-        .unwrap_or(now)
 }
 
 #[cfg(test)]

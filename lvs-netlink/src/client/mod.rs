@@ -160,7 +160,7 @@ impl Ipvs {
     ///
     /// ```
     /// use lvs_netlink::{Error, Ipvs, Transport};
-    /// use std::time::Instant;
+    /// use std::time::Duration;
     ///
     /// struct Silent;
     ///
@@ -168,7 +168,7 @@ impl Ipvs {
     ///     fn send(&mut self, _datagram: &[u8]) -> std::io::Result<()> {
     ///         Ok(())
     ///     }
-    ///     fn recv(&mut self, _deadline: Instant) -> std::io::Result<Option<&[u8]>> {
+    ///     fn recv(&mut self, _timeout: Duration) -> std::io::Result<Option<&[u8]>> {
     ///         Ok(None)
     ///     }
     ///     fn reset(&mut self) -> std::io::Result<()> {

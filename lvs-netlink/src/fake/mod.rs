@@ -55,7 +55,7 @@ use std::collections::VecDeque;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::Duration;
 
 /// An in-memory IPVS kernel. Clones share the same kernel; each [`FakeKernel::transport`] is
 /// a connection to it, as a socket is.
@@ -278,7 +278,7 @@ impl FakeKernel {
 /// A connection to a [`FakeKernel`], as a netlink socket is to the kernel: its own port id,
 /// its own queue of answers. The kernel answers a datagram while it is sent, so
 /// [`Transport::recv`] never waits: with nothing queued, nothing will come, and it says so
-/// at once (a client's deadline then passes without sleeping through it).
+/// at once (a client's timeout then passes without sleeping through it).
 #[derive(Debug)]
 pub struct FakeTransport {
     kernel: Arc<Mutex<Kernel>>,
@@ -306,7 +306,7 @@ impl Transport for FakeTransport {
         Ok(())
     }
 
-    fn recv(&mut self, _deadline: Instant) -> io::Result<Option<&[u8]>> {
+    fn recv(&mut self, _timeout: Duration) -> io::Result<Option<&[u8]>> {
         match self.inbox.pop_front() {
             Some(Delivery::Datagram(d)) => {
                 self.current = d;

@@ -8,7 +8,7 @@
 pub(crate) mod socket;
 
 use std::io;
-use std::time::Instant;
+use std::time::Duration;
 
 /// A connection to one kernel's IPVS: sends netlink datagrams to it and receives its answers.
 ///
@@ -20,7 +20,7 @@ use std::time::Instant;
 /// ```
 /// use lvs_netlink::Transport;
 /// use std::io;
-/// use std::time::Instant;
+/// use std::time::Duration;
 ///
 /// /// A kernel that never answers: every exchange over it ends in `Error::Timeout`.
 /// struct Silent;
@@ -29,7 +29,7 @@ use std::time::Instant;
 ///     fn send(&mut self, _datagram: &[u8]) -> io::Result<()> {
 ///         Ok(())
 ///     }
-///     fn recv(&mut self, _deadline: Instant) -> io::Result<Option<&[u8]>> {
+///     fn recv(&mut self, _timeout: Duration) -> io::Result<Option<&[u8]>> {
 ///         Ok(None) // it knows nothing will come: no need to wait for the deadline
 ///     }
 ///     fn reset(&mut self) -> io::Result<()> {
@@ -44,9 +44,10 @@ pub trait Transport: Send {
     /// Sends one datagram. The kernel handles its messages in order, before this returns.
     fn send(&mut self, datagram: &[u8]) -> io::Result<()>;
 
-    /// The next datagram received, waiting for it until `deadline` at most; `Ok(None)` when
-    /// none came by then (a transport that knows none will come may say so at once).
-    fn recv(&mut self, deadline: Instant) -> io::Result<Option<&[u8]>>;
+    /// The next datagram received, waiting for it `timeout` at most; `Ok(None)` when none
+    /// came by then (a transport that knows none will come may say so at once). A datagram
+    /// already there is returned without waiting, and without reading the clock.
+    fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>>;
 
     /// Starts afresh after an exchange was abandoned (no answer in time, a lost answer):
     /// whatever the kernel still sends for earlier requests must never be received after
@@ -66,8 +67,8 @@ impl<T: Transport + ?Sized> Transport for Box<T> {
         (**self).send(datagram)
     }
 
-    fn recv(&mut self, deadline: Instant) -> io::Result<Option<&[u8]>> {
-        (**self).recv(deadline)
+    fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>> {
+        (**self).recv(timeout)
     }
 
     fn reset(&mut self) -> io::Result<()> {

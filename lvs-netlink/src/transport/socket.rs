@@ -10,7 +10,7 @@ use neli::utils::Groups;
 use std::io;
 use std::ops::Range;
 use std::os::fd::AsRawFd;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 /// Socket buffer size lvs asks for (8 MiB), so that thousands of pipelined acks fit.
 const BUFFER_SIZE: usize = 8 << 20;
@@ -153,15 +153,16 @@ impl Transport for SocketTransport {
         }
     }
 
-    fn recv(&mut self, deadline: Instant) -> io::Result<Option<&[u8]>> {
+    fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>> {
         if let Some(next) = self.queued.take() {
             self.current = next;
             return Ok(Some(&self.buf[self.current.clone()]));
         }
+        // The kernel answers a request inside the call that sends it, so the answer is
+        // usually there already: read first, and wait (and read the clock, a system call in
+        // a VM) only when nothing is.
+        let mut deadline = None;
         loop {
-            if !self.wait(deadline)? {
-                return Ok(None);
-            }
             match self.recv_two() {
                 Ok([first, second]) => {
                     self.current = first;
@@ -174,6 +175,10 @@ impl Transport for SocketTransport {
                         io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
                     ) => {}
                 Err(e) => return Err(e),
+            }
+            let deadline = *deadline.get_or_insert_with(|| deadline_after(timeout));
+            if !self.wait(deadline)? {
+                return Ok(None);
             }
         }
     }
@@ -195,6 +200,14 @@ impl Transport for SocketTransport {
             other => io::Error::other(other.to_string()),
         })
     }
+}
+
+/// `timeout` from now; a timeout too long for the clock means "as late as it can tell".
+pub(crate) fn deadline_after(timeout: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(timeout)
+        .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
+        .unwrap_or(now)
 }
 
 /// A blocking generic-netlink socket with lvs's buffer sizes and capped acks.
@@ -270,7 +283,6 @@ mod tests {
     use super::*;
     use crate::wire::ctrl;
     use crate::wire::netlink::{self, Reply, flags};
-    use std::time::Duration;
 
     // Generic netlink needs no privilege and no IPVS: these run on any Linux host.
 
@@ -278,7 +290,7 @@ mod tests {
     fn a_socket_with_nothing_to_read_returns_at_the_deadline() {
         let mut t = SocketTransport::open(None, Purpose::Main).expect("a netlink socket");
         let start = Instant::now();
-        let got = t.recv(start + Duration::from_millis(30)).expect("recv");
+        let got = t.recv(Duration::from_millis(30)).expect("recv");
         assert!(got.is_none());
         assert!(start.elapsed() >= Duration::from_millis(30));
     }
@@ -297,8 +309,10 @@ mod tests {
             &req.encode(),
         );
         t.send(&datagram).expect("send");
-        let deadline = Instant::now() + Duration::from_secs(5);
-        let reply = t.recv(deadline).expect("recv").expect("an answer");
+        let reply = t
+            .recv(Duration::from_secs(5))
+            .expect("recv")
+            .expect("an answer");
         let msg = netlink::messages(reply)
             .next()
             .expect("a message")
@@ -310,7 +324,7 @@ mod tests {
         assert_eq!(id, ctrl::GENL_ID_CTRL, "nlctrl describes itself");
         t.reset().expect("a fresh socket");
         assert!(
-            t.recv(Instant::now()).expect("recv").is_none(),
+            t.recv(Duration::ZERO).expect("recv").is_none(),
             "the ack went with the old socket"
         );
     }
