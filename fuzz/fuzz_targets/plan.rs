@@ -125,7 +125,16 @@ fn expected_end(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> 
         daemons: if desired.daemons.is_empty() {
             current.daemons.clone()
         } else {
-            desired.daemons.clone()
+            // A running daemon that is the desired one (the kernel's defaults filled in where
+            // `desired` leaves a setting unset) stays as it runs.
+            desired
+                .daemons
+                .iter()
+                .map(|d| {
+                    let running = current.daemons.iter().find(|r| d.is_satisfied_by(r));
+                    running.unwrap_or(d).clone()
+                })
+                .collect()
         },
     }
 }
