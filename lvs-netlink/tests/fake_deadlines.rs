@@ -211,6 +211,15 @@ fn a_stop_the_kernel_carries_out_without_answering_is_confirmed_by_a_read() {
     ipvs.stop_daemon(DaemonRole::Master)
         .expect("stopped, as a read shows");
     assert!(kernel.ruleset().daemons.is_empty());
+    // In a batch too: the last stop (the one asked to ack) goes unanswered.
+    ipvs.start_daemon(&SyncDaemon::new(DaemonRole::Backup, "lo", 9))
+        .unwrap();
+    let backup = Command::StopDaemon(DaemonRole::Backup);
+    kernel.inject_once(backup.clone(), Fault::Drop);
+    let results = ipvs.batch(&[Command::StopDaemon(DaemonRole::Master), backup]);
+    assert!(results[1].is_ok(), "{results:?}");
+    let refused = results[0].as_ref().unwrap_err().refusal().map(|r| r.kind());
+    assert_eq!(refused, Some(lvs_core::RefusalKind::NoSuchDaemon));
     // When the read cannot tell either, the timeout stands.
     ipvs.start_daemon(&SyncDaemon::new(DaemonRole::Master, "lo", 9))
         .unwrap();

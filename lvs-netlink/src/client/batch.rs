@@ -50,10 +50,12 @@ impl Ipvs {
         }
         let timeout = self.reply_timeout();
         self.link().batch(&requests, timeout, &mut results);
-        results
+        let mut results: Vec<Result<(), Error>> = results
             .into_iter()
             .zip(commands)
             .map(|(r, c)| r.unwrap_or(Err(Error::MissingReply { op: c.operation() })))
-            .collect()
+            .collect();
+        self.confirm_stops(commands, &mut results);
+        results
     }
 }

@@ -263,19 +263,39 @@ impl Ipvs {
     }
 
     /// The kernel's answer to `command`, or what the table says when the kernel carries a
-    /// command out without answering it. That happens to `--stop-daemon`: when the daemon's
-    /// thread has not run yet (it was started a moment before, on a busy machine), the
-    /// kernel's `kthread_stop` gives `-EINTR`, which netlink takes for "no answer": the
-    /// daemon is gone, and no ack ever comes (seen in the VM; without a deadline the caller
-    /// would wait forever). A timed-out stop is therefore checked against the running
-    /// daemons.
+    /// command out without answering it (see [`Ipvs::confirm_stops`]).
     fn confirm(&self, command: &Command, answer: Result<(), Error>) -> Result<(), Error> {
-        match (command, answer) {
-            (Command::StopDaemon(role), Err(e @ Error::Timeout { .. })) => match self.daemons() {
-                Ok(running) if running.iter().all(|d| d.role != *role) => Ok(()),
-                _ => Err(e),
-            },
-            (_, answer) => answer,
+        let mut answers = [answer];
+        self.confirm_stops(std::slice::from_ref(command), &mut answers);
+        let [answer] = answers;
+        answer
+    }
+
+    /// Replaces timeouts of `--stop-daemon` commands by what the running daemons say. The
+    /// kernel does not answer a stop when the daemon's thread has not run yet (started a
+    /// moment before, on a busy machine): its `kthread_stop` gives `-EINTR`, which netlink
+    /// takes for "no answer", though the daemon is gone (seen in the VM; without a deadline
+    /// the caller would wait forever). One read of the daemons settles every such stop.
+    pub(super) fn confirm_stops(&self, commands: &[Command], answers: &mut [Result<(), Error>]) {
+        let unanswered = |c: &Command, a: &Result<(), Error>| {
+            matches!((c, a), (Command::StopDaemon(_), Err(Error::Timeout { .. })))
+        };
+        if !commands
+            .iter()
+            .zip(answers.iter())
+            .any(|(c, a)| unanswered(c, a))
+        {
+            return;
+        }
+        let Ok(running) = self.daemons() else {
+            return;
+        };
+        for (c, a) in commands.iter().zip(answers.iter_mut()) {
+            if let Command::StopDaemon(role) = c {
+                if unanswered(c, a) && running.iter().all(|d| d.role != *role) {
+                    *a = Ok(());
+                }
+            }
         }
     }
 
