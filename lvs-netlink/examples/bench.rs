@@ -7,6 +7,16 @@
 //! bench one-by-one FILE   the same, one request and one ack at a time (Ipvs::apply)
 //! bench snapshot          read every service and real server with their counters
 //! bench apply FILE        bring the kernel to FILE with the fewest changes (Ipvs::apply_ruleset)
+//! bench reconcile FROM TO [ROUNDS [partial]]
+//!                         a Reconciler on a kernel holding FROM (read once, untimed by the
+//!                         driver's in-process clock: read_ms) applies TO, FROM, TO, ... ROUNDS
+//!                         times (default 1); apply_ms is the median apply, first_ms the first.
+//!                         With `partial`, each apply names only the services that differ
+//!                         between FROM and TO (found before the clock starts), with
+//!                         keep_unlisted: what a health checker that changed one service sends
+//! bench reconcile-fake FROM TO [ROUNDS [partial]]
+//!                         the same against the in-memory fake kernel (no root, no IPVS): the
+//!                         Reconciler's own cost, and the requests it sent (reads counted apart)
 //! ```
 //!
 //! Each prints one line of `key=value` pairs on standard output: the number of objects or
@@ -21,8 +31,9 @@
 //!
 //! Timings in the VM are emulated: compare ratios within one boot, never absolute times.
 
-use lvs_core::{Command, Ruleset};
-use lvs_netlink::{ApplyOptions, Ipvs};
+use lvs_core::{Command, Operation, Ruleset};
+use lvs_netlink::fake::FakeKernel;
+use lvs_netlink::{ApplyOptions, Ipvs, Reconciler};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -108,6 +119,126 @@ fn apply(path: &str) -> Result<String, String> {
     ))
 }
 
+fn ruleset(path: &str) -> Result<Ruleset, String> {
+    Ruleset::from_rules(&read(path)?).map_err(|e| format!("{path}:{e}"))
+}
+
+/// A Reconciler on `ipvs` (whose table holds `from`) applying `to`, `from`, `to`, ...
+/// `rounds` times; each apply must succeed, the first must change something.
+fn reconcile(ipvs: Ipvs, from: &Ruleset, to: &Ruleset, how: How) -> Result<String, String> {
+    let How { rounds, partial } = how;
+    let t = Instant::now();
+    let mut reconciler = Reconciler::new(ipvs).map_err(|e| e.to_string())?;
+    let read_ms = ms(t);
+    let options = ApplyOptions {
+        keep_unlisted: partial,
+        ..ApplyOptions::default()
+    };
+    let (from, to) = if partial {
+        (&differing(from, to), &differing(to, from))
+    } else {
+        (from, to)
+    };
+    let mut times = Vec::with_capacity(rounds);
+    let mut changes = Vec::with_capacity(rounds);
+    for round in 0..rounds {
+        let desired = if round % 2 == 0 { to } else { from };
+        let t = Instant::now();
+        let report = reconciler
+            .apply(desired, &options)
+            .map_err(|e| e.to_string())?;
+        times.push(ms(t));
+        if !report.is_success() {
+            return Err(format!("apply {round} failed:\n{report}"));
+        }
+        changes.push(report.plan.len());
+    }
+    let first_ms = times.first().copied().unwrap_or(0.0);
+    times.sort_by(f64::total_cmp);
+    let apply_ms = times.get(times.len() / 2).copied().unwrap_or(0.0);
+    Ok(format!(
+        "changes={} rounds={rounds} partial={partial} read_ms={read_ms:.1} first_ms={first_ms:.3} apply_ms={apply_ms:.3}",
+        changes.first().copied().unwrap_or(0)
+    ))
+}
+
+/// The services of `a` that are not the same in `b`.
+fn differing(a: &Ruleset, b: &Ruleset) -> Ruleset {
+    let b: std::collections::HashMap<_, _> =
+        b.services.iter().map(|vs| (vs.service.key, vs)).collect();
+    Ruleset {
+        services: a
+            .services
+            .iter()
+            .filter(|vs| b.get(&vs.service.key) != Some(vs))
+            .cloned()
+            .collect(),
+        ..Ruleset::new()
+    }
+}
+
+/// How `reconcile` applies: how many times, and whether with only the differing services.
+#[derive(Clone, Copy)]
+struct How {
+    rounds: usize,
+    partial: bool,
+}
+
+fn reconcile_real(from: &str, to: &str, how: How) -> Result<String, String> {
+    let (from, to) = (ruleset(from)?, ruleset(to)?);
+    reconcile(Ipvs::new().map_err(|e| e.to_string())?, &from, &to, how)
+}
+
+/// [`reconcile`] against the fake kernel, loaded with `from` first; adds the requests the
+/// Reconciler sent after its first read, by kind.
+fn reconcile_fake(from: &str, to: &str, how: How) -> Result<String, String> {
+    let (from, to) = (ruleset(from)?, ruleset(to)?);
+    let kernel = FakeKernel::new();
+    let load = lvs_core::plan(&Ruleset::new(), &from, &Default::default());
+    for command in load.commands() {
+        kernel.execute(command).map_err(|e| e.to_string())?;
+    }
+    let ipvs = kernel.ipvs().map_err(|e| e.to_string())?;
+    let line = reconcile(ipvs, &from, &to, how)?;
+    let requests = kernel.requests();
+    let first_write = requests
+        .iter()
+        .position(|op| !is_read(*op))
+        .unwrap_or(requests.len());
+    let reads = requests[first_write..]
+        .iter()
+        .filter(|op| is_read(**op))
+        .count();
+    let writes = requests.len() - first_write - reads;
+    Ok(format!("{line} writes={writes} reads_after_start={reads}"))
+}
+
+fn is_read(op: Operation) -> bool {
+    matches!(
+        op,
+        Operation::GetInfo
+            | Operation::GetServices
+            | Operation::GetService
+            | Operation::GetDestinations
+            | Operation::GetTimeouts
+            | Operation::GetDaemons
+            | Operation::GetFamily
+    )
+}
+
+fn how(rest: &[&str]) -> Result<How, String> {
+    let (rounds, partial) = match rest {
+        [] => ("1", false),
+        [r] => (*r, false),
+        [r, "partial"] => (*r, true),
+        _ => return Err("reconcile FROM TO [ROUNDS [partial]]".into()),
+    };
+    let rounds = rounds
+        .parse()
+        .map_err(|e| format!("ROUNDS {rounds}: {e}"))?;
+    Ok(How { rounds, partial })
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -116,7 +247,15 @@ fn main() -> ExitCode {
         ["one-by-one", path] => restore(path, true),
         ["snapshot"] => snapshot(),
         ["apply", path] => apply(path),
-        _ => Err("usage: bench restore FILE | one-by-one FILE | snapshot | apply FILE".into()),
+        ["reconcile", from, to, rest @ ..] => how(rest).and_then(|h| reconcile_real(from, to, h)),
+        ["reconcile-fake", from, to, rest @ ..] => {
+            how(rest).and_then(|h| reconcile_fake(from, to, h))
+        }
+        _ => Err(
+            "usage: bench restore FILE | one-by-one FILE | snapshot | apply FILE \
+                  | reconcile[-fake] FROM TO [ROUNDS [partial]]"
+                .into(),
+        ),
     };
     match result {
         Ok(line) => {

@@ -45,6 +45,8 @@ pub struct Reconciler {
     ipvs: Ipvs,
     /// What the kernel holds, as far as this reconciler knows; `None` until the next read.
     model: Option<Ruleset>,
+    /// Where each of the model's services is in `model.services`.
+    index: HashMap<ServiceKey, usize>,
     read_at: Option<Instant>,
     resync_every: Option<Duration>,
 }
@@ -75,6 +77,7 @@ impl Reconciler {
         let mut reconciler = Reconciler {
             ipvs,
             model: None,
+            index: HashMap::new(),
             read_at: None,
             resync_every: None,
         };
@@ -113,8 +116,15 @@ impl Reconciler {
     /// ```
     pub fn resync(&mut self) -> Result<(), Error> {
         self.model = None;
-        self.model = Some(self.read()?);
+        let model = self.read()?;
+        self.set_model(model);
         Ok(())
+    }
+
+    /// Replaces the model (and its index) with `model`.
+    fn set_model(&mut self, model: Ruleset) {
+        self.index = index(&model);
+        self.model = Some(model);
     }
 
     /// Reads the whole table again in the first apply after `every` has passed since the last
@@ -138,6 +148,13 @@ impl Reconciler {
     ///
     /// With `drain`, the real servers at weight 0 that are to go are read (only those
     /// services) to learn whether they still have connections.
+    ///
+    /// The cost: `desired` is checked and each of its services compared with the model's
+    /// (a hash lookup and an equality); only the services that differ are planned, and the
+    /// model is updated in place. A controller that knows what it changed (a health checker
+    /// that moved one weight) can pass just those services with
+    /// [`ApplyOptions::keep_unlisted`]: the apply then costs the size of the change alone
+    /// (BENCHMARKS.md, W6).
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -164,14 +181,22 @@ impl Reconciler {
         // it stays unknown and the next apply reads the table.
         let mut model = match self.model.take() {
             Some(model) if !due => model,
-            _ => self.read()?,
+            _ => {
+                let model = self.read()?;
+                self.index = index(&model);
+                model
+            }
         };
+        // Only the services that differ from the model are planned: the cost follows the
+        // change, apart from one comparison per service of `desired`.
+        let (touched, mut current, wanted) =
+            differing(&model, &self.index, desired, options.keep_unlisted);
         let idle = if options.drain {
-            self.idle_draining(&model, desired, options)?
+            self.idle_draining(&current, &wanted, options)?
         } else {
             HashSet::new()
         };
-        let plan = plan(&model, desired, &options.plan_options(idle));
+        let plan = plan(&current, &wanted, &options.plan_options(idle));
         if options.dry_run {
             let outcomes = plan.steps.iter().map(|_| Outcome::NotTried).collect();
             self.model = Some(model);
@@ -179,12 +204,18 @@ impl Reconciler {
         }
         let outcomes = self.ipvs.run_steps(&plan.steps);
         let mut report = Report { plan, outcomes };
-        let known = match record(&mut model, &mut report, 0) {
-            Recorded::Known => true,
+        let recorded = record(&mut current, &mut report, 0);
+        if matches!(recorded, Recorded::Unknown) {
+            return Ok(report);
+        }
+        splice(&mut model, &mut self.index, &touched, current);
+        let known = match recorded {
             Recorded::Drift(drift) => {
-                self.repair(&mut model, &mut report, desired, options, &drift)
+                let known = self.repair(&mut model, &mut report, desired, options, &drift);
+                self.index = index(&model);
+                known
             }
-            Recorded::Unknown => false,
+            _ => true,
         };
         if known {
             self.model = Some(model);
@@ -295,6 +326,88 @@ impl Reconciler {
         }
         Ok(current)
     }
+}
+
+/// Where each service of `model` is.
+fn index(model: &Ruleset) -> HashMap<ServiceKey, usize> {
+    model
+        .services
+        .iter()
+        .enumerate()
+        .map(|(i, vs)| (vs.service.key, i))
+        .collect()
+}
+
+/// The services a plan from `model` to `desired` concerns, and the two sides of it: the keys
+/// of the services that differ (in `desired` and not the same in `model`, or in `model` only
+/// unless `keep_unlisted`), `model`'s part and `desired`'s part, each with its own timeouts
+/// and daemons. The services of each part keep their order, so the plan of the parts is the
+/// plan of the whole.
+fn differing(
+    model: &Ruleset,
+    index: &HashMap<ServiceKey, usize>,
+    desired: &Ruleset,
+    keep_unlisted: bool,
+) -> (Vec<ServiceKey>, Ruleset, Ruleset) {
+    let mut at = Vec::new();
+    let mut wanted = Vec::new();
+    let mut listed = 0;
+    for vs in &desired.services {
+        let found = index.get(&vs.service.key).copied();
+        listed += usize::from(found.is_some());
+        match found {
+            Some(i) if model.services[i] == *vs => {}
+            Some(i) => {
+                at.push(i);
+                wanted.push(vs.clone());
+            }
+            None => wanted.push(vs.clone()),
+        }
+    }
+    if !keep_unlisted && listed < model.services.len() {
+        let names: HashSet<&ServiceKey> =
+            desired.services.iter().map(|vs| &vs.service.key).collect();
+        at.extend(
+            (0..model.services.len()).filter(|&i| !names.contains(&model.services[i].service.key)),
+        );
+    }
+    at.sort_unstable();
+    let mut touched: Vec<ServiceKey> = at.iter().map(|&i| model.services[i].service.key).collect();
+    touched.extend(wanted.iter().map(|vs| vs.service.key));
+    let current = Ruleset {
+        services: at.iter().map(|&i| model.services[i].clone()).collect(),
+        timeouts: model.timeouts,
+        daemons: model.daemons.clone(),
+    };
+    let wanted = Ruleset {
+        services: wanted,
+        timeouts: desired.timeouts,
+        daemons: desired.daemons.clone(),
+    };
+    (touched, current, wanted)
+}
+
+/// Puts `part` (the `touched` services after the apply, with the timeouts and daemons) back
+/// into `model`, keeping `index` right.
+fn splice(
+    model: &mut Ruleset,
+    index: &mut HashMap<ServiceKey, usize>,
+    touched: &[ServiceKey],
+    part: Ruleset,
+) {
+    for key in touched {
+        let Some(i) = index.remove(key) else { continue };
+        model.services.swap_remove(i);
+        if let Some(moved) = model.services.get(i) {
+            index.insert(moved.service.key, i);
+        }
+    }
+    for vs in part.services {
+        index.insert(vs.service.key, model.services.len());
+        model.services.push(vs);
+    }
+    model.timeouts = part.timeouts;
+    model.daemons = part.daemons;
 }
 
 /// What the outcomes of a plan's steps did to the model.

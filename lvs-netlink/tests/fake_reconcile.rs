@@ -307,3 +307,78 @@ fn a_short_but_clean_read_never_deletes() {
     assert_eq!(services(&kernel), rules(WEB));
     assert_eq!(reconciler.model().map(|m| m.services.len()), Some(3));
 }
+
+/// Rule files over a small universe (four VIPs, four real servers, two schedulers, optional
+/// timeouts), so that random pairs share services, differ in some and not in others.
+fn small_rules() -> impl proptest::strategy::Strategy<Value = String> {
+    use proptest::prelude::*;
+    let service = (
+        prop::bool::ANY,
+        prop::collection::btree_map(0..4u8, 0..3u8, 0..4),
+    );
+    (
+        prop::collection::btree_map(0..4u8, service, 0..4),
+        prop::option::of(1..5u32),
+    )
+        .prop_map(|(services, timeout)| {
+            let mut text = String::new();
+            for (vip, (wrr, dests)) in services {
+                let sched = if wrr { "wrr" } else { "rr" };
+                text += &format!("-A -t 10.0.0.{}:80 -s {sched}\n", 10 + vip);
+                for (d, w) in dests {
+                    text += &format!(
+                        "-a -t 10.0.0.{}:80 -r 192.168.8.{}:80 -m -w {w}\n",
+                        10 + vip,
+                        20 + d
+                    );
+                }
+            }
+            if let Some(t) = timeout {
+                text += &format!("--set {t} {t} {t}\n");
+            }
+            text
+        })
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(200))]
+    /// The Reconciler plans only the services that differ from its model; its plan must be
+    /// the plan of the whole tables, and the kernel must end at the desired table.
+    #[test]
+    fn planning_the_differing_services_is_planning_the_whole(
+        now in small_rules(),
+        wanted in small_rules(),
+        keep_unlisted in proptest::bool::ANY,
+    ) {
+        let kernel = FakeKernel::new();
+        let mut reconciler = Reconciler::new(kernel.ipvs().expect("open")).expect("read");
+        let loaded = reconciler.apply(&rules(&now), &ApplyOptions::default()).expect("load");
+        proptest::prop_assert!(loaded.is_success(), "{}", loaded);
+        let model = reconciler.model().expect("known").clone();
+        let desired = rules(&wanted);
+        let options = ApplyOptions { keep_unlisted, ..ApplyOptions::default() };
+        let plan_options = lvs_core::PlanOptions { keep_unlisted, ..Default::default() };
+        let whole = lvs_core::plan(&model, &desired, &plan_options);
+        let dry = ApplyOptions { dry_run: true, ..options };
+        let report = reconciler.apply(&desired, &dry).expect("dry run");
+        proptest::prop_assert_eq!(&report.plan, &whole);
+        let report = reconciler.apply(&desired, &options).expect("apply");
+        proptest::prop_assert!(report.is_success(), "{}", report);
+        proptest::prop_assert_eq!(&report.plan, &whole);
+        let mut fresh = model.clone();
+        fresh.apply_all(whole.commands(), &lvs_core::KernelProfile::ANY).expect("replay");
+        let sorted = |mut r: Ruleset| {
+            r.services.sort_by_key(|vs| vs.service.key.to_string());
+            r
+        };
+        proptest::prop_assert_eq!(sorted(reconciler.model().expect("known").clone()), sorted(fresh));
+        proptest::prop_assert_eq!(
+            sorted(reconciler.model().expect("known").clone()),
+            sorted(Reconciler::new(kernel.ipvs().expect("open")).expect("read").model().expect("read").clone())
+        );
+        kernel.clear_requests();
+        let again = reconciler.apply(&desired, &options).expect("again");
+        proptest::prop_assert!(again.plan.is_empty(), "{}", again.plan);
+        proptest::prop_assert!(kernel.requests().is_empty());
+    }
+}
