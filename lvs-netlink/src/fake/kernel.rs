@@ -7,8 +7,9 @@ use crate::wire::request::{self, Call};
 use crate::wire::{GenlMessage, attrs_of, ctrl, reply};
 use lvs_core::{
     Command, DestinationState, Info, KernelProfile, Operation, Ruleset, ServiceKey, ServiceState,
-    SyncDaemon, Timeouts, Version, errno,
+    SyncDaemon, Timeouts, Version, VirtualService, errno,
 };
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
@@ -49,6 +50,9 @@ pub(super) struct Kernel {
     pub(super) faults: Vec<Armed>,
     pub(super) requests: Vec<Operation>,
     next_port: u32,
+    /// Where each service is in `table.services`, built when first needed after a change of
+    /// which services there are: a dump of every service's real servers stays linear.
+    index: RefCell<Option<HashMap<ServiceKey, usize>>>,
 }
 
 impl Kernel {
@@ -71,6 +75,7 @@ impl Kernel {
             faults: Vec::new(),
             requests: Vec::new(),
             next_port: 4000,
+            index: RefCell::new(None),
         }
     }
 
@@ -221,7 +226,7 @@ impl Kernel {
             }
             Call::GetInfo => one(reply::info(&self.info)),
             Call::GetTimeouts => one(reply::timeouts(&self.timeouts())),
-            Call::GetService(key) => match self.service_reply(key) {
+            Call::GetService(key) => match self.service(key).map(|vs| self.service_reply(vs)) {
                 Some(msg) => one(msg),
                 None => vec![ack(port, m, errno::ESRCH)],
             },
@@ -246,12 +251,11 @@ impl Kernel {
                     .partition(|vs| matches!(vs.service.key, ServiceKey::FwMark { .. }));
                 inet.iter()
                     .chain(&marks)
-                    .filter_map(|vs| self.service_reply(&vs.service.key))
+                    .map(|vs| self.service_reply(vs))
                     .collect()
             }
             // A missing service gives an empty dump, not an error.
             Call::GetDestinations(key) => self
-                .table
                 .service(key)
                 .map(|vs| {
                     vs.destinations
@@ -273,11 +277,21 @@ impl Kernel {
         }
     }
 
-    fn service_reply(&self, key: &ServiceKey) -> Option<GenlMessage> {
-        let vs = self.table.service(key)?;
+    fn service_reply(&self, vs: &VirtualService) -> GenlMessage {
+        let key = &vs.service.key;
         let mut state = self.service_state.get(key).copied().unwrap_or_default();
         state.internal_flags |= HASHED;
-        Some(reply::service(&vs.service, &state))
+        reply::service(&vs.service, &state)
+    }
+
+    /// The service `key` with its real servers.
+    pub(super) fn service(&self, key: &ServiceKey) -> Option<&VirtualService> {
+        let mut index = self.index.borrow_mut();
+        let index = index.get_or_insert_with(|| {
+            let services = self.table.services.iter().enumerate();
+            services.map(|(i, vs)| (vs.service.key, i)).collect()
+        });
+        index.get(key).map(|&i| &self.table.services[i])
     }
 
     pub(super) fn timeouts(&self) -> Timeouts {
@@ -287,6 +301,12 @@ impl Kernel {
     /// Carries `command` out on the table as the kernel would, keeping the state of what it
     /// adds and removes; `Err` is the errno of a refusal.
     pub(super) fn execute(&mut self, command: &Command) -> Result<(), i32> {
+        if matches!(
+            command,
+            Command::AddService(_) | Command::DeleteService(_) | Command::Flush
+        ) {
+            *self.index.get_mut() = None;
+        }
         self.table
             .apply_with(command, &self.profile)
             .map_err(|r| r.errno)?;

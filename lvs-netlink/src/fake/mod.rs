@@ -172,7 +172,7 @@ impl FakeKernel {
     /// always added). False if there is no such service.
     pub fn set_service_state(&self, key: &ServiceKey, state: ServiceState) -> bool {
         let mut k = self.lock();
-        if k.table.service(key).is_none() {
+        if k.service(key).is_none() {
             return false;
         }
         k.service_state.insert(*key, state);
@@ -203,7 +203,7 @@ impl FakeKernel {
         state: DestinationState,
     ) -> bool {
         let mut k = self.lock();
-        let known = k.table.service(key).and_then(|vs| vs.destination(addr));
+        let known = k.service(key).and_then(|vs| vs.destination(addr));
         if known.is_none() {
             return false;
         }
