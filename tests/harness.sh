@@ -28,7 +28,10 @@
 #                      (Rust, lvsadm, Python, C) and ipvsadm/pyroute2, medians, ratios vs ipvsadm,
 #                      user/sys split; Markdown in target/bench/results.md. --quick: small sizes, 1 run;
 #                      --focus: only W2 and W3 at 10,000 services, 5 runs each (results-focus.md);
-#                      --vips=collide: the address plan of the runs recorded up to adac0a6
+#                      --vips=collide: the address plan of the runs recorded up to adac0a6;
+#                      --reconcile: the Reconciler's workloads instead (tests/bench/reconcile.py:
+#                      W3 and W6 through a Reconciler, /proc/net/ip_vs against the dumps,
+#                      lvsadm apply --watch; results-reconcile.md)
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -384,13 +387,17 @@ for line in sys.stdin:
 # other builds cannot change a binary mid-run), then one boot running tests/bench/run.py in a
 # fresh network namespace.
 cmd_bench() {
-    local quick=() a
+    local quick=() a driver=run.py
     for a in "$@"; do
         case "$a" in
             --quick|--focus|--vips=spread|--vips=collide) quick+=("$a") ;;
-            *) die "usage: tests/harness.sh bench [--quick | --focus] [--vips=spread|collide]" ;;
+            --reconcile) driver=reconcile.py ;;
+            *) die "usage: tests/harness.sh bench [--quick | --focus | --reconcile] [--vips=spread|collide]" ;;
         esac
     done
+    [ "$driver" = run.py ] || [ "${#quick[@]}" -eq 0 ] || [ "${quick[*]}" = --quick ] \
+        || die "bench --reconcile takes only --quick"
+
     setup_vm
     setup_python
     cd "$REPO"
@@ -428,7 +435,7 @@ cmd_bench() {
     # The full run takes over an hour on a loaded machine: a longer VM timeout than the tests'.
     LVS_VM_TIMEOUT="${LVS_VM_TIMEOUT:-10800}" cmd_exec -- unshare --net --mount --propagation private -- bash -c \
         'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
-        /usr/bin/python3 "$REPO/tests/bench/run.py" --bin "$bin" --python "$venv/bin/python" \
+        /usr/bin/python3 "$REPO/tests/bench/$driver" --bin "$bin" --python "$venv/bin/python" \
         --pythonpath "$pylib" --out "$out" "${quick[@]}"
 }
 

@@ -6,6 +6,8 @@
 //! bench restore FILE      parse an ipvsadm rule file, send every rule as one pipelined batch
 //! bench one-by-one FILE   the same, one request and one ack at a time (Ipvs::apply)
 //! bench snapshot          read every service and real server with their counters
+//! bench services          read every service (one dump, no real servers)
+//! bench proc              read /proc/net/ip_vs whole (every service and real server, one file)
 //! bench apply FILE        bring the kernel to FILE with the fewest changes (Ipvs::apply_ruleset)
 //! bench reconcile FROM TO [ROUNDS [partial]]
 //!                         a Reconciler on a kernel holding FROM (read once, untimed by the
@@ -14,6 +16,9 @@
 //!                         With `partial`, each apply names only the services that differ
 //!                         between FROM and TO (found before the clock starts), with
 //!                         keep_unlisted: what a health checker that changed one service sends
+//!                         With LVS_BENCH_PAUSE set, it says `read` on standard error after
+//!                         its first read and waits for a line on standard input (so that a
+//!                         counter of netlink requests can start between the two)
 //! bench reconcile-fake FROM TO [ROUNDS [partial]]
 //!                         the same against the in-memory fake kernel (no root, no IPVS): the
 //!                         Reconciler's own cost, and the requests it sent (reads counted apart)
@@ -99,6 +104,35 @@ fn snapshot() -> Result<String, String> {
     ))
 }
 
+fn services() -> Result<String, String> {
+    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let t = Instant::now();
+    let services = ipvs.services().map_err(|e| e.to_string())?;
+    let read_ms = ms(t);
+    Ok(format!("services={} read_ms={read_ms:.1}", services.len()))
+}
+
+fn proc() -> Result<String, String> {
+    let t = Instant::now();
+    let text = read("/proc/net/ip_vs")?;
+    let read_ms = ms(t);
+    // Services start in the first column, real servers with "  ->"; three lines of heading.
+    let lines = text.lines().skip(3);
+    let (mut services, mut dests) = (0, 0);
+    for line in lines {
+        if line.starts_with("  ->") {
+            dests += 1;
+        } else if !line.is_empty() {
+            services += 1;
+        }
+    }
+    Ok(format!(
+        "objects={} services={services} read_ms={read_ms:.1} bytes={}",
+        services + dests,
+        text.len()
+    ))
+}
+
 fn apply(path: &str) -> Result<String, String> {
     let t = Instant::now();
     let text = read(path)?;
@@ -130,6 +164,13 @@ fn reconcile(ipvs: Ipvs, from: &Ruleset, to: &Ruleset, how: How) -> Result<Strin
     let t = Instant::now();
     let mut reconciler = Reconciler::new(ipvs).map_err(|e| e.to_string())?;
     let read_ms = ms(t);
+    if std::env::var_os("LVS_BENCH_PAUSE").is_some() {
+        eprintln!("read");
+        let mut line = String::new();
+        std::io::stdin()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+    }
     let options = ApplyOptions {
         keep_unlisted: partial,
         ..ApplyOptions::default()
@@ -246,13 +287,15 @@ fn main() -> ExitCode {
         ["restore", path] => restore(path, false),
         ["one-by-one", path] => restore(path, true),
         ["snapshot"] => snapshot(),
+        ["services"] => services(),
+        ["proc"] => proc(),
         ["apply", path] => apply(path),
         ["reconcile", from, to, rest @ ..] => how(rest).and_then(|h| reconcile_real(from, to, h)),
         ["reconcile-fake", from, to, rest @ ..] => {
             how(rest).and_then(|h| reconcile_fake(from, to, h))
         }
         _ => Err(
-            "usage: bench restore FILE | one-by-one FILE | snapshot | apply FILE \
+            "usage: bench restore FILE | one-by-one FILE | snapshot | services | proc | apply FILE \
                   | reconcile[-fake] FROM TO [ROUNDS [partial]]"
                 .into(),
         ),
