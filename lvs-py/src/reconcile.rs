@@ -62,18 +62,19 @@ impl PyReconciler {
     fn apply(
         &self,
         py: Python<'_>,
-        ruleset: PyRef<'_, PyRuleset>,
+        ruleset: &Bound<'_, PyRuleset>,
         keep_unlisted: bool,
         drain: bool,
         dry_run: bool,
     ) -> PyResult<PyReport> {
-        let desired = ruleset.inner.clone();
+        // A frozen Ruleset is read in place while the GIL is released: no copy per apply.
+        let desired = &ruleset.get().inner;
         let options = ApplyOptions {
             keep_unlisted,
             drain,
             dry_run,
         };
-        let report = self.call(py, move |r| r.apply(&desired, &options))?;
+        let report = self.call(py, move |r| r.apply(desired, &options))?;
         Ok(PyReport { inner: report })
     }
 
