@@ -26,11 +26,30 @@
 //! ```
 
 use crate::Protocol;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use thiserror::Error;
 
-pub use crate::rules::list::Connection;
+/// One entry of the connection table (`/proc/net/ip_vs_conn`, which netlink does not expose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The client's address and port.
+    pub client: SocketAddr,
+    /// The virtual address and port the client used.
+    pub virtual_addr: SocketAddr,
+    /// The real server's address and port.
+    pub destination: SocketAddr,
+    /// The protocol state (`ESTABLISHED`, `NONE` for persistence templates, ...).
+    pub state: String,
+    /// Seconds until the entry expires.
+    pub expires: u64,
+    /// The persistence engine's name and data (`sip` and a Call-ID), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe: Option<(String, String)>,
+}
 
 /// A line of `/proc/net/ip_vs_conn` that does not follow the kernel's format.
 ///

@@ -32,6 +32,7 @@ use super::addr::ntop;
 use super::parse::Format;
 use super::print::SaveOptions;
 use super::sort::{cmp_dests, cmp_services, glibc_msort};
+use crate::conn::Connection;
 use crate::{
     Destination, DestinationState, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
     ServiceState, SyncDaemon, Timeouts, TunnelType,
@@ -542,27 +543,6 @@ pub fn daemons(daemons: &[SyncDaemon]) -> String {
     out
 }
 
-/// One entry of the connection table (`/proc/net/ip_vs_conn`, which netlink does not expose).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The client's address and port.
-    pub client: SocketAddr,
-    /// The virtual address and port the client used.
-    pub virtual_addr: SocketAddr,
-    /// The real server's address and port.
-    pub destination: SocketAddr,
-    /// The protocol state (`ESTABLISHED`, `NONE` for persistence templates, ...).
-    pub state: String,
-    /// Seconds until the entry expires.
-    pub expires: u64,
-    /// The persistence engine's name and data (`sip` and a Call-ID), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pe: Option<(String, String)>,
-}
-
-/// The protocol name the kernel writes in `/proc/net/ip_vs_conn` (`ip_vs_proto_name`).
 /// `ipvsadm -L -c [--persistent-conn]`: the connection table.
 pub fn connections(conns: &[Connection], format: &Format, names: &dyn Names) -> String {
     let mut out = String::from("IPVS connection entries\n");
