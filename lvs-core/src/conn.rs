@@ -1,7 +1,7 @@
 //! The connection table, as the kernel writes it in `/proc/net/ip_vs_conn` (netlink has no
 //! command for it). Reading the file is the caller's business (`lvs_netlink::Ipvs::connections`
 //! reads it inside the right network namespace); turning its text into [`Connection`]s is pure
-//! and lives here. [`crate::rules::list::connections`] prints them as `ipvsadm -Lc` does.
+//! and lives here. [`crate::ipvsadm::list::connections`] prints them as `ipvsadm -Lc` does.
 //!
 //! The kernel names protocols with `ip_vs_proto_name`: `TCP`, `UDP`, `SCTP`, `IP` (0), `ICMP`
 //! (1), `ICMPv6` (58), and `IP_<number>` for any other (AH and ESP connections show as `IP_51`
@@ -194,8 +194,8 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, ConnParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Format;
-    use crate::rules::list::{NoNames, connections};
+    use crate::ipvsadm::Format;
+    use crate::ipvsadm::list::{NoNames, connections};
 
     const SAMPLE: &str = "\
 Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData

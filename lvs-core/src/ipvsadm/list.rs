@@ -9,8 +9,8 @@
 //! `getservbyport`; [`NoNames`] answers nothing, so every address prints numerically).
 //!
 //! ```
-//! use lvs_core::rules::list::{ListedService, NoNames, Table};
-//! use lvs_core::rules::Format;
+//! use lvs_core::ipvsadm::list::{ListedService, NoNames, Table};
+//! use lvs_core::ipvsadm::Format;
 //! use lvs_core::{Info, Service, ServiceKey, ServiceState, Version};
 //!
 //! let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
@@ -30,9 +30,9 @@
 
 use super::addr::ntop;
 use super::parse::Format;
-use super::print::SaveOptions;
 use super::sort::{cmp_dests, cmp_services, glibc_msort};
 use crate::conn::Connection;
+use crate::rules::SaveOptions;
 use crate::{
     Destination, DestinationState, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
     ServiceState, SyncDaemon, Timeouts, TunnelType,
@@ -115,7 +115,7 @@ impl Table {
     }
 
     /// `ipvsadm -S [-n]`: the rules that rebuild the services and real servers. With
-    /// [`SaveOptions::IPVSADM`] and no names this is [`super::save`]'s output for the same
+    /// [`SaveOptions::IPVSADM`] and no names this is [`crate::rules::save`]'s output for the same
     /// services.
     pub fn rules(&self, format: &Format, names: &dyn Names, options: SaveOptions) -> String {
         let mut out = String::new();
@@ -216,7 +216,7 @@ pub fn list_service(vs: &ListedService, format: &Format, names: &dyn Names) -> S
 
 /// `print_largenum`: a counter in 9 columns, scaled to K, M, G or T when it does not fit, or
 /// in full (at least 9 columns) with `--exact`.
-pub fn largenum(out: &mut String, n: u64, exact: bool) {
+pub(crate) fn largenum(out: &mut String, n: u64, exact: bool) {
     let _ = if exact {
         let width = n.to_string().len().max(8) + 1;
         write!(out, "{n:>width$}")
@@ -235,7 +235,7 @@ pub fn largenum(out: &mut String, n: u64, exact: bool) {
 
 /// `addrport_to_anyname`: `a.b.c.d:port` or `[v6]:port`, with names unless `-n`. Names are
 /// those of `protocol`'s services; `None` (ipvsadm's protocol 0) never has service names.
-pub fn addr_port(
+pub(crate) fn addr_port(
     addr: &SocketAddr,
     protocol: Option<Protocol>,
     format: &Format,
@@ -447,7 +447,7 @@ fn rule_service_name(
             protocol.option(),
             addr_port(&addr, Some(protocol), format, names)
         ),
-        key => super::print::rule_service_name(&key, options),
+        key => crate::rules::print::rule_service_name(&key, options),
     }
 }
 
@@ -858,7 +858,7 @@ mod tests {
         for options in [SaveOptions::IPVSADM, SaveOptions::default()] {
             assert_eq!(
                 t.rules(&numeric(), &NoNames, options),
-                super::super::save(&ruleset, options)
+                crate::rules::save(&ruleset, options)
             );
         }
     }

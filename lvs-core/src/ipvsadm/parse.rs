@@ -3,7 +3,7 @@
 
 use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
-use super::shown;
+use crate::rules::shown;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
     Scheduler, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
@@ -152,7 +152,7 @@ pub enum Invocation {
 
 /// ipvsadm's `struct ipvs_command_entry` while options are read.
 #[derive(Default)]
-pub(super) struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     cmd: Option<Cmd>,
     options: u64,
     format: Format,
@@ -194,7 +194,7 @@ pub(super) struct Entry<'a> {
 
 impl Entry<'_> {
     /// ipvsadm's defaults before any option is read.
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Entry {
             weight: 1,
             conn_flags: FWD_DROUTE,
@@ -345,7 +345,7 @@ pub fn parse_args<'a>(
     parse_args_from(tokens.iter().copied(), resolver)
 }
 
-/// [`parse_args`] of tokens taken one at a time (see [`crate::rules::tokens`]): reading
+/// [`parse_args`] of tokens taken one at a time (see [`crate::ipvsadm::tokens`]): reading
 /// stops at the first error, and the tokens after it are never looked at.
 pub fn parse_args_from<'a>(
     tokens: impl IntoIterator<Item = Token<'a>>,
@@ -379,7 +379,7 @@ pub fn parse_args_from<'a>(
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
 /// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
-pub(super) fn take_command<'a>(
+pub(crate) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
     token: &str,
@@ -439,7 +439,7 @@ pub(super) fn take_command<'a>(
 /// One option after the command, read into `e` as `process_options` does. `token` (the token
 /// the option is in) serves only to quote it in a message.
 #[inline]
-pub(super) fn take_option<'a>(
+pub(crate) fn take_option<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
     token: &str,
@@ -710,7 +710,7 @@ pub(super) fn take_option<'a>(
 }
 
 /// What `process_options` checks once every option is read, then the command.
-pub(super) fn conclude(
+pub(crate) fn conclude(
     e: &mut Entry<'_>,
     positional: &[Token<'_>],
 ) -> Result<Invocation, ArgError> {
