@@ -4,6 +4,7 @@
 use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
 use crate::rules::shown;
+use crate::validate;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
     Scheduler, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
@@ -506,11 +507,13 @@ pub(crate) fn take_option<'a>(
                     }
                 }
             } else {
-                let n = atoi(v);
-                if !(1..=128).contains(&n) {
-                    return fail(vcol, "illegal ipv6 netmask specified");
+                let prefix = u8::try_from(atoi(v))
+                    .ok()
+                    .filter(|p| validate::netmask(Netmask::V6(*p), Family::Inet6).is_ok());
+                match prefix {
+                    Some(p) => e.netmask = u32::from(p),
+                    None => return fail(vcol, "illegal ipv6 netmask specified"),
                 }
-                e.netmask = n as u32;
             }
         }
         Opt::RealServer => {
@@ -541,8 +544,11 @@ pub(crate) fn take_option<'a>(
         Opt::Weight => {
             set_option(e, Optc::Weight, column)?;
             // Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535).
-            e.weight = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                Some(n) => n as i32,
+            let weight = string_to_number(v, i64::from(i32::MIN), i64::from(i32::MAX))
+                .map(|n| n as i32)
+                .filter(|w| validate::weight(*w).is_ok());
+            e.weight = match weight {
+                Some(w) => w,
                 None => return fail(vcol, "illegal weight specified"),
             };
         }
@@ -790,10 +796,12 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
 /// The checks `process_options` makes after reading the options, then the command.
 fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
     if matches!(cmd, Cmd::Add | Cmd::Edit) {
-        if e.fwmark == 0 && e.svc_port == 0 && e.flags & ServiceFlags::KERNEL_PERSISTENT == 0 {
+        let key = service_key(e);
+        let persistent = e.flags & ServiceFlags::KERNEL_PERSISTENT != 0;
+        if validate::zero_port(&key, persistent).is_err() {
             return fail(e.svc_col, "Zero port specified for non-persistent service");
         }
-        if e.flags & ServiceFlags::ONE_PACKET.bits() != 0 && e.fwmark == 0 && e.protocol != 17 {
+        if validate::one_packet(&key, ServiceFlags::from_bits_retain(e.flags)).is_err() {
             return fail(
                 e.svc_col,
                 "One-Packet Scheduling is only for UDP virtual services",
@@ -811,7 +819,8 @@ fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
         if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
             e.dest_port = e.svc_port;
         }
-        if e.dest_af != e.svc_af && fwd != FWD_TUNNEL {
+        let forward = Forward::from_kernel(e.conn_flags, Tunnel::default());
+        if validate::mixed_family(&forward, family(e.dest_af), family(e.svc_af)).is_err() {
             return fail(
                 e.cmd_col,
                 "Different address family is allowed only for tunneling servers",
@@ -907,27 +916,26 @@ fn tunnel_opt_check(e: &Entry<'_>) -> Result<(), ArgError> {
     ];
     let (name, rules): (&str, &[u8; 4]) = match e.tun_type {
         0 => ("ipip", b"xxxx"),
+        // `+`: needed (gue's port, a rule of IPVS, checked below by validate).
         1 => ("gue", b"+111"),
         _ => ("gre", b"x11x"),
     };
-    // Without tunnel options, only gue (which needs a port) breaks a rule.
-    if opts.iter().all(|o| e.options & (1 << *o as u64) == 0) && e.tun_type != 1 {
-        return Ok(());
+    let tunnel = Tunnel {
+        kind: TunnelType::from_kernel(e.tun_type),
+        port: e.tun_port,
+        checksum: TunnelChecksum::from_kernel(e.tun_flags),
+    };
+    if validate::gue_port(&tunnel).is_err() {
+        return fail(
+            e.cmd_col,
+            "You need to supply the 'tun-port' option for the 'gue' tunnel type",
+        );
     }
     let opt_name = |o: Optc| super::options::OPT_NAMES[o as usize];
     let mut last: Option<Optc> = None;
     for (o, rule) in opts.iter().zip(rules) {
         let set = e.options & (1 << *o as u64) != 0;
         match (set, rule) {
-            (false, b'+') => {
-                return fail(
-                    e.cmd_col,
-                    format!(
-                        "You need to supply the '{}' option for the '{name}' tunnel type",
-                        opt_name(*o)
-                    ),
-                );
-            }
             (true, b'x') => {
                 return fail(
                     e.cmd_col,
