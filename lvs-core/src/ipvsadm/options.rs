@@ -122,6 +122,77 @@ pub(crate) enum Opt {
     TunRemcsum,
 }
 
+impl Opt {
+    /// Whether the option is one of ipvsadm's commands (`-A`, `-L`, `--start-daemon`, ...).
+    #[inline]
+    pub(crate) const fn is_command(self) -> bool {
+        matches!(
+            self,
+            Opt::AddService
+                | Opt::EditService
+                | Opt::DeleteService
+                | Opt::Clear
+                | Opt::List
+                | Opt::Zero
+                | Opt::AddServer
+                | Opt::EditServer
+                | Opt::DeleteServer
+                | Opt::Set
+                | Opt::Help
+                | Opt::Version
+                | Opt::Restore
+                | Opt::Save
+                | Opt::StartDaemon
+                | Opt::StopDaemon
+        )
+    }
+
+    /// What ipvsadm's `set_option` counts the option as, for "multiple ... options
+    /// specified"; `None` for `-6`, `--sort` and the commands, which it does not count.
+    #[inline]
+    pub(crate) const fn class(self) -> Option<Optc> {
+        Some(match self {
+            Opt::TcpService | Opt::UdpService | Opt::SctpService | Opt::FwmarkService => {
+                Optc::Service
+            }
+            Opt::Scheduler => Optc::Scheduler,
+            Opt::Persistent => Optc::Persistent,
+            Opt::Netmask => Optc::Netmask,
+            Opt::RealServer => Optc::Server,
+            Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => Optc::Forward,
+            Opt::Weight => Optc::Weight,
+            Opt::UThreshold => Optc::UThreshold,
+            Opt::LThreshold => Optc::LThreshold,
+            Opt::Connection => Optc::Connection,
+            Opt::Numeric => Optc::Numeric,
+            Opt::McastInterface => Optc::Mcast,
+            Opt::SyncId => Optc::SyncId,
+            Opt::Timeout => Optc::Timeout,
+            Opt::Daemon => Optc::Daemon,
+            Opt::Stats => Optc::Stats,
+            Opt::Rate => Optc::Rate,
+            Opt::Thresholds => Optc::Thresholds,
+            Opt::PersistentConn => Optc::PersistentConn,
+            Opt::NoSort => Optc::NoSort,
+            Opt::Exact => Optc::Exact,
+            Opt::Ops => Optc::OnePacket,
+            Opt::Pe => Optc::PersistenceEngine,
+            Opt::SchedFlags => Optc::SchedFlags,
+            Opt::McastGroup => Optc::McastGroup,
+            Opt::McastPort => Optc::McastPort,
+            Opt::McastTtl => Optc::McastTtl,
+            Opt::SyncMaxlen => Optc::SyncMaxlen,
+            Opt::TunInfo => Optc::TunInfo,
+            Opt::TunType => Optc::TunType,
+            Opt::TunPort => Optc::TunPort,
+            Opt::TunNocsum => Optc::TunNocsum,
+            Opt::TunCsum => Optc::TunCsum,
+            Opt::TunRemcsum => Optc::TunRemcsum,
+            _ => return None,
+        })
+    }
+}
+
 /// Whether an option takes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ArgKind {
