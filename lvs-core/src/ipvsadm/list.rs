@@ -347,61 +347,72 @@ fn write_service_entry(out: &mut String, vs: &ListedService, format: &Format, na
     out.push('\n');
     let protocol = name_protocol(svc);
     for ld in ordered_destinations(vs, format) {
-        let d = &ld.destination;
-        let s = &ld.state;
-        let mut dname = addr_port(&d.addr, protocol, format, names);
-        if d.addr.is_ipv4() {
-            truncate(&mut dname, 28);
-        }
-        let ds = &s.stats;
-        let _ = if format.stats {
-            let _ = write!(out, "  -> {dname:<28}");
-            for n in [ds.conns, ds.inpkts, ds.outpkts, ds.inbytes, ds.outbytes] {
-                largenum(out, n, format.exact);
-            }
-            writeln!(out)
-        } else if format.rate {
-            let _ = write!(
-                out,
-                "  -> {dname:<28} {:>8} {:>8} {:>8}",
-                ds.cps, ds.inpps, ds.outpps
-            );
-            largenum(out, ds.inbps, format.exact);
-            largenum(out, ds.outbps, format.exact);
-            writeln!(out)
-        } else if format.thresholds {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
-                d.upper_threshold, d.lower_threshold, s.active_conns, s.inactive_conns
-            )
-        } else if format.persistent_conn {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
-                d.weight as u32, s.persistent_conns, s.active_conns, s.inactive_conns
-            )
-        } else if format.tun_info {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
-                forward_name(&d.forward),
-                tunnel_info(&d.forward),
-                d.weight,
-                s.active_conns,
-                s.inactive_conns
-            )
-        } else {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                forward_name(&d.forward),
-                d.weight,
-                s.active_conns,
-                s.inactive_conns
-            )
-        };
+        write_destination_entry(out, ld, protocol, format, names);
     }
+}
+
+/// One real server's line of a service entry (`print_service_entry`'s loop).
+fn write_destination_entry(
+    out: &mut String,
+    ld: &ListedDestination,
+    protocol: Option<Protocol>,
+    format: &Format,
+    names: &dyn Names,
+) {
+    let d = &ld.destination;
+    let s = &ld.state;
+    let mut dname = addr_port(&d.addr, protocol, format, names);
+    if d.addr.is_ipv4() {
+        truncate(&mut dname, 28);
+    }
+    let ds = &s.stats;
+    let _ = if format.stats {
+        let _ = write!(out, "  -> {dname:<28}");
+        for n in [ds.conns, ds.inpkts, ds.outpkts, ds.inbytes, ds.outbytes] {
+            largenum(out, n, format.exact);
+        }
+        writeln!(out)
+    } else if format.rate {
+        let _ = write!(
+            out,
+            "  -> {dname:<28} {:>8} {:>8} {:>8}",
+            ds.cps, ds.inpps, ds.outpps
+        );
+        largenum(out, ds.inbps, format.exact);
+        largenum(out, ds.outbps, format.exact);
+        writeln!(out)
+    } else if format.thresholds {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
+            d.upper_threshold, d.lower_threshold, s.active_conns, s.inactive_conns
+        )
+    } else if format.persistent_conn {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
+            d.weight as u32, s.persistent_conns, s.active_conns, s.inactive_conns
+        )
+    } else if format.tun_info {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+            forward_name(&d.forward),
+            tunnel_info(&d.forward),
+            d.weight,
+            s.active_conns,
+            s.inactive_conns
+        )
+    } else {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
+            forward_name(&d.forward),
+            d.weight,
+            s.active_conns,
+            s.inactive_conns
+        )
+    };
 }
 
 /// The persistence mask as ipvsadm prints it, unless it is the host mask.
