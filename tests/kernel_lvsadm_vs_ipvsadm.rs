@@ -572,7 +572,7 @@ fn lvsadm_json_listings_parse() {
         serde_json::from_str::<serde_json::Value>(&out.stdout)
             .unwrap_or_else(|e| panic!("{args:?}: not JSON ({e}):\n{}", out.stdout))
     };
-    let table: lvs::rules::Table =
+    let table: lvs::ipvsadm::list::Table =
         serde_json::from_value(lvsadm(&["-Ln", "--json"])).expect("a Table");
     assert_eq!(table.services.len(), 1);
     let vs = &table.services[0];

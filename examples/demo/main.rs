@@ -15,9 +15,9 @@
 mod support;
 
 use lvs::Ruleset;
+use lvs::ipvsadm::Format;
+use lvs::ipvsadm::list::NoNames;
 use lvs::netlink::{ApplyOptions, Ipvs};
-use lvs::rules::Format;
-use lvs::rules::list::NoNames;
 use std::collections::BTreeMap;
 use std::process::ExitCode;
 use support::{LAB_SERVERS, NatLab};

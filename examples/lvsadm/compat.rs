@@ -11,8 +11,8 @@
 
 use crate::names::LibcNames;
 use crate::{change, list, restore, usage};
-use lvs::rules::options::Scanner;
-use lvs::rules::{ArgErrorKind, Format, Invocation, ListWhat, Token, parse_args_from};
+use lvs::ipvsadm::{Format, Invocation, ListWhat, Token, parse_args_from, sends_to_help};
+use lvs::rules::ArgErrorKind;
 use lvs::{Info, Ipvs};
 use std::io::Write;
 use std::process::ExitCode;
@@ -204,9 +204,8 @@ pub fn process<'a>(
     reading_stdin: bool,
 ) -> Status {
     // popt failing on the first option, or finding none, sends the user to -h.
-    match Scanner::new(tokens.clone()).next_opt() {
-        None | Some(Err(_)) => return tryhelp(session),
-        Some(Ok(_)) => {}
+    if sends_to_help(tokens.clone()) {
+        return tryhelp(session);
     }
     match parse_args_from(tokens, &session.names) {
         Ok(invocation) => run(session, invocation, reading_stdin),

@@ -1,9 +1,10 @@
 //! Listings (`-L`, `-l`) and `-S`: read from the kernel with lvs-netlink, printed by
-//! `lvs::rules::list` (pure, byte-identical to ipvsadm), or as JSON with `--json`.
+//! `lvs::ipvsadm::list` (pure, byte-identical to ipvsadm), or as JSON with `--json`.
 
 use crate::compat::{Exit, Session, Status, message, out};
-use lvs::rules::list::{self, ListedDestination, ListedService, Table};
-use lvs::rules::{Format, ListWhat, SaveOptions};
+use lvs::ipvsadm::list::{self, ListedDestination, ListedService, Table};
+use lvs::ipvsadm::{Format, ListWhat};
+use lvs::rules::SaveOptions;
 use lvs::{DestinationState, ServiceKey};
 use serde::Serialize;
 

@@ -4,7 +4,8 @@
 //! ipvsadm (same NSS configuration, same first answer).
 
 use lvs::Protocol;
-use lvs::rules::{Names, Resolver};
+use lvs::ipvsadm::list::Names;
+use lvs::rules::Resolver;
 use std::ffi::{CStr, CString, c_char, c_int, c_void};
 use std::net::{IpAddr, Ipv4Addr};
 

@@ -13,7 +13,8 @@
 //! column, and the status is 2.
 
 use crate::compat::{Exit, Session, Status, process};
-use lvs::rules::{decode, tokens};
+use lvs::ipvsadm::tokens;
+use lvs::rules::decode;
 use std::io::Read;
 
 /// Runs `-R`.

@@ -1003,7 +1003,7 @@ struct ip_vs_get_services *ipvs_get_services(void);
 
 /**
  * libipvs's service order (`ipvs_cmp_services`): firewall mark, family, protocol, address,
- * port, each as a difference read as a signed int (lvs-core's `rules::sort::cmp_services`).
+ * port, each as a difference read as a signed int (lvs-core's `ipvsadm::cmp_services`).
  * Firewall-mark entries compare with protocol and address 0, as the kernel reports them.
  *
  * # Safety
@@ -1030,7 +1030,7 @@ struct ip_vs_get_dests *ipvs_get_dests(ipvs_service_entry_t *svc);
 
 /**
  * libipvs's real-server order (`ipvs_cmp_dests`): address (as IPv6 when `d1` is), then port
- * (lvs-core's `rules::sort::cmp_dests`).
+ * (lvs-core's `ipvsadm::cmp_dests`).
  *
  * # Safety
  * `d1` and `d2` are NULL or valid. NULL compares as EINVAL and 0.

@@ -9,7 +9,7 @@ use crate::ffi::{
     self, Failure, calloc_table, deref, ffi_boundary, pointer, static_message, status, with_ipvs,
 };
 use crate::types::*;
-use lvs_core::{Command, Operation, Timeouts, ipvsadm_message, rules::sort};
+use lvs_core::{Command, Operation, Timeouts, ipvsadm, ipvsadm_message};
 use lvs_netlink::Ipvs;
 use std::ffi::{c_char, c_int, c_uint, c_void};
 use std::mem::{offset_of, size_of};
@@ -274,7 +274,7 @@ pub extern "C" fn ipvs_get_services() -> *mut ip_vs_get_services {
 }
 
 /// libipvs's service order (`ipvs_cmp_services`): firewall mark, family, protocol, address,
-/// port, each as a difference read as a signed int (lvs-core's `rules::sort::cmp_services`).
+/// port, each as a difference read as a signed int (lvs-core's `ipvsadm::cmp_services`).
 /// Firewall-mark entries compare with protocol and address 0, as the kernel reports them.
 ///
 /// # Safety
@@ -289,7 +289,7 @@ pub unsafe extern "C" fn ipvs_cmp_services(
         let pair = unsafe { (deref(s1, "s1"), deref(s2, "s2")) };
         match pair {
             (Ok(a), Ok(b)) => match (cmp_key(a), cmp_key(b)) {
-                (Ok(ka), Ok(kb)) => sort::cmp_services(&ka, &kb),
+                (Ok(ka), Ok(kb)) => ipvsadm::cmp_services(&ka, &kb),
                 (Err(e), _) | (_, Err(e)) => fail(e, 0),
             },
             (Err(e), _) | (_, Err(e)) => fail(e, 0),
@@ -367,7 +367,7 @@ pub unsafe extern "C" fn ipvs_get_dests(svc: *mut ipvs_service_entry_t) -> *mut 
 }
 
 /// libipvs's real-server order (`ipvs_cmp_dests`): address (as IPv6 when `d1` is), then port
-/// (lvs-core's `rules::sort::cmp_dests`).
+/// (lvs-core's `ipvsadm::cmp_dests`).
 ///
 /// # Safety
 /// `d1` and `d2` are NULL or valid. NULL compares as EINVAL and 0.
@@ -392,7 +392,7 @@ pub unsafe extern "C" fn ipvs_cmp_dests(
                         u16::from_be(e.port),
                     ))
                 };
-                sort::cmp_dests(&dest(a), &dest(b))
+                ipvsadm::cmp_dests(&dest(a), &dest(b))
             }
             (Err(e), _) | (_, Err(e)) => fail(e, 0),
         }

@@ -1,7 +1,7 @@
 //! The connection table, as the kernel writes it in `/proc/net/ip_vs_conn` (netlink has no
 //! command for it). Reading the file is the caller's business (`lvs_netlink::Ipvs::connections`
 //! reads it inside the right network namespace); turning its text into [`Connection`]s is pure
-//! and lives here. [`crate::rules::list::connections`] prints them as `ipvsadm -Lc` does.
+//! and lives here. [`crate::ipvsadm::list::connections`] prints them as `ipvsadm -Lc` does.
 //!
 //! The kernel names protocols with `ip_vs_proto_name`: `TCP`, `UDP`, `SCTP`, `IP` (0), `ICMP`
 //! (1), `ICMPv6` (58), and `IP_<number>` for any other (AH and ESP connections show as `IP_51`
@@ -26,11 +26,30 @@
 //! ```
 
 use crate::Protocol;
+use serde::{Deserialize, Serialize};
 use std::borrow::Cow;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use thiserror::Error;
 
-pub use crate::rules::list::Connection;
+/// One entry of the connection table (`/proc/net/ip_vs_conn`, which netlink does not expose).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Connection {
+    /// The protocol.
+    pub protocol: Protocol,
+    /// The client's address and port.
+    pub client: SocketAddr,
+    /// The virtual address and port the client used.
+    pub virtual_addr: SocketAddr,
+    /// The real server's address and port.
+    pub destination: SocketAddr,
+    /// The protocol state (`ESTABLISHED`, `NONE` for persistence templates, ...).
+    pub state: String,
+    /// Seconds until the entry expires.
+    pub expires: u64,
+    /// The persistence engine's name and data (`sip` and a Call-ID), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pe: Option<(String, String)>,
+}
 
 /// A line of `/proc/net/ip_vs_conn` that does not follow the kernel's format.
 ///
@@ -175,8 +194,8 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, ConnParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rules::Format;
-    use crate::rules::list::{NoNames, connections};
+    use crate::ipvsadm::Format;
+    use crate::ipvsadm::list::{NoNames, connections};
 
     const SAMPLE: &str = "\
 Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData

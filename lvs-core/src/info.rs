@@ -86,7 +86,7 @@ impl FromStr for Version {
 /// use lvs_core::{Info, Version};
 /// let info = Info { version: Version::new(1, 2, 1), conn_table_size: 4096 };
 /// assert_eq!(
-///     lvs_core::rules::list::header(&info),
+///     lvs_core::ipvsadm::list::header(&info),
 ///     "IP Virtual Server version 1.2.1 (size=4096)\n"
 /// );
 /// ```

@@ -16,6 +16,8 @@
 //! - [`conn`]: the connection table as the kernel writes it in `/proc/net/ip_vs_conn`.
 //! - [`mod@plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
 //! - [`rules`]: ipvsadm rule files, read and written exactly as ipvsadm 1.31 does.
+//! - [`ipvsadm`]: ipvsadm's command line and `-L` listings, emulated byte for byte, for
+//!   drop-in tools (the `lvsadm` example, the C API); programs driving IPVS do not need it.
 //! - [`document`]: rulesets as JSON and TOML documents, read strictly.
 //! - [`error`]: validation errors and kernel refusals in ipvsadm's words.
 //!
@@ -42,6 +44,7 @@ pub mod error;
 pub mod family;
 pub mod forward;
 pub mod info;
+pub mod ipvsadm;
 pub mod plan;
 pub mod rules;
 pub mod ruleset;

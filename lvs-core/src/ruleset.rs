@@ -3,7 +3,7 @@
 
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Operation, Refusal, Scheduler,
-    Service, ServiceKey, SyncDaemon, Timeouts, errno,
+    Service, ServiceKey, SyncDaemon, Timeouts, ValidationError, errno, validate,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
@@ -712,17 +712,7 @@ fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result
         }
     }
     if let Some(p) = &svc.persistence {
-        let fits = match (p.netmask, svc.key.family()) {
-            (Netmask::V4(_), crate::Family::Inet) => true,
-            (Netmask::V6(plen), crate::Family::Inet6) => (1..=128).contains(&plen),
-            _ => false,
-        };
-        if !fits {
-            return Err(Refusal::new(op, errno::EINVAL).because(format!(
-                "persistence netmask {} does not fit the service",
-                p.netmask
-            )));
-        }
+        validate::netmask(p.netmask, svc.key.family()).map_err(|e| refused(op, e))?;
     }
     Ok(())
 }
@@ -736,38 +726,45 @@ fn check_destination(
     daemons_run: bool,
 ) -> Result<(), Refusal> {
     let refuse = |errno: i32, why: String| Err(Refusal::new(op, errno).because(why));
-    if d.family() != service.family() {
-        if daemons_run {
-            return refuse(
-                errno::EINVAL,
-                "mixed-family real servers while a sync daemon runs".into(),
-            );
-        }
-        if !matches!(d.forward, Forward::Tunnel(_)) {
-            return refuse(
-                errno::EINVAL,
-                "a real server of another family than its service needs tunnelling (-i)".into(),
-            );
-        }
-    }
-    if d.weight < 0 {
-        return refuse(errno::ERANGE, format!("weight {} is negative", d.weight));
-    }
-    if d.lower_threshold > d.upper_threshold {
+    if d.family() != service.family() && daemons_run {
         return refuse(
-            errno::ERANGE,
-            format!(
-                "lower threshold {} is above upper threshold {}",
-                d.lower_threshold, d.upper_threshold
-            ),
+            errno::EINVAL,
+            "mixed-family real servers while a sync daemon runs".into(),
         );
     }
-    if let Forward::Tunnel(t) = &d.forward {
-        if t.kind == crate::TunnelType::Gue && t.port == 0 {
-            return refuse(errno::EINVAL, "a gue tunnel needs a port".into());
-        }
-    }
-    Ok(())
+    validate::mixed_family(&d.forward, d.family(), service.family())
+        .and_then(|()| validate::weight(d.weight))
+        .and_then(|()| validate::thresholds(d.lower_threshold, d.upper_threshold))
+        .and_then(|()| match &d.forward {
+            Forward::Tunnel(t) => validate::gue_port(t),
+            _ => Ok(()),
+        })
+        .map_err(|e| refused(op, e))
+}
+
+/// The kernel's refusal of a real server or service that breaks one of [`validate`]'s rules:
+/// its errno, and why.
+fn refused(op: Operation, e: ValidationError) -> Refusal {
+    let (errno, why) = match e {
+        ValidationError::NetmaskFamily { mask, .. } => (errno::EINVAL, mask_misfit(mask)),
+        ValidationError::Ipv6Prefix(plen) => (errno::EINVAL, mask_misfit(Netmask::V6(plen))),
+        ValidationError::MixedFamily => (
+            errno::EINVAL,
+            "a real server of another family than its service needs tunnelling (-i)".into(),
+        ),
+        ValidationError::NegativeWeight(w) => (errno::ERANGE, format!("weight {w} is negative")),
+        ValidationError::ThresholdOrder { lower, upper } => (
+            errno::ERANGE,
+            format!("lower threshold {lower} is above upper threshold {upper}"),
+        ),
+        ValidationError::GueNeedsPort => (errno::EINVAL, "a gue tunnel needs a port".into()),
+        other => (errno::EINVAL, other.to_string()),
+    };
+    Refusal::new(op, errno).because(why)
+}
+
+fn mask_misfit(mask: Netmask) -> String {
+    format!("persistence netmask {mask} does not fit the service")
 }
 
 /// Whether the kernel takes `ip` as a real server in a fresh namespace (`inet_addr_type` is

@@ -4,7 +4,7 @@ use crate::error::{InvalidRuleset, Location};
 use crate::rules::print::addr_port;
 use crate::ruleset::unicast;
 use crate::{
-    Destination, Forward, Netmask, Protocol, Ruleset, Service, ServiceFlags, ServiceKey,
+    Destination, Family, Forward, Netmask, Protocol, Ruleset, Service, ServiceFlags, ServiceKey,
     SyncDaemon, Timeouts, Tunnel, TunnelChecksum, TunnelType, ValidationError,
     daemon::{IFNAME_MAX, SYNC_MAXLEN_MAX},
     scheduler::SCHEDULER_NAME_MAX,
@@ -221,19 +221,11 @@ impl Service {
     /// # Ok::<(), std::net::AddrParseError>(())
     /// ```
     pub fn validate(&self) -> Result<(), ValidationError> {
-        match self.key {
-            ServiceKey::FwMark { mark: 0, .. } => return Err(ValidationError::ZeroFwMark),
-            ServiceKey::Inet { addr, .. } if addr.port() == 0 && self.persistence.is_none() => {
-                return Err(ValidationError::ZeroPortNotPersistent);
-            }
-            _ => {}
+        if let ServiceKey::FwMark { mark: 0, .. } = self.key {
+            return Err(ValidationError::ZeroFwMark);
         }
-        if self.flags.contains(ServiceFlags::ONE_PACKET)
-            && !self.key.is_fwmark()
-            && self.key.protocol() != Protocol::Udp
-        {
-            return Err(ValidationError::OnePacketNotUdp);
-        }
+        zero_port(&self.key, self.persistence.is_some())?;
+        one_packet(&self.key, self.flags)?;
         let name = self.scheduler.name();
         if name.is_empty() || name.len() > SCHEDULER_NAME_MAX || !printable(name) {
             return Err(ValidationError::SchedulerName(name.to_owned()));
@@ -247,18 +239,7 @@ impl Service {
             if p.timeout == 0 || p.timeout > PERSISTENCE_TIMEOUT_MAX {
                 return Err(ValidationError::PersistenceTimeout(p.timeout));
             }
-            let family = self.key.family();
-            if p.netmask.family() != family {
-                return Err(ValidationError::NetmaskFamily {
-                    mask: p.netmask,
-                    family,
-                });
-            }
-            if let Netmask::V6(plen) = p.netmask {
-                if plen == 0 || plen > 128 {
-                    return Err(ValidationError::Ipv6Prefix(plen));
-                }
-            }
+            netmask(p.netmask, self.key.family())?;
         }
         Ok(())
     }
@@ -276,18 +257,11 @@ impl Destination {
     /// # Ok::<(), std::net::AddrParseError>(())
     /// ```
     pub fn validate(&self, service: &ServiceKey) -> Result<(), ValidationError> {
-        if self.weight < 0 {
-            return Err(ValidationError::NegativeWeight(self.weight));
-        }
-        if self.lower_threshold > self.upper_threshold {
-            return Err(ValidationError::ThresholdOrder {
-                lower: self.lower_threshold,
-                upper: self.upper_threshold,
-            });
-        }
+        weight(self.weight)?;
+        thresholds(self.lower_threshold, self.upper_threshold)?;
+        mixed_family(&self.forward, self.family(), service.family())?;
         match &self.forward {
             Forward::Tunnel(t) => t.validate(),
-            _ if self.family() != service.family() => Err(ValidationError::MixedFamily),
             _ => Ok(()),
         }
     }
@@ -321,14 +295,86 @@ impl Tunnel {
                 option: option.to_owned(),
             });
         }
+        gue_port(self)?;
         match (self.kind, self.port) {
-            (TunnelType::Gue, 0) => Err(ValidationError::GueNeedsPort),
             (TunnelType::Ipip | TunnelType::Gre, p) if p != 0 => {
                 Err(ValidationError::TunnelPortNotAllowed(self.kind))
             }
             _ => Ok(()),
         }
     }
+}
+
+// The rules of IPVS that more than one reader applies: `validate` here, the rule-file and
+// command-line parser (in ipvsadm's words), the kernel simulation (with the kernel's errno)
+// and the bindings each call these and translate the one error.
+
+/// Port 0 ("every port") needs persistence.
+pub(crate) fn zero_port(key: &ServiceKey, persistent: bool) -> Result<(), ValidationError> {
+    match key {
+        ServiceKey::Inet { addr, .. } if addr.port() == 0 && !persistent => {
+            Err(ValidationError::ZeroPortNotPersistent)
+        }
+        _ => Ok(()),
+    }
+}
+
+/// One-packet scheduling is for UDP address services (and firewall marks).
+pub(crate) fn one_packet(key: &ServiceKey, flags: ServiceFlags) -> Result<(), ValidationError> {
+    if flags.contains(ServiceFlags::ONE_PACKET)
+        && !key.is_fwmark()
+        && key.protocol() != Protocol::Udp
+    {
+        return Err(ValidationError::OnePacketNotUdp);
+    }
+    Ok(())
+}
+
+/// A persistence netmask is of the service's family, and an IPv6 prefix is 1 to 128 bits.
+pub(crate) fn netmask(mask: Netmask, family: Family) -> Result<(), ValidationError> {
+    if mask.family() != family {
+        return Err(ValidationError::NetmaskFamily { mask, family });
+    }
+    match mask {
+        Netmask::V6(plen) if plen == 0 || plen > 128 => Err(ValidationError::Ipv6Prefix(plen)),
+        _ => Ok(()),
+    }
+}
+
+/// A weight is not negative.
+pub(crate) fn weight(weight: i32) -> Result<(), ValidationError> {
+    if weight < 0 {
+        return Err(ValidationError::NegativeWeight(weight));
+    }
+    Ok(())
+}
+
+/// The lower connection threshold is not above the upper one.
+pub(crate) fn thresholds(lower: u32, upper: u32) -> Result<(), ValidationError> {
+    if lower > upper {
+        return Err(ValidationError::ThresholdOrder { lower, upper });
+    }
+    Ok(())
+}
+
+/// A real server of another family than its service is reached through a tunnel.
+pub(crate) fn mixed_family(
+    forward: &Forward,
+    destination: Family,
+    service: Family,
+) -> Result<(), ValidationError> {
+    if destination != service && !matches!(forward, Forward::Tunnel(_)) {
+        return Err(ValidationError::MixedFamily);
+    }
+    Ok(())
+}
+
+/// A gue tunnel needs a port.
+pub(crate) fn gue_port(tunnel: &Tunnel) -> Result<(), ValidationError> {
+    if tunnel.kind == TunnelType::Gue && tunnel.port == 0 {
+        return Err(ValidationError::GueNeedsPort);
+    }
+    Ok(())
 }
 
 impl SyncDaemon {

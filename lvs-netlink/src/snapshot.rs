@@ -1,6 +1,6 @@
 //! One read of the whole IPVS table: configuration plus what the kernel reports.
 
-use lvs_core::rules::list::{ListedDestination, ListedService, Table};
+use lvs_core::ipvsadm::list::{ListedDestination, ListedService, Table};
 use lvs_core::{DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts};
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -106,7 +106,7 @@ impl Snapshot {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::rules::{Format, NoNames};
+    /// use lvs_core::ipvsadm::{Format, list::NoNames};
     ///
     /// // ipvsadm -Ln --stats
     /// let ipvs = lvs_netlink::Ipvs::new()?;

@@ -4,7 +4,7 @@ use crate::convert::{self, NameOut};
 use crate::errors;
 use crate::service::name_or_number;
 use lvs_core::daemon::DEFAULT_MCAST_INTERFACE;
-use lvs_core::rules::print::addr_port;
+use lvs_core::rules::addr_port;
 use lvs_core::{DaemonRole, Info, SyncDaemon, Timeouts, Version};
 use lvs_netlink::{Connection, Features};
 use pyo3::prelude::*;

@@ -3,7 +3,7 @@
 use crate::convert::{self, NameOrNumber, NameOut};
 use crate::errors;
 use crate::service::name_or_number;
-use lvs_core::rules::print::addr_port;
+use lvs_core::rules::addr_port;
 use lvs_core::{Destination, Forward, Tunnel, TunnelChecksum, TunnelType};
 use pyo3::prelude::*;
 use pyo3::types::{PyDict, PyType};

@@ -2,7 +2,7 @@
 
 use crate::convert::{self, NameOrNumber, NameOut, Names, NetmaskArg, NetmaskOut};
 use crate::errors;
-use lvs_core::rules::print::addr_port;
+use lvs_core::rules::addr_port;
 use lvs_core::rules::shown;
 use lvs_core::{
     Family, Netmask, Persistence, Protocol, SchedFlag, Scheduler, Service, ServiceFlags, ServiceKey,

@@ -4,7 +4,7 @@
 //! -m -w 1`: options of one letter, each followed by its value if it takes one, one space
 //! apart. For such a line popt's scan is trivial, so [`plain_rule`] reads the line in one pass
 //! over its bytes and hands each option to the code that reads options for every line
-//! ([`take_command`], [`take_option`], [`conclude`] in [`super::parse`]): what an option means
+//! ([`take_command`], [`take_option`], [`conclude`] in [`crate::ipvsadm::parse`]): what an option means
 //! is written once, and only the splitting into options is done here.
 //!
 //! Anything else gives `None`, and the line goes to the general reader, which reads it as
@@ -13,10 +13,10 @@
 //! its option, a positional argument, a missing value, and every line ipvsadm refuses (so every
 //! message comes from the general reader). A property test checks that both readers agree.
 
-use super::options::{ArgKind, Found, short_def};
-use super::parse::{Entry, Invocation, Resolver, conclude, take_command, take_option};
-use super::{HIGH_BITS, word_at};
 use crate::Command;
+use crate::ipvsadm::options::{ArgKind, Found, short_def};
+use crate::ipvsadm::parse::{Entry, Invocation, Resolver, conclude, take_command, take_option};
+use crate::ipvsadm::split::{HIGH_BITS, word_at};
 
 /// Reads the first line of `text` if it is plain: its command and the line's length (without
 /// the '\n'). `None` leaves the line to the general reader.

@@ -1,7 +1,7 @@
 //! Writing a ruleset as `ipvsadm -S -n` does, byte for byte.
 
-use super::addr::{ntop, write_decimal, write_ipv4};
-use super::sort::{SortKey, cmp_dests, glibc_msort, msort_with};
+use crate::ipvsadm::addr::{ntop, write_decimal, write_ipv4};
+use crate::ipvsadm::sort::{SortKey, cmp_dests, glibc_msort, msort_with};
 use crate::{
     Command, Destination, Family, Forward, Netmask, Ruleset, Service, ServiceFlags, ServiceKey,
     TunnelType, VirtualService,
@@ -107,14 +107,7 @@ pub fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
     keyed.into_iter().map(|(_, vs)| vs).collect()
 }
 
-/// A service's real servers in the order ipvsadm lists them.
-pub fn sorted_destinations(vs: &VirtualService) -> Vec<&Destination> {
-    let mut dests = Vec::new();
-    sort_destinations_into(vs, &mut dests, &mut Vec::new());
-    dests
-}
-
-/// [`sorted_destinations`] into `dests`, with `scratch` for the merge sort: buffers that one
+/// A service's real servers in the order ipvsadm lists them, into `dests`, with `scratch` for the merge sort: buffers that one
 /// save reuses for every service.
 fn sort_destinations_into<'r>(
     vs: &'r VirtualService,

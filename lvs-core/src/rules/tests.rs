@@ -1,4 +1,6 @@
 use super::*;
+use crate::ipvsadm::options;
+use crate::ipvsadm::split::tokenize;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Protocol, Ruleset, Scheduler,
     ServiceFlags, ServiceKey, TunnelChecksum, TunnelType,

@@ -16,7 +16,7 @@ impl Ipvs {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::rules::list;
+    /// use lvs_core::ipvsadm::list;
     ///
     /// let info = lvs_netlink::Ipvs::new()?.info()?;
     /// // IP Virtual Server version 1.2.1 (size=4096)
@@ -177,7 +177,7 @@ impl Ipvs {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let timeouts = lvs_netlink::Ipvs::new()?.timeouts()?;
     /// // Timeout (tcp tcpfin udp): 900 120 300
-    /// print!("{}", lvs_core::rules::list::timeouts(&timeouts));
+    /// print!("{}", lvs_core::ipvsadm::list::timeouts(&timeouts));
     /// # Ok(())
     /// # }
     /// ```
@@ -217,8 +217,8 @@ impl Ipvs {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::rules::Format;
-    /// use lvs_core::rules::list::{self, NoNames};
+    /// use lvs_core::ipvsadm::Format;
+    /// use lvs_core::ipvsadm::list::{self, NoNames};
     ///
     /// // ipvsadm -Lnc
     /// let conns = lvs_netlink::Ipvs::new()?.connections()?;

@@ -9,8 +9,8 @@
 //! `getservbyport`; [`NoNames`] answers nothing, so every address prints numerically).
 //!
 //! ```
-//! use lvs_core::rules::list::{ListedService, NoNames, Table};
-//! use lvs_core::rules::Format;
+//! use lvs_core::ipvsadm::list::{ListedService, NoNames, Table};
+//! use lvs_core::ipvsadm::Format;
 //! use lvs_core::{Info, Service, ServiceKey, ServiceState, Version};
 //!
 //! let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
@@ -30,8 +30,9 @@
 
 use super::addr::ntop;
 use super::parse::Format;
-use super::print::SaveOptions;
 use super::sort::{cmp_dests, cmp_services, glibc_msort};
+use crate::conn::Connection;
+use crate::rules::SaveOptions;
 use crate::{
     Destination, DestinationState, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
     ServiceState, SyncDaemon, Timeouts, TunnelType,
@@ -114,7 +115,7 @@ impl Table {
     }
 
     /// `ipvsadm -S [-n]`: the rules that rebuild the services and real servers. With
-    /// [`SaveOptions::IPVSADM`] and no names this is [`super::save`]'s output for the same
+    /// [`SaveOptions::IPVSADM`] and no names this is [`crate::rules::save`]'s output for the same
     /// services.
     pub fn rules(&self, format: &Format, names: &dyn Names, options: SaveOptions) -> String {
         let mut out = String::new();
@@ -215,7 +216,7 @@ pub fn list_service(vs: &ListedService, format: &Format, names: &dyn Names) -> S
 
 /// `print_largenum`: a counter in 9 columns, scaled to K, M, G or T when it does not fit, or
 /// in full (at least 9 columns) with `--exact`.
-pub fn largenum(out: &mut String, n: u64, exact: bool) {
+pub(crate) fn largenum(out: &mut String, n: u64, exact: bool) {
     let _ = if exact {
         let width = n.to_string().len().max(8) + 1;
         write!(out, "{n:>width$}")
@@ -234,7 +235,7 @@ pub fn largenum(out: &mut String, n: u64, exact: bool) {
 
 /// `addrport_to_anyname`: `a.b.c.d:port` or `[v6]:port`, with names unless `-n`. Names are
 /// those of `protocol`'s services; `None` (ipvsadm's protocol 0) never has service names.
-pub fn addr_port(
+pub(crate) fn addr_port(
     addr: &SocketAddr,
     protocol: Option<Protocol>,
     format: &Format,
@@ -346,61 +347,72 @@ fn write_service_entry(out: &mut String, vs: &ListedService, format: &Format, na
     out.push('\n');
     let protocol = name_protocol(svc);
     for ld in ordered_destinations(vs, format) {
-        let d = &ld.destination;
-        let s = &ld.state;
-        let mut dname = addr_port(&d.addr, protocol, format, names);
-        if d.addr.is_ipv4() {
-            truncate(&mut dname, 28);
-        }
-        let ds = &s.stats;
-        let _ = if format.stats {
-            let _ = write!(out, "  -> {dname:<28}");
-            for n in [ds.conns, ds.inpkts, ds.outpkts, ds.inbytes, ds.outbytes] {
-                largenum(out, n, format.exact);
-            }
-            writeln!(out)
-        } else if format.rate {
-            let _ = write!(
-                out,
-                "  -> {dname:<28} {:>8} {:>8} {:>8}",
-                ds.cps, ds.inpps, ds.outpps
-            );
-            largenum(out, ds.inbps, format.exact);
-            largenum(out, ds.outbps, format.exact);
-            writeln!(out)
-        } else if format.thresholds {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
-                d.upper_threshold, d.lower_threshold, s.active_conns, s.inactive_conns
-            )
-        } else if format.persistent_conn {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
-                d.weight as u32, s.persistent_conns, s.active_conns, s.inactive_conns
-            )
-        } else if format.tun_info {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
-                forward_name(&d.forward),
-                tunnel_info(&d.forward),
-                d.weight,
-                s.active_conns,
-                s.inactive_conns
-            )
-        } else {
-            writeln!(
-                out,
-                "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
-                forward_name(&d.forward),
-                d.weight,
-                s.active_conns,
-                s.inactive_conns
-            )
-        };
+        write_destination_entry(out, ld, protocol, format, names);
     }
+}
+
+/// One real server's line of a service entry (`print_service_entry`'s loop).
+fn write_destination_entry(
+    out: &mut String,
+    ld: &ListedDestination,
+    protocol: Option<Protocol>,
+    format: &Format,
+    names: &dyn Names,
+) {
+    let d = &ld.destination;
+    let s = &ld.state;
+    let mut dname = addr_port(&d.addr, protocol, format, names);
+    if d.addr.is_ipv4() {
+        truncate(&mut dname, 28);
+    }
+    let ds = &s.stats;
+    let _ = if format.stats {
+        let _ = write!(out, "  -> {dname:<28}");
+        for n in [ds.conns, ds.inpkts, ds.outpkts, ds.inbytes, ds.outbytes] {
+            largenum(out, n, format.exact);
+        }
+        writeln!(out)
+    } else if format.rate {
+        let _ = write!(
+            out,
+            "  -> {dname:<28} {:>8} {:>8} {:>8}",
+            ds.cps, ds.inpps, ds.outpps
+        );
+        largenum(out, ds.inbps, format.exact);
+        largenum(out, ds.outbps, format.exact);
+        writeln!(out)
+    } else if format.thresholds {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<10} {:<10} {:<10} {:<10}",
+            d.upper_threshold, d.lower_threshold, s.active_conns, s.inactive_conns
+        )
+    } else if format.persistent_conn {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<9} {:<11} {:<10} {:<10}",
+            d.weight as u32, s.persistent_conns, s.active_conns, s.inactive_conns
+        )
+    } else if format.tun_info {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<7} {:<13} {:<6} {:<10} {:<10}",
+            forward_name(&d.forward),
+            tunnel_info(&d.forward),
+            d.weight,
+            s.active_conns,
+            s.inactive_conns
+        )
+    } else {
+        writeln!(
+            out,
+            "  -> {dname:<28} {:<7} {:<6} {:<10} {:<10}",
+            forward_name(&d.forward),
+            d.weight,
+            s.active_conns,
+            s.inactive_conns
+        )
+    };
 }
 
 /// The persistence mask as ipvsadm prints it, unless it is the host mask.
@@ -446,7 +458,7 @@ fn rule_service_name(
             protocol.option(),
             addr_port(&addr, Some(protocol), format, names)
         ),
-        key => super::print::rule_service_name(&key, options),
+        key => crate::rules::print::rule_service_name(&key, options),
     }
 }
 
@@ -542,27 +554,6 @@ pub fn daemons(daemons: &[SyncDaemon]) -> String {
     out
 }
 
-/// One entry of the connection table (`/proc/net/ip_vs_conn`, which netlink does not expose).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Connection {
-    /// The protocol.
-    pub protocol: Protocol,
-    /// The client's address and port.
-    pub client: SocketAddr,
-    /// The virtual address and port the client used.
-    pub virtual_addr: SocketAddr,
-    /// The real server's address and port.
-    pub destination: SocketAddr,
-    /// The protocol state (`ESTABLISHED`, `NONE` for persistence templates, ...).
-    pub state: String,
-    /// Seconds until the entry expires.
-    pub expires: u64,
-    /// The persistence engine's name and data (`sip` and a Call-ID), if any.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub pe: Option<(String, String)>,
-}
-
-/// The protocol name the kernel writes in `/proc/net/ip_vs_conn` (`ip_vs_proto_name`).
 /// `ipvsadm -L -c [--persistent-conn]`: the connection table.
 pub fn connections(conns: &[Connection], format: &Format, names: &dyn Names) -> String {
     let mut out = String::from("IPVS connection entries\n");
@@ -878,7 +869,7 @@ mod tests {
         for options in [SaveOptions::IPVSADM, SaveOptions::default()] {
             assert_eq!(
                 t.rules(&numeric(), &NoNames, options),
-                super::super::save(&ruleset, options)
+                crate::rules::save(&ruleset, options)
             );
         }
     }

@@ -7,7 +7,6 @@
 //! `qsort` is a top-down merge sort (`msort_with_tmp`), which this module reproduces.
 
 use crate::{Destination, Family, ServiceKey};
-use std::cmp::Ordering;
 use std::net::IpAddr;
 
 /// The 32-bit words of an address as libipvs compares them (host order; IPv4 in word 0).
@@ -49,7 +48,7 @@ pub fn cmp_services(a: &ServiceKey, b: &ServiceKey) -> i32 {
 /// The fields of a service that `ipvs_cmp_services` compares, taken out once so that a sort
 /// does not take them out again at each comparison.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct SortKey {
+pub(crate) struct SortKey {
     fwmark: u32,
     af: u16,
     protocol: u16,
@@ -59,7 +58,7 @@ pub struct SortKey {
 
 impl SortKey {
     /// The key of a service.
-    pub fn of(key: &ServiceKey) -> SortKey {
+    pub(crate) fn of(key: &ServiceKey) -> SortKey {
         match key {
             ServiceKey::Inet { protocol, addr } => SortKey {
                 fwmark: 0,
@@ -79,7 +78,7 @@ impl SortKey {
     }
 
     /// `ipvs_cmp_services` on two keys.
-    pub fn compare(&self, other: &SortKey) -> i32 {
+    pub(crate) fn compare(&self, other: &SortKey) -> i32 {
         let mut r = wrapping_diff(self.fwmark, other.fwmark);
         if r != 0 {
             return r;
@@ -116,12 +115,16 @@ pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
 /// glibc's merge sort (`msort_with_tmp`): split at n/2, sort both halves, merge taking from
 /// the left while `cmp(left, right) <= 0`. Sorts references or other small copies, with one
 /// scratch buffer.
-pub fn glibc_msort<T: Copy>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
+pub(crate) fn glibc_msort<T: Copy>(items: &mut [T], cmp: &impl Fn(&T, &T) -> i32) {
     msort_with(items, &mut Vec::new(), cmp);
 }
 
 /// [`glibc_msort`] with a scratch buffer the caller keeps, for many small sorts in a row.
-pub fn msort_with<T: Copy>(items: &mut [T], scratch: &mut Vec<T>, cmp: &impl Fn(&T, &T) -> i32) {
+pub(crate) fn msort_with<T: Copy>(
+    items: &mut [T],
+    scratch: &mut Vec<T>,
+    cmp: &impl Fn(&T, &T) -> i32,
+) {
     if items.len() > 1 {
         scratch.clear();
         scratch.reserve(items.len());
@@ -151,11 +154,6 @@ fn msort_with_tmp<T: Copy>(b: &mut [T], tmp: &mut Vec<T>, cmp: &impl Fn(&T, &T) 
     // What is left of the left run follows; what is left of the right run is in place already.
     tmp.extend_from_slice(&b[i..n1]);
     b[..tmp.len()].copy_from_slice(tmp);
-}
-
-/// An [`Ordering`] from a C comparison result.
-pub fn ordering(r: i32) -> Ordering {
-    r.cmp(&0)
 }
 
 #[cfg(test)]

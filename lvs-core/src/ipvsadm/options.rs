@@ -1,11 +1,11 @@
 //! ipvsadm 1.31's command-line grammar: its option table, the popt scanning it relies on, and
 //! the table of which options each command takes.
 
-use super::shown;
+use crate::rules::shown;
 
 /// An ipvsadm command or option, as its option table names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Opt {
+pub(crate) enum Opt {
     /// `-A`, `--add-service`.
     AddService,
     /// `-E`, `--edit-service`.
@@ -122,9 +122,80 @@ pub enum Opt {
     TunRemcsum,
 }
 
+impl Opt {
+    /// Whether the option is one of ipvsadm's commands (`-A`, `-L`, `--start-daemon`, ...).
+    #[inline]
+    pub(crate) const fn is_command(self) -> bool {
+        matches!(
+            self,
+            Opt::AddService
+                | Opt::EditService
+                | Opt::DeleteService
+                | Opt::Clear
+                | Opt::List
+                | Opt::Zero
+                | Opt::AddServer
+                | Opt::EditServer
+                | Opt::DeleteServer
+                | Opt::Set
+                | Opt::Help
+                | Opt::Version
+                | Opt::Restore
+                | Opt::Save
+                | Opt::StartDaemon
+                | Opt::StopDaemon
+        )
+    }
+
+    /// What ipvsadm's `set_option` counts the option as, for "multiple ... options
+    /// specified"; `None` for `-6`, `--sort` and the commands, which it does not count.
+    #[inline]
+    pub(crate) const fn class(self) -> Option<Optc> {
+        Some(match self {
+            Opt::TcpService | Opt::UdpService | Opt::SctpService | Opt::FwmarkService => {
+                Optc::Service
+            }
+            Opt::Scheduler => Optc::Scheduler,
+            Opt::Persistent => Optc::Persistent,
+            Opt::Netmask => Optc::Netmask,
+            Opt::RealServer => Optc::Server,
+            Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => Optc::Forward,
+            Opt::Weight => Optc::Weight,
+            Opt::UThreshold => Optc::UThreshold,
+            Opt::LThreshold => Optc::LThreshold,
+            Opt::Connection => Optc::Connection,
+            Opt::Numeric => Optc::Numeric,
+            Opt::McastInterface => Optc::Mcast,
+            Opt::SyncId => Optc::SyncId,
+            Opt::Timeout => Optc::Timeout,
+            Opt::Daemon => Optc::Daemon,
+            Opt::Stats => Optc::Stats,
+            Opt::Rate => Optc::Rate,
+            Opt::Thresholds => Optc::Thresholds,
+            Opt::PersistentConn => Optc::PersistentConn,
+            Opt::NoSort => Optc::NoSort,
+            Opt::Exact => Optc::Exact,
+            Opt::Ops => Optc::OnePacket,
+            Opt::Pe => Optc::PersistenceEngine,
+            Opt::SchedFlags => Optc::SchedFlags,
+            Opt::McastGroup => Optc::McastGroup,
+            Opt::McastPort => Optc::McastPort,
+            Opt::McastTtl => Optc::McastTtl,
+            Opt::SyncMaxlen => Optc::SyncMaxlen,
+            Opt::TunInfo => Optc::TunInfo,
+            Opt::TunType => Optc::TunType,
+            Opt::TunPort => Optc::TunPort,
+            Opt::TunNocsum => Optc::TunNocsum,
+            Opt::TunCsum => Optc::TunCsum,
+            Opt::TunRemcsum => Optc::TunRemcsum,
+            _ => return None,
+        })
+    }
+}
+
 /// Whether an option takes a value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ArgKind {
+pub(crate) enum ArgKind {
     /// A switch.
     None,
     /// A value, from the rest of the token or the next token.
@@ -135,7 +206,7 @@ pub enum ArgKind {
 
 /// One row of ipvsadm's option table.
 #[derive(Debug, Clone, Copy)]
-pub struct OptDef {
+pub(crate) struct OptDef {
     /// The long name, without `--`.
     pub long: &'static str,
     /// The short letter, if any.
@@ -158,7 +229,7 @@ const fn def(long: &'static str, short: Option<char>, arg: ArgKind, opt: Opt) ->
 use ArgKind::{None as N, Optional as O, Required as R};
 
 /// ipvsadm 1.31's option table (`options_table` in `parse_options`), in its order.
-pub const OPTIONS: &[OptDef] = &[
+pub(crate) const OPTIONS: &[OptDef] = &[
     def("add-service", Some('A'), N, Opt::AddService),
     def("edit-service", Some('E'), N, Opt::EditService),
     def("delete-service", Some('D'), N, Opt::DeleteService),
@@ -235,7 +306,7 @@ const SHORT_INDEX: [u8; 128] = {
 };
 
 /// The row of [`OPTIONS`] for a short option letter.
-pub(super) fn short_def(c: char) -> Option<&'static OptDef> {
+pub(crate) fn short_def(c: char) -> Option<&'static OptDef> {
     let row = *SHORT_INDEX.get(c as usize)?;
     OPTIONS.get(usize::from(row))
 }
@@ -251,7 +322,7 @@ pub struct Token<'a> {
 
 /// One option found by [`Scanner`].
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Found<'a> {
+pub(crate) struct Found<'a> {
     /// Which option.
     pub opt: Opt,
     /// Its column.
@@ -262,7 +333,7 @@ pub struct Found<'a> {
 
 /// Why popt stopped. The option's text is as [`crate::rules::shown`] shows it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScanError {
+pub(crate) enum ScanError {
     /// `POPT_ERROR_BADOPT`.
     Unknown {
         /// The option as written.
@@ -288,16 +359,16 @@ pub enum ScanError {
 
 /// How many positional arguments a [`Scanner`] keeps: the three that ipvsadm's grammar reads
 /// (`--set`'s timeouts) and the next one, which it reports as unexpected.
-pub const POSITIONAL_KEPT: usize = 4;
+pub(crate) const POSITIONAL_KEPT: usize = 4;
 
 /// Walks tokens the way popt's `poptGetNextOpt` does: long options with `=` or a separate
 /// value, clusters of short options whose last may take the rest of the token as its value,
 /// `--` ending the options, and every other token left over as a positional argument.
 ///
 /// Tokens are taken one at a time (a slice's `iter().copied()`, or
-/// [`crate::rules::tokens`] of a line), and only the first [`POSITIONAL_KEPT`] positional
+/// [`crate::ipvsadm::tokens`] of a line), and only the first [`POSITIONAL_KEPT`] positional
 /// arguments are kept: a line of millions of tokens costs no memory.
-pub struct Scanner<'a, I: Iterator<Item = Token<'a>>> {
+pub(crate) struct Scanner<'a, I: Iterator<Item = Token<'a>>> {
     tokens: std::iter::Peekable<I>,
     /// The rest of a cluster of short options: (text, column of its first char).
     cluster: Option<(&'a str, usize)>,
@@ -466,7 +537,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
 
 /// ipvsadm's commands, in the order of its tables (`CMD_*` - 1).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Cmd {
+pub(crate) enum Cmd {
     /// `-A`.
     Add = 0,
     /// `-E`.
@@ -524,7 +595,7 @@ const CMD_NAMES: [&str; 14] = [
 /// The option bits of ipvsadm (`OPTC_*`), the columns of its legality table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[allow(missing_docs)]
-pub enum Optc {
+pub(crate) enum Optc {
     Numeric = 0,
     Connection,
     Service,
@@ -562,7 +633,7 @@ pub enum Optc {
 }
 
 /// ipvsadm's option names (`optnames`), by [`Optc`].
-pub const OPT_NAMES: [&str; 34] = [
+pub(crate) const OPT_NAMES: [&str; 34] = [
     "numeric",
     "connection",
     "service-address",
@@ -601,7 +672,7 @@ pub const OPT_NAMES: [&str; 34] = [
 
 /// ipvsadm's `commands_v_options`, one row per [`Cmd`], one column per [`Optc`]:
 /// `+` required, `x` illegal, `1` at most one of these, `.` optional.
-pub const COMMANDS_V_OPTIONS: [&str; 14] = [
+pub(crate) const COMMANDS_V_OPTIONS: [&str; 14] = [
     "xx+...xxxxxxxxxxxxxxx...xxxxxxxxxx",
     "xx+...xxxxxxxxxxxxxxx...xxxxxxxxxx",
     "xx+xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
@@ -654,7 +725,7 @@ const ROW_BITS: [RowBits; 14] = {
 };
 
 /// ipvsadm's `generic_opt_check`: the first broken rule of `cmd`'s row, in column order.
-pub fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
+pub(crate) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
     // Almost every line breaks no rule: say so from the bits, and walk the row only to find
     // which rule is broken first.
     let bits = &ROW_BITS[cmd as usize];
@@ -710,7 +781,7 @@ mod tests {
     use super::*;
 
     fn toks(line: &str) -> Vec<Token<'_>> {
-        crate::rules::tokenize(line)
+        crate::ipvsadm::split::tokenize(line)
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::fmt::Write;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 /// glibc's `inet_aton`: one to four parts, each decimal, octal (`0` prefix) or hex (`0x`).
-pub fn inet_aton(s: &str) -> Option<Ipv4Addr> {
+pub(crate) fn inet_aton(s: &str) -> Option<Ipv4Addr> {
     dotted_decimal(s.as_bytes()).or_else(|| aton_parts(s.as_bytes()))
 }
 
@@ -63,7 +63,7 @@ fn plain_octet(s: &[u8], i: &mut usize) -> Option<u8> {
 /// these texts the same way: they have fewer than two colons, so they are not IPv6, and the
 /// port is what follows the last colon).
 #[inline]
-pub fn plain_ipv4_port(s: &[u8]) -> Option<(Ipv4Addr, Option<u16>)> {
+pub(crate) fn plain_ipv4_port(s: &[u8]) -> Option<(Ipv4Addr, Option<u16>)> {
     let (addr, end) = dotted_decimal_prefix(s)?;
     let Some(port) = s.get(end + 1..) else {
         return Some((addr, None));
@@ -143,7 +143,7 @@ fn c_unsigned(p: &[u8]) -> Option<u32> {
 }
 
 /// `inet_pton(AF_INET6, ...)`.
-pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
+pub(crate) fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
     // Every IPv6 text has two colons or more: this turns IPv4 addresses (with or without a
     // port), the usual case in rule files, away without a full parse.
     s.bytes().filter(|b| *b == b':').nth(1)?;
@@ -151,12 +151,12 @@ pub fn inet_pton6(s: &str) -> Option<Ipv6Addr> {
 }
 
 /// ipvsadm's `string_to_number`: `strtol` base 10 over the whole string, within `min..=max`.
-pub fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
+pub(crate) fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
     strtol_whole(s).filter(|n| (min..=max).contains(n))
 }
 
 /// `strtol(s, &end, 10)` that must consume all of `s` (leading blanks and a sign allowed).
-pub fn strtol_whole(s: &str) -> Option<i64> {
+pub(crate) fn strtol_whole(s: &str) -> Option<i64> {
     let (neg, digits) = match trim_c_space(s) {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -187,7 +187,7 @@ fn trim_c_space(s: &str) -> &[u8] {
 }
 
 /// `atoi`: leading blanks, a sign, then as many digits as there are.
-pub fn atoi(s: &str) -> i64 {
+pub(crate) fn atoi(s: &str) -> i64 {
     let (neg, rest) = match trim_c_space(s) {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -201,7 +201,7 @@ pub fn atoi(s: &str) -> i64 {
 }
 
 /// Appends `n` in decimal, as `printf`'s `%d` and `%u` write it.
-pub fn write_decimal(out: &mut String, n: impl Into<i64>) {
+pub(crate) fn write_decimal(out: &mut String, n: impl Into<i64>) {
     let n: i64 = n.into();
     if n < 0 {
         out.push('-');
@@ -221,7 +221,7 @@ pub fn write_decimal(out: &mut String, n: impl Into<i64>) {
 }
 
 /// Appends an IPv4 address in dotted decimal, as `inet_ntop` writes it.
-pub fn write_ipv4(out: &mut String, a: Ipv4Addr) {
+pub(crate) fn write_ipv4(out: &mut String, a: Ipv4Addr) {
     out.reserve(15);
     for (i, octet) in a.octets().into_iter().enumerate() {
         if i > 0 {
@@ -239,7 +239,7 @@ pub fn write_ipv4(out: &mut String, a: Ipv4Addr) {
 
 /// `inet_ntop` as glibc writes it. IPv6 differs from Rust's `Display`: glibc prints
 /// IPv4-compatible addresses (`::1.2.3.4`) dotted.
-pub fn ntop(ip: &IpAddr) -> String {
+pub(crate) fn ntop(ip: &IpAddr) -> String {
     match ip {
         IpAddr::V4(a) => a.to_string(),
         IpAddr::V6(a) => ntop6(a),

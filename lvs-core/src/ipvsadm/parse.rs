@@ -3,7 +3,8 @@
 
 use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
-use super::shown;
+use crate::rules::shown;
+use crate::validate;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,
     Scheduler, Service, ServiceFlags, ServiceKey, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
@@ -152,7 +153,7 @@ pub enum Invocation {
 
 /// ipvsadm's `struct ipvs_command_entry` while options are read.
 #[derive(Default)]
-pub(super) struct Entry<'a> {
+pub(crate) struct Entry<'a> {
     cmd: Option<Cmd>,
     options: u64,
     format: Format,
@@ -194,7 +195,7 @@ pub(super) struct Entry<'a> {
 
 impl Entry<'_> {
     /// ipvsadm's defaults before any option is read.
-    pub(super) fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Entry {
             weight: 1,
             conn_flags: FWD_DROUTE,
@@ -295,6 +296,8 @@ fn parse_service_in_full(
     result
 }
 
+// Inlined into the option loop: called once per option, on the path of every rule.
+#[inline(always)]
 fn set_option(e: &mut Entry<'_>, optc: Optc, column: usize) -> Result<(), ArgError> {
     let bit = 1u64 << optc as u64;
     if e.options & bit != 0 {
@@ -345,7 +348,7 @@ pub fn parse_args<'a>(
     parse_args_from(tokens.iter().copied(), resolver)
 }
 
-/// [`parse_args`] of tokens taken one at a time (see [`crate::rules::tokens`]): reading
+/// [`parse_args`] of tokens taken one at a time (see [`crate::ipvsadm::tokens`]): reading
 /// stops at the first error, and the tokens after it are never looked at.
 pub fn parse_args_from<'a>(
     tokens: impl IntoIterator<Item = Token<'a>>,
@@ -379,7 +382,7 @@ pub fn parse_args_from<'a>(
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
 /// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
-pub(super) fn take_command<'a>(
+pub(crate) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
     token: &str,
@@ -439,278 +442,230 @@ pub(super) fn take_command<'a>(
 /// One option after the command, read into `e` as `process_options` does. `token` (the token
 /// the option is in) serves only to quote it in a message.
 #[inline]
-pub(super) fn take_option<'a>(
+pub(crate) fn take_option<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
     token: &str,
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
     let Found { opt, column, value } = found;
+    if opt.is_command() {
+        return fail(column, format!("invalid option `{}'", shown(token)));
+    }
+    // ipvsadm's `set_option` comes first for every option it counts.
+    if let Some(class) = opt.class() {
+        set_option(e, class, column)?;
+    }
     let (v, vcol) = value.unwrap_or(("", column));
     match opt {
         Opt::TcpService | Opt::UdpService | Opt::SctpService => {
-            set_option(e, Optc::Service, column)?;
-            e.svc_col = column;
-            e.protocol = match opt {
-                Opt::TcpService => 6,
-                Opt::UdpService => 17,
-                _ => 132,
-            };
-            let parsed = parse_service(
-                v,
-                e.protocol,
-                resolver,
-                &mut e.svc_af,
-                &mut e.svc_addr,
-                &mut e.svc_port,
-                &mut e.netmask,
-            );
-            if parsed & SERVICE_ADDR == 0 {
-                return fail(vcol, "illegal virtual server address[:port] specified");
-            }
+            take_inet_service(e, opt, column, v, vcol, resolver)?;
         }
-        Opt::FwmarkService => {
-            set_option(e, Optc::Service, column)?;
-            e.svc_col = column;
-            e.svc_af = AF_INET;
-            e.protocol = 6;
-            e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
-                Some(n) => n as u32,
-                None => {
-                    return fail(
-                        vcol,
-                        format!("invalid fwmark value `{}' specified", shown(v)),
-                    );
-                }
-            };
-        }
-        Opt::Scheduler => {
-            set_option(e, Optc::Scheduler, column)?;
-            e.sched_name = truncate(v, crate::scheduler::SCHEDULER_NAME_MAX);
-        }
+        Opt::FwmarkService => take_fwmark(e, column, v, vcol)?,
+        Opt::Scheduler => e.sched_name = truncate(v, crate::scheduler::SCHEDULER_NAME_MAX),
         Opt::Persistent => {
-            set_option(e, Optc::Persistent, column)?;
             e.flags |= ServiceFlags::KERNEL_PERSISTENT;
             e.timeout = match value {
                 None => DEFAULT_PERSISTENCE_TIMEOUT,
                 Some((t, tcol)) => parse_timeout(t, tcol, 1)?,
             };
         }
-        Opt::Netmask => {
-            set_option(e, Optc::Netmask, column)?;
-            if e.svc_af != AF_INET6 {
-                match inet_aton(v).or_else(|| resolver.host(v)) {
-                    Some(m) => e.netmask = u32::from_ne_bytes(m.octets()),
-                    None => {
-                        return fail(vcol, "illegal virtual server persistent mask specified");
-                    }
-                }
-            } else {
-                let n = atoi(v);
-                if !(1..=128).contains(&n) {
-                    return fail(vcol, "illegal ipv6 netmask specified");
-                }
-                e.netmask = n as u32;
-            }
+        Opt::Netmask => take_netmask(e, v, vcol, resolver)?,
+        Opt::RealServer => take_real_server(e, v, vcol, resolver)?,
+        Opt::Weight => e.weight = weight(v, vcol)?,
+        Opt::UThreshold => e.u_threshold = number(v, vcol, U_THRESHOLD)? as u32,
+        Opt::LThreshold => e.l_threshold = number(v, vcol, L_THRESHOLD)? as u32,
+        Opt::SyncId => e.syncid = number(v, vcol, SYNCID)? as u8,
+        Opt::McastPort => e.mcast_port = number(v, vcol, MCAST_PORT)? as u16,
+        Opt::McastTtl => e.mcast_ttl = number(v, vcol, MCAST_TTL)? as u8,
+        Opt::SyncMaxlen => e.sync_maxlen = number(v, vcol, SYNC_MAXLEN)? as u16,
+        Opt::TunPort => e.tun_port = number(v, vcol, TUN_PORT)? as u16,
+        Opt::Ipip => e.conn_flags = FWD_TUNNEL,
+        Opt::Gatewaying => e.conn_flags = FWD_DROUTE,
+        Opt::Masquerading => e.conn_flags = FWD_MASQ,
+        Opt::McastInterface => e.mcast_ifn = truncate(v, crate::daemon::IFNAME_MAX),
+        Opt::Numeric => e.format.numeric = true,
+        Opt::Stats => e.format.stats = true,
+        Opt::Rate => e.format.rate = true,
+        Opt::Thresholds => e.format.thresholds = true,
+        Opt::PersistentConn => e.format.persistent_conn = true,
+        Opt::NoSort => e.format.nosort = true,
+        Opt::Exact => e.format.exact = true,
+        Opt::TunInfo => e.format.tun_info = true,
+        Opt::Ipv6 if e.fwmark != 0 => {
+            e.svc_af = AF_INET6;
+            e.netmask = 128;
         }
-        Opt::RealServer => {
-            set_option(e, Optc::Server, column)?;
-            let (mut af, mut addr, mut port, mut mask) =
-                (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
-            let parsed = parse_service(
-                v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
-            );
-            e.dest_af = af;
-            e.dest_addr = addr;
-            e.dest_port = port;
-            if parsed & SERVICE_ADDR == 0 {
-                return fail(vcol, "illegal real server address[:port] specified");
-            }
-            if parsed == SERVICE_ADDR {
-                e.dest_port = e.svc_port;
-            }
-        }
-        Opt::Ipip | Opt::Gatewaying | Opt::Masquerading => {
-            set_option(e, Optc::Forward, column)?;
-            e.conn_flags = match opt {
-                Opt::Ipip => FWD_TUNNEL,
-                Opt::Gatewaying => FWD_DROUTE,
-                _ => FWD_MASQ,
-            };
-        }
-        Opt::Weight => {
-            set_option(e, Optc::Weight, column)?;
-            // Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535).
-            e.weight = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                Some(n) => n as i32,
-                None => return fail(vcol, "illegal weight specified"),
-            };
-        }
-        Opt::UThreshold => {
-            set_option(e, Optc::UThreshold, column)?;
-            e.u_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                Some(n) => n as u32,
-                None => return fail(vcol, "illegal u_threshold specified"),
-            };
-        }
-        Opt::LThreshold => {
-            set_option(e, Optc::LThreshold, column)?;
-            e.l_threshold = match string_to_number(v, 0, i64::from(i32::MAX)) {
-                Some(n) => n as u32,
-                None => return fail(vcol, "illegal l_threshold specified"),
-            };
-        }
-        Opt::Connection => set_option(e, Optc::Connection, column)?,
-        Opt::Numeric => {
-            set_option(e, Optc::Numeric, column)?;
-            e.format.numeric = true;
-        }
-        Opt::McastInterface => {
-            set_option(e, Optc::Mcast, column)?;
-            e.mcast_ifn = truncate(v, crate::daemon::IFNAME_MAX);
-        }
-        Opt::SyncId => {
-            set_option(e, Optc::SyncId, column)?;
-            e.syncid = match string_to_number(v, 0, 255) {
-                Some(n) => n as u8,
-                None => return fail(vcol, "illegal syncid specified"),
-            };
-        }
-        Opt::Timeout => set_option(e, Optc::Timeout, column)?,
-        Opt::Daemon => set_option(e, Optc::Daemon, column)?,
-        Opt::Stats => {
-            set_option(e, Optc::Stats, column)?;
-            e.format.stats = true;
-        }
-        Opt::Rate => {
-            set_option(e, Optc::Rate, column)?;
-            e.format.rate = true;
-        }
-        Opt::Thresholds => {
-            set_option(e, Optc::Thresholds, column)?;
-            e.format.thresholds = true;
-        }
-        Opt::PersistentConn => {
-            set_option(e, Optc::PersistentConn, column)?;
-            e.format.persistent_conn = true;
-        }
-        Opt::NoSort => {
-            set_option(e, Optc::NoSort, column)?;
-            e.format.nosort = true;
-        }
-        Opt::Sort => {}
-        Opt::Exact => {
-            set_option(e, Optc::Exact, column)?;
-            e.format.exact = true;
-        }
-        Opt::Ipv6 => {
-            if e.fwmark != 0 {
-                e.svc_af = AF_INET6;
-                e.netmask = 128;
-            } else {
-                return fail(column, "-6 used before -f");
-            }
-        }
-        Opt::Ops => {
-            set_option(e, Optc::OnePacket, column)?;
-            e.flags |= ServiceFlags::ONE_PACKET.bits();
-        }
-        Opt::Pe => {
-            set_option(e, Optc::PersistenceEngine, column)?;
-            e.pe_name = truncate(v, crate::service::PE_NAME_MAX);
-        }
-        Opt::SchedFlags => {
-            set_option(e, Optc::SchedFlags, column)?;
-            e.sched_flags_arg = Some((v, vcol));
-        }
-        Opt::McastGroup => {
-            set_option(e, Optc::McastGroup, column)?;
-            let group = if v.contains(':') {
-                match v.parse::<std::net::Ipv6Addr>() {
-                    Ok(a) if a.is_multicast() => IpAddr::V6(a),
-                    _ => return fail(vcol, format!("invalid IPv6 mcast-group `{}'", shown(v))),
-                }
-            } else {
-                match v.parse::<Ipv4Addr>() {
-                    Ok(a) if a.is_multicast() => IpAddr::V4(a),
-                    _ => return fail(vcol, format!("invalid IPv4 mcast-group `{}'", shown(v))),
-                }
-            };
-            e.mcast_group = Some(group);
-        }
-        Opt::McastPort => {
-            set_option(e, Optc::McastPort, column)?;
-            e.mcast_port = match string_to_number(v, 1, 65535) {
-                Some(n) => n as u16,
-                None => return fail(vcol, "illegal mcast-port specified"),
-            };
-        }
-        Opt::McastTtl => {
-            set_option(e, Optc::McastTtl, column)?;
-            e.mcast_ttl = match string_to_number(v, 1, 255) {
-                Some(n) => n as u8,
-                None => return fail(vcol, "illegal mcast-ttl specified"),
-            };
-        }
-        Opt::SyncMaxlen => {
-            set_option(e, Optc::SyncMaxlen, column)?;
-            e.sync_maxlen = match string_to_number(v, 1, 65535 - 20 - 8) {
-                Some(n) => n as u16,
-                None => return fail(vcol, "illegal sync-maxlen specified"),
-            };
-        }
-        Opt::TunInfo => {
-            set_option(e, Optc::TunInfo, column)?;
-            e.format.tun_info = true;
-        }
+        Opt::Ipv6 => return fail(column, "-6 used before -f"),
+        Opt::Ops => e.flags |= ServiceFlags::ONE_PACKET.bits(),
+        Opt::Pe => e.pe_name = truncate(v, crate::service::PE_NAME_MAX),
+        Opt::SchedFlags => e.sched_flags_arg = Some((v, vcol)),
+        Opt::McastGroup => e.mcast_group = Some(mcast_group(v, vcol)?),
         Opt::TunType => {
-            set_option(e, Optc::TunType, column)?;
             e.tun_type = match TunnelType::from_name(v) {
                 Some(t) => t.kernel_value(),
                 None => return fail(vcol, "illegal tunnel type specified"),
             };
         }
-        Opt::TunPort => {
-            set_option(e, Optc::TunPort, column)?;
-            e.tun_port = match string_to_number(v, 1, 65535) {
-                Some(n) => n as u16,
-                None => return fail(vcol, "illegal tunnel port specified"),
-            };
+        Opt::TunCsum => e.tun_flags |= 1,
+        Opt::TunRemcsum => e.tun_flags |= 2,
+        // Counted only (--sort not even that), or commands, refused above.
+        _ => {}
+    }
+    Ok(())
+}
+
+/// A number option's range, and ipvsadm's message for any other value.
+type Range = (i64, i64, &'static str);
+
+const INT_MAX: i64 = i32::MAX as i64;
+const U_THRESHOLD: Range = (0, INT_MAX, "illegal u_threshold specified");
+const L_THRESHOLD: Range = (0, INT_MAX, "illegal l_threshold specified");
+const SYNCID: Range = (0, 255, "illegal syncid specified");
+const MCAST_PORT: Range = (1, 65535, "illegal mcast-port specified");
+const MCAST_TTL: Range = (1, 255, "illegal mcast-ttl specified");
+const SYNC_MAXLEN: Range = (1, 65535 - 20 - 8, "illegal sync-maxlen specified");
+const TUN_PORT: Range = (1, 65535, "illegal tunnel port specified");
+
+/// A number option's value, in its range.
+#[inline(always)]
+fn number(v: &str, vcol: usize, (min, max, message): Range) -> Result<i64, ArgError> {
+    match string_to_number(v, min, max) {
+        Some(n) => Ok(n),
+        None => fail(vcol, message),
+    }
+}
+
+/// `-w`: Debian's ipvsadm 1.31 takes weights up to INT_MAX (upstream's limit is 65535); a
+/// weight below 0 breaks a rule of IPVS.
+#[inline(always)]
+fn weight(v: &str, vcol: usize) -> Result<i32, ArgError> {
+    let weight = number(
+        v,
+        vcol,
+        (i64::from(i32::MIN), INT_MAX, "illegal weight specified"),
+    )?;
+    match validate::weight(weight as i32) {
+        Ok(()) => Ok(weight as i32),
+        Err(_) => fail(vcol, "illegal weight specified"),
+    }
+}
+
+/// `-t`, `-u`, `--sctp-service`: the protocol and the address.
+#[inline(always)]
+fn take_inet_service(
+    e: &mut Entry<'_>,
+    opt: Opt,
+    column: usize,
+    v: &str,
+    vcol: usize,
+    resolver: &dyn Resolver,
+) -> Result<(), ArgError> {
+    e.svc_col = column;
+    e.protocol = match opt {
+        Opt::TcpService => 6,
+        Opt::UdpService => 17,
+        _ => 132,
+    };
+    let parsed = parse_service(
+        v,
+        e.protocol,
+        resolver,
+        &mut e.svc_af,
+        &mut e.svc_addr,
+        &mut e.svc_port,
+        &mut e.netmask,
+    );
+    if parsed & SERVICE_ADDR == 0 {
+        return fail(vcol, "illegal virtual server address[:port] specified");
+    }
+    Ok(())
+}
+
+/// `-f`: a firewall-mark service (IPv4 and TCP until `-6` says otherwise).
+fn take_fwmark(e: &mut Entry<'_>, column: usize, v: &str, vcol: usize) -> Result<(), ArgError> {
+    e.svc_col = column;
+    e.svc_af = AF_INET;
+    e.protocol = 6;
+    e.fwmark = match string_to_number(v, 1, i64::from(u32::MAX)) {
+        Some(n) => n as u32,
+        None => {
+            return fail(
+                vcol,
+                format!("invalid fwmark value `{}' specified", shown(v)),
+            );
         }
-        Opt::TunNocsum => set_option(e, Optc::TunNocsum, column)?,
-        Opt::TunCsum => {
-            set_option(e, Optc::TunCsum, column)?;
-            e.tun_flags |= 1;
+    };
+    Ok(())
+}
+
+/// `-M`: a dotted mask for an IPv4 service (or none yet), a prefix length for IPv6.
+fn take_netmask(
+    e: &mut Entry<'_>,
+    v: &str,
+    vcol: usize,
+    resolver: &dyn Resolver,
+) -> Result<(), ArgError> {
+    if e.svc_af != AF_INET6 {
+        match inet_aton(v).or_else(|| resolver.host(v)) {
+            Some(m) => e.netmask = u32::from_ne_bytes(m.octets()),
+            None => {
+                return fail(vcol, "illegal virtual server persistent mask specified");
+            }
         }
-        Opt::TunRemcsum => {
-            set_option(e, Optc::TunRemcsum, column)?;
-            e.tun_flags |= 2;
-        }
-        // A second command.
-        Opt::AddService
-        | Opt::EditService
-        | Opt::DeleteService
-        | Opt::Clear
-        | Opt::List
-        | Opt::Zero
-        | Opt::AddServer
-        | Opt::EditServer
-        | Opt::DeleteServer
-        | Opt::Set
-        | Opt::Help
-        | Opt::Version
-        | Opt::Restore
-        | Opt::Save
-        | Opt::StartDaemon
-        | Opt::StopDaemon => {
-            return fail(column, format!("invalid option `{}'", shown(token)));
+    } else {
+        let prefix = u8::try_from(atoi(v))
+            .ok()
+            .filter(|p| validate::netmask(Netmask::V6(*p), Family::Inet6).is_ok());
+        match prefix {
+            Some(p) => e.netmask = u32::from(p),
+            None => return fail(vcol, "illegal ipv6 netmask specified"),
         }
     }
     Ok(())
 }
 
+/// `-r`: the real server, with the service's port when it names none.
+#[inline(always)]
+fn take_real_server(
+    e: &mut Entry<'_>,
+    v: &str,
+    vcol: usize,
+    resolver: &dyn Resolver,
+) -> Result<(), ArgError> {
+    let (mut af, mut addr, mut port, mut mask) = (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
+    let parsed = parse_service(
+        v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+    );
+    e.dest_af = af;
+    e.dest_addr = addr;
+    e.dest_port = port;
+    if parsed & SERVICE_ADDR == 0 {
+        return fail(vcol, "illegal real server address[:port] specified");
+    }
+    if parsed == SERVICE_ADDR {
+        e.dest_port = e.svc_port;
+    }
+    Ok(())
+}
+
+/// `--mcast-group`: a multicast address of either family.
+fn mcast_group(v: &str, vcol: usize) -> Result<IpAddr, ArgError> {
+    if v.contains(':') {
+        match v.parse::<std::net::Ipv6Addr>() {
+            Ok(a) if a.is_multicast() => Ok(IpAddr::V6(a)),
+            _ => fail(vcol, format!("invalid IPv6 mcast-group `{}'", shown(v))),
+        }
+    } else {
+        match v.parse::<Ipv4Addr>() {
+            Ok(a) if a.is_multicast() => Ok(IpAddr::V4(a)),
+            _ => fail(vcol, format!("invalid IPv4 mcast-group `{}'", shown(v))),
+        }
+    }
+}
+
 /// What `process_options` checks once every option is read, then the command.
-pub(super) fn conclude(
+pub(crate) fn conclude(
     e: &mut Entry<'_>,
     positional: &[Token<'_>],
 ) -> Result<Invocation, ArgError> {
@@ -790,72 +745,17 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
 /// The checks `process_options` makes after reading the options, then the command.
 fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
     if matches!(cmd, Cmd::Add | Cmd::Edit) {
-        if e.fwmark == 0 && e.svc_port == 0 && e.flags & ServiceFlags::KERNEL_PERSISTENT == 0 {
-            return fail(e.svc_col, "Zero port specified for non-persistent service");
-        }
-        if e.flags & ServiceFlags::ONE_PACKET.bits() != 0 && e.fwmark == 0 && e.protocol != 17 {
-            return fail(
-                e.svc_col,
-                "One-Packet Scheduling is only for UDP virtual services",
-            );
-        }
-        if e.sched_name.is_empty() {
-            e.sched_name = "wlc";
-        }
+        check_service(e)?;
     }
     if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
         e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
     }
-    let fwd = e.conn_flags & 0x7;
     if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
-        if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
-            e.dest_port = e.svc_port;
-        }
-        if e.dest_af != e.svc_af && fwd != FWD_TUNNEL {
-            return fail(
-                e.cmd_col,
-                "Different address family is allowed only for tunneling servers",
-            );
-        }
-        let tun_opts = [
-            Optc::TunType,
-            Optc::TunPort,
-            Optc::TunNocsum,
-            Optc::TunCsum,
-            Optc::TunRemcsum,
-        ];
-        let any_tun = tun_opts.iter().any(|o| e.options & (1 << *o as u64) != 0);
-        if any_tun && fwd != FWD_TUNNEL {
-            return fail(e.cmd_col, "Tunnel options conflict with forward method");
-        }
-        tunnel_opt_check(e)?;
+        check_destination(e)?;
     }
     let has = |o: Optc| e.options & (1 << o as u64) != 0;
     let invocation = match cmd {
-        Cmd::List => {
-            let listing = [Optc::Connection, Optc::Timeout, Optc::Daemon];
-            let formats = [Optc::Stats, Optc::Rate, Optc::Thresholds];
-            if (listing.iter().any(|o| has(*o)) && formats.iter().any(|o| has(*o)))
-                || ((has(Optc::Timeout) || has(Optc::Daemon)) && has(Optc::PersistentConn))
-            {
-                return fail(e.cmd_col, "options conflicts in the list command");
-            }
-            let what = if has(Optc::Connection) {
-                ListWhat::Connections
-            } else if has(Optc::Service) {
-                ListWhat::Service(service_key(e))
-            } else if has(Optc::Timeout) {
-                ListWhat::Timeouts
-            } else if has(Optc::Daemon) {
-                ListWhat::Daemons
-            } else {
-                ListWhat::All
-            };
-            Invocation::List {
-                what,
-                format: e.format,
-            }
-        }
+        Cmd::List => list(e)?,
         Cmd::Save => Invocation::Save { format: e.format },
         Cmd::Restore => Invocation::Restore,
         Cmd::Flush => Invocation::Change(Command::Flush),
@@ -876,24 +776,103 @@ fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
             addr: dest_addr(e),
         }),
         Cmd::Timeout => Invocation::Change(Command::SetTimeouts(e.timeouts)),
-        Cmd::StartDaemon | Cmd::StopDaemon => {
-            let role = e.daemon_role.unwrap_or(DaemonRole::Master);
-            if cmd == Cmd::StopDaemon {
-                Invocation::Change(Command::StopDaemon(role))
-            } else {
-                Invocation::Change(Command::StartDaemon(SyncDaemon {
-                    role,
-                    interface: e.mcast_ifn.to_owned(),
-                    syncid: e.syncid,
-                    maxlen: (e.sync_maxlen != 0).then_some(e.sync_maxlen),
-                    group: e.mcast_group,
-                    port: (e.mcast_port != 0).then_some(e.mcast_port),
-                    ttl: (e.mcast_ttl != 0).then_some(e.mcast_ttl),
-                }))
-            }
-        }
+        Cmd::StartDaemon | Cmd::StopDaemon => Invocation::Change(daemon_command(e, cmd)),
     };
     Ok(invocation)
+}
+
+/// `process_options`'s checks of a service for `-A` and `-E`, and the default scheduler.
+#[inline]
+fn check_service(e: &mut Entry<'_>) -> Result<(), ArgError> {
+    let key = service_key(e);
+    let persistent = e.flags & ServiceFlags::KERNEL_PERSISTENT != 0;
+    if validate::zero_port(&key, persistent).is_err() {
+        return fail(e.svc_col, "Zero port specified for non-persistent service");
+    }
+    if validate::one_packet(&key, ServiceFlags::from_bits_retain(e.flags)).is_err() {
+        return fail(
+            e.svc_col,
+            "One-Packet Scheduling is only for UDP virtual services",
+        );
+    }
+    if e.sched_name.is_empty() {
+        e.sched_name = "wlc";
+    }
+    Ok(())
+}
+
+/// `process_options`'s checks of a real server for `-a` and `-e`; `-g` and `-i` take the
+/// service's port.
+#[inline]
+fn check_destination(e: &mut Entry<'_>) -> Result<(), ArgError> {
+    let fwd = e.conn_flags & 0x7;
+    if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
+        e.dest_port = e.svc_port;
+    }
+    let forward = Forward::from_kernel(e.conn_flags, Tunnel::default());
+    if validate::mixed_family(&forward, family(e.dest_af), family(e.svc_af)).is_err() {
+        return fail(
+            e.cmd_col,
+            "Different address family is allowed only for tunneling servers",
+        );
+    }
+    let tun_opts = [
+        Optc::TunType,
+        Optc::TunPort,
+        Optc::TunNocsum,
+        Optc::TunCsum,
+        Optc::TunRemcsum,
+    ];
+    let any_tun = tun_opts.iter().any(|o| e.options & (1 << *o as u64) != 0);
+    if any_tun && fwd != FWD_TUNNEL {
+        return fail(e.cmd_col, "Tunnel options conflict with forward method");
+    }
+    tunnel_opt_check(e)
+}
+
+/// `-L`: what to list, once the options are known not to conflict.
+fn list(e: &Entry<'_>) -> Result<Invocation, ArgError> {
+    let has = |o: Optc| e.options & (1 << o as u64) != 0;
+    let listing = [Optc::Connection, Optc::Timeout, Optc::Daemon];
+    let formats = [Optc::Stats, Optc::Rate, Optc::Thresholds];
+    if (listing.iter().any(|o| has(*o)) && formats.iter().any(|o| has(*o)))
+        || ((has(Optc::Timeout) || has(Optc::Daemon)) && has(Optc::PersistentConn))
+    {
+        return fail(e.cmd_col, "options conflicts in the list command");
+    }
+    let what = if has(Optc::Connection) {
+        ListWhat::Connections
+    } else if has(Optc::Service) {
+        ListWhat::Service(service_key(e))
+    } else if has(Optc::Timeout) {
+        ListWhat::Timeouts
+    } else if has(Optc::Daemon) {
+        ListWhat::Daemons
+    } else {
+        ListWhat::All
+    };
+    Ok(Invocation::List {
+        what,
+        format: e.format,
+    })
+}
+
+/// `--start-daemon` and `--stop-daemon`.
+fn daemon_command(e: &Entry<'_>, cmd: Cmd) -> Command {
+    let role = e.daemon_role.unwrap_or(DaemonRole::Master);
+    if cmd == Cmd::StopDaemon {
+        Command::StopDaemon(role)
+    } else {
+        Command::StartDaemon(SyncDaemon {
+            role,
+            interface: e.mcast_ifn.to_owned(),
+            syncid: e.syncid,
+            maxlen: (e.sync_maxlen != 0).then_some(e.sync_maxlen),
+            group: e.mcast_group,
+            port: (e.mcast_port != 0).then_some(e.mcast_port),
+            ttl: (e.mcast_ttl != 0).then_some(e.mcast_ttl),
+        })
+    }
 }
 
 /// ipvsadm's `tunnel_opt_check`: which tunnel options each tunnel type takes.
@@ -907,27 +886,26 @@ fn tunnel_opt_check(e: &Entry<'_>) -> Result<(), ArgError> {
     ];
     let (name, rules): (&str, &[u8; 4]) = match e.tun_type {
         0 => ("ipip", b"xxxx"),
+        // `+`: needed (gue's port, a rule of IPVS, checked below by validate).
         1 => ("gue", b"+111"),
         _ => ("gre", b"x11x"),
     };
-    // Without tunnel options, only gue (which needs a port) breaks a rule.
-    if opts.iter().all(|o| e.options & (1 << *o as u64) == 0) && e.tun_type != 1 {
-        return Ok(());
+    let tunnel = Tunnel {
+        kind: TunnelType::from_kernel(e.tun_type),
+        port: e.tun_port,
+        checksum: TunnelChecksum::from_kernel(e.tun_flags),
+    };
+    if validate::gue_port(&tunnel).is_err() {
+        return fail(
+            e.cmd_col,
+            "You need to supply the 'tun-port' option for the 'gue' tunnel type",
+        );
     }
     let opt_name = |o: Optc| super::options::OPT_NAMES[o as usize];
     let mut last: Option<Optc> = None;
     for (o, rule) in opts.iter().zip(rules) {
         let set = e.options & (1 << *o as u64) != 0;
         match (set, rule) {
-            (false, b'+') => {
-                return fail(
-                    e.cmd_col,
-                    format!(
-                        "You need to supply the '{}' option for the '{name}' tunnel type",
-                        opt_name(*o)
-                    ),
-                );
-            }
             (true, b'x') => {
                 return fail(
                     e.cmd_col,
@@ -964,6 +942,7 @@ fn family(af: u16) -> Family {
     }
 }
 
+#[inline]
 fn service_key(e: &Entry<'_>) -> ServiceKey {
     if e.fwmark != 0 {
         ServiceKey::FwMark {
@@ -979,6 +958,7 @@ fn service_key(e: &Entry<'_>) -> ServiceKey {
     }
 }
 
+#[inline]
 fn service(e: &Entry<'_>) -> Service {
     let key = service_key(e);
     let persistence = (e.flags & ServiceFlags::KERNEL_PERSISTENT != 0).then(|| Persistence {
@@ -1004,6 +984,7 @@ fn dest_addr(e: &Entry<'_>) -> SocketAddr {
     )
 }
 
+#[inline]
 fn destination(e: &Entry<'_>) -> Destination {
     let tunnel = Tunnel {
         kind: TunnelType::from_kernel(e.tun_type),

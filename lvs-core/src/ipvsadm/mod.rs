@@ -1,0 +1,41 @@
+//! ipvsadm's command line, emulated byte for byte: what the `lvsadm` example (a drop-in
+//! `ipvsadm`) and the C API's text helpers need, and nothing a program driving IPVS needs.
+//!
+//! - [`parse_args`] reads one command line into an [`Invocation`]: a change ([`Command`]), a
+//!   listing (`-L`, with its [`Format`] and [`ListWhat`]), `-S`, `-R`, `-h` or `-v`, refusing
+//!   what ipvsadm refuses with ipvsadm's message ([`ArgError`]).
+//! - [`tokens`] splits a line as `ipvsadm -R` does.
+//! - [`list`] prints the table as `ipvsadm -L` does.
+//! - [`cmp_services`] and [`cmp_dests`] are libipvs's sort orders, as the C API exports them.
+//!
+//! Rule files (what `ipvsadm -S` writes and `ipvsadm -R` reads) are [`crate::rules`]: a rule
+//! file's line is an ipvsadm command line, read with the same grammar.
+//!
+//! ```
+//! use lvs_core::ipvsadm::{Invocation, ListWhat, parse_args_from, tokens};
+//! use lvs_core::rules::NumericOnly;
+//!
+//! let invocation = parse_args_from(tokens("-L -n --timeout"), &NumericOnly)?;
+//! assert!(matches!(invocation, Invocation::List { what: ListWhat::Timeouts, .. }));
+//! # Ok::<(), lvs_core::ipvsadm::ArgError>(())
+//! ```
+//!
+//! [`Command`]: crate::Command
+
+pub(crate) mod addr;
+pub mod list;
+pub(crate) mod options;
+pub(crate) mod parse;
+pub(crate) mod sort;
+pub(crate) mod split;
+
+pub use options::Token;
+pub use parse::{ArgError, Format, Invocation, ListWhat, parse_args, parse_args_from};
+pub use sort::{cmp_dests, cmp_services};
+pub use split::{Tokens, tokens};
+
+/// Whether popt finds no option in the tokens, or fails on the first one: ipvsadm then sends
+/// the user to `-h` instead of giving [`parse_args`]'s message.
+pub fn sends_to_help<'a>(tokens: impl IntoIterator<Item = Token<'a>>) -> bool {
+    !matches!(options::Scanner::new(tokens).next_opt(), Some(Ok(_)))
+}
