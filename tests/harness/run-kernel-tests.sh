@@ -10,7 +10,8 @@
 # Exit status: 0 only if every test passed and at least one test ran.
 set -uo pipefail
 
-BIN_LIST="${1:?usage: run-kernel-tests.sh BIN-LIST}"
+BIN_LIST="${1:?usage: run-kernel-tests.sh BIN-LIST [RESULTS-FILE]}"
+RESULTS="${2:-}"   # if given, "PASSED FAILED" is written there at the end (for tests/harness.sh)
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO="$(cd "$HERE/../.." && pwd)"
 OUT="$(mktemp -d /tmp/lvs-kernel-tests.XXXXXX)"
@@ -123,5 +124,6 @@ if [ "$TOTAL" = 0 ]; then
     echo "[kernel-tests] ERROR: no kernel tests found (is every kernel test #[ignore]d as the convention says?)"
 fi
 echo "kernel tests: $PASSED passed, $FAILED failed"
+[ -z "$RESULTS" ] || echo "$PASSED $FAILED" >"$RESULTS"
 rm -rf "$OUT"
 [ "$FAILED" = 0 ] && [ "$TOTAL" -gt 0 ]
