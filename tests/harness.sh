@@ -22,7 +22,8 @@
 #                      once, then one VM boot PER KERNEL that runs the kernel tests, each in its
 #                      own fresh network namespace
 #   capture            regenerate tests/golden/*.{save,restore-status,list} from tests/golden/*.rules
-#                      with the real ipvsadm in the VM
+#                      with the real ipvsadm in the VM (6.1; --kernel 6.12|7.2 captures into the
+#                      cache and prints how that kernel differs from the committed goldens)
 #   fuzz [SECONDS] [TARGET...]
 #                      build the cargo-fuzz targets (fuzz/) and run each for SECONDS (default 30;
 #                      `test` runs this); a failure names the reproducer
@@ -533,9 +534,26 @@ cmd_fuzz() {
 # capture
 # ---------------------------------------------------------------------------------------------
 
+# The committed goldens are 6.1's. On another kernel (--kernel 6.12|7.2) the capture goes to
+# $CACHE/golden-SERIES and is compared with them: the differences are printed, nothing committed
+# changes (see tests/README.md, "Kernels").
 cmd_capture() {
     cmd_setup
-    cmd_exec -- "$HARNESS_DIR/capture-goldens.sh" "$REPO/tests/golden"
+    local series="${SELECTED_KERNELS[0]}"
+    if [ "$series" = 6.1 ]; then
+        cmd_exec -- "$HARNESS_DIR/capture-goldens.sh" "$REPO/tests/golden"
+        return
+    fi
+    local out="$CACHE/golden-$series"
+    rm -rf "$out" && mkdir -p "$out"
+    cp "$REPO"/tests/golden/*.rules "$out/"
+    cmd_exec -- "$HARNESS_DIR/capture-goldens.sh" "$out"
+    say "capture on $series against the committed (6.1) goldens:"
+    if diff -r -x README.md -x '*.rules' "$REPO/tests/golden" "$out"; then
+        say "no difference"
+    else
+        say "differences above; captured files in $out"
+    fi
 }
 
 # ---------------------------------------------------------------------------------------------
