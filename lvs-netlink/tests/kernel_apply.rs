@@ -196,16 +196,18 @@ fn a_failure_half_way_is_reported_and_a_rerun_converges() {
     assert_eq!(read_back(&ipvs), desired);
 }
 
-/// A desired ruleset whose new service the kernel refuses (a scheduler module it lacks: Debian
-/// ships no `ip_vs_twos`) replaces every service of the table: nothing is deleted, because
-/// the replacement is not in place.
+/// A desired ruleset whose new service the kernel refuses (a scheduler module it lacks: Debian's
+/// 6.1 ships no `ip_vs_twos`; see `missing_scheduler`) replaces every service of the table:
+/// nothing is deleted, because the replacement is not in place.
 #[test]
 #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
 fn a_refused_replacement_leaves_the_old_services_in_place() {
     let ipvs = ipvs();
     ipvsadm_restore(A);
-    let desired =
-        model_unchecked("-A -t 10.0.0.14:80 -s twos\n-a -t 10.0.0.14:80 -r 192.168.8.14 -m\n");
+    let desired = model_unchecked(&format!(
+        "-A -t 10.0.0.14:80 -s {}\n-a -t 10.0.0.14:80 -r 192.168.8.14 -m\n",
+        missing_scheduler()
+    ));
     let report = ipvs
         .apply_ruleset(&desired, &ApplyOptions::default())
         .expect("apply");

@@ -144,10 +144,13 @@ fn a_refused_step_keeps_the_model_true() {
             .expect("apply")
             .is_success()
     );
-    // A new service with a scheduler the kernel lacks (Debian ships no ip_vs_twos), beside
+    // A new service with a scheduler the kernel lacks (Debian's 6.1 ships no ip_vs_twos), beside
     // changes that do not depend on it.
+    let missing = missing_scheduler();
     let mut text = MINE.replace("-a -t 10.0.0.13:80 -r 192.168.8.15 -m\n", "");
-    text.push_str("-A -t 10.0.0.13:8080 -s twos\n-a -t 10.0.0.13:8080 -r 192.168.8.14 -m\n");
+    text.push_str(&format!(
+        "-A -t 10.0.0.13:8080 -s {missing}\n-a -t 10.0.0.13:8080 -r 192.168.8.14 -m\n"
+    ));
     text = text.replace("-A -f 10 -s sh", "-A -f 10 -s wrr");
     let report = reconciler
         .apply(&model_unchecked(&text), &ApplyOptions::default())
@@ -163,7 +166,7 @@ fn a_refused_step_keeps_the_model_true() {
         .collect();
     assert_eq!(failed.len(), 2, "{report}");
     assert!(
-        failed[0].starts_with("-A -t 10.0.0.13:8080 -s twos: ")
+        failed[0].starts_with(&format!("-A -t 10.0.0.13:8080 -s {missing}: "))
             && failed[0].contains("Scheduler or persistence engine not found"),
         "{report}"
     );

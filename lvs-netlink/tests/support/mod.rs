@@ -64,6 +64,15 @@ pub fn ipvsadm_restore(rules: &str) {
     run_ok("ipvsadm", &["-R"], Some(rules));
 }
 
+/// A scheduler this kernel lacks, for tests of a step the kernel refuses: `twos`, a mainline
+/// scheduler Debian's 6.1 does not build, where the kernel has no `ip_vs_twos` module; on kernels
+/// that have it (Debian's 6.12 and 7.2), a name no kernel has. Both are refused the same way
+/// (ENOENT, "Scheduler or persistence engine not found").
+pub fn missing_scheduler() -> &'static str {
+    let (status, _, _) = run("modprobe", &["-q", "-n", "ip_vs_twos"], None);
+    if status == 0 { "nosuch" } else { "twos" }
+}
+
 /// The commands of a rule file, in order.
 pub fn commands(text: &str) -> Vec<Command> {
     rules::parse(text)
