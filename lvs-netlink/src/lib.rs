@@ -74,3 +74,8 @@ pub use reconcile::Reconciler;
 pub use lvs_core::conn::{ConnParseError, Connection};
 pub use snapshot::Snapshot;
 pub use transport::Transport;
+
+// The README's examples, compiled (and the fake kernel's run) by `cargo test --doc`.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
