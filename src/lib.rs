@@ -2,8 +2,11 @@
 //!
 //! This crate is the front door: it re-exports [`lvs_core`] (the model, ipvsadm rule files,
 //! JSON/TOML rulesets, validation and the plan; no I/O) and [`lvs_netlink`] as [`netlink`] (the
-//! kernel: [`Ipvs`], `netlink::Reconciler`).
+//! kernel: [`Ipvs`], `netlink::Reconciler`). The kernel side exists on Linux only; on other
+//! targets this crate is lvs-core alone.
 
 pub use lvs_core::*;
+#[cfg(target_os = "linux")]
 pub use lvs_netlink as netlink;
+#[cfg(target_os = "linux")]
 pub use lvs_netlink::Ipvs;

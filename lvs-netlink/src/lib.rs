@@ -51,26 +51,59 @@
 
 #![warn(missing_docs)]
 
+// Generic netlink is Linux's: elsewhere the crate is this one error, and every item below is
+// left out so that the message stands alone (neli, a Linux-only dependency, is not even built).
+#[cfg(not(target_os = "linux"))]
+compile_error!(
+    "lvs-netlink drives the Linux kernel's IPVS over generic netlink and builds only for Linux \
+     targets (target_os = \"linux\"); lvs-core (the model, rule files, validation and plan) \
+     builds on every target"
+);
+
+#[cfg(target_os = "linux")]
 mod apply;
+#[cfg(target_os = "linux")]
 mod client;
+#[cfg(target_os = "linux")]
 mod error;
-#[cfg(feature = "fake")]
+#[cfg(all(target_os = "linux", feature = "fake"))]
 pub mod fake;
+#[cfg(target_os = "linux")]
 mod features;
+#[cfg(target_os = "linux")]
 mod module;
+#[cfg(target_os = "linux")]
 mod netns;
+#[cfg(target_os = "linux")]
 mod proto;
+#[cfg(target_os = "linux")]
 mod reconcile;
+#[cfg(target_os = "linux")]
 mod snapshot;
+#[cfg(target_os = "linux")]
 mod transport;
+#[cfg(target_os = "linux")]
 pub mod wire;
 
+#[cfg(target_os = "linux")]
 pub use apply::{ApplyOptions, Outcome, Report};
+#[cfg(target_os = "linux")]
 pub use client::{DEFAULT_REPLY_TIMEOUT, Ipvs};
+#[cfg(target_os = "linux")]
 pub use error::Error;
+#[cfg(target_os = "linux")]
 pub use features::{Features, parse_release};
+#[cfg(target_os = "linux")]
 pub use reconcile::Reconciler;
 // lvs-core's types, re-exported because `Ipvs::connections` returns them.
+#[cfg(target_os = "linux")]
 pub use lvs_core::conn::{ConnParseError, Connection};
+#[cfg(target_os = "linux")]
 pub use snapshot::Snapshot;
+#[cfg(target_os = "linux")]
 pub use transport::Transport;
+
+// The README's examples, compiled (and the fake kernel's run) by `cargo test --doc`.
+#[cfg(all(doctest, target_os = "linux"))]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
