@@ -96,7 +96,8 @@ impl Reconciler {
     }
 
     /// What the reconciler believes the kernel holds (services, real servers, timeouts,
-    /// daemons), or `None` when it must read the table again before the next apply.
+    /// daemons; the services in no particular order), or `None` when it must read the table
+    /// again before the next apply.
     pub fn model(&self) -> Option<&Ruleset> {
         self.model.as_ref()
     }
