@@ -381,15 +381,28 @@ cmd_exec() {
     #   output overwrites what was written before (and pads with NUL bytes); a pipe is safe.
     #   tr also drops the NUL bytes the console emits.  The guest's exit status is vng's
     #   (PIPESTATUS[0]); it needs udev on the host (setup installs it).
-    local rc
+    # - --verbose: the guest kernel's log goes to the console too (loglevel 7), so that a guest that
+    #   dies (vng's exit status 255: no status from the guest, e.g. a kernel panic) leaves its
+    #   last words. Those lines (they start with the kernel's "[ seconds.micro]" stamp, so a
+    #   guest command's own lines that do, dmesg's, are left out too) are kept in
+    #   $CACHE/run/console-SERIES.log, not shown; the console's tail is shown when the guest dies.
+    local rc console="$CACHE/run/console-$series.log"
+    mkdir -p "$CACHE/run"
     set +e
     # - timeout: a guest that hangs (boot or test) is killed after LVS_VM_TIMEOUT seconds.
     PATH="$CACHE/venv/bin:$PATH" timeout --kill-after=30 "${LVS_VM_TIMEOUT:-3600}" "$CACHE/venv/bin/vng" -r "$kimg" --disable-kvm --force-9p \
-        --memory "${LVS_VM_MEMORY:-2G}" --cpus "${LVS_VM_CPUS:-2}" \
-        --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | stdbuf -o0 tr -d '\000'
+        --memory "${LVS_VM_MEMORY:-2G}" --cpus "${LVS_VM_CPUS:-2}" --verbose \
+        --rwdir "$REPO" --exec "$guest_cmd" </dev/null 2>&1 | stdbuf -o0 tr -d '\000' \
+        | tee "$console" \
+        | grep --line-buffered -v -E '^(\[ *[0-9]+\.[0-9]+\] |Probing EDD|(Memory|Poking) KASLR)'
     rc="${PIPESTATUS[0]}"
     set -e
     say "VM finished: exit status $rc"
+    if [ "$rc" = 255 ] || [ "$rc" = 124 ] || [ "$rc" = 137 ]; then
+        say "the guest ended without a status (255: it died, e.g. a kernel panic; 124/137: timed out);"
+        say "the last 60 lines of its console ($console):"
+        tail -n 60 "$console" >&2
+    fi
     return "$rc"
 }
 
