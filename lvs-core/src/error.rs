@@ -386,6 +386,28 @@ pub enum Operation {
     GetFamily,
 }
 
+impl Operation {
+    /// Whether the operation only reads: it changes nothing in the kernel's tables.
+    ///
+    /// ```
+    /// use lvs_core::Operation;
+    /// assert!(Operation::GetServices.is_read());
+    /// assert!(!Operation::Zero.is_read());
+    /// ```
+    pub fn is_read(self) -> bool {
+        matches!(
+            self,
+            Operation::GetInfo
+                | Operation::GetServices
+                | Operation::GetService
+                | Operation::GetDestinations
+                | Operation::GetTimeouts
+                | Operation::GetDaemons
+                | Operation::GetFamily
+        )
+    }
+}
+
 impl fmt::Display for Operation {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {

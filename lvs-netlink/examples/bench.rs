@@ -36,7 +36,7 @@
 //!
 //! Timings in the VM are emulated: compare ratios within one boot, never absolute times.
 
-use lvs_core::{Command, Operation, Ruleset};
+use lvs_core::{Command, Ruleset};
 use lvs_netlink::fake::FakeKernel;
 use lvs_netlink::{ApplyOptions, Ipvs, Reconciler};
 use std::process::ExitCode;
@@ -244,27 +244,14 @@ fn reconcile_fake(from: &str, to: &str, how: How) -> Result<String, String> {
     let requests = kernel.requests();
     let first_write = requests
         .iter()
-        .position(|op| !is_read(*op))
+        .position(|op| !op.is_read())
         .unwrap_or(requests.len());
     let reads = requests[first_write..]
         .iter()
-        .filter(|op| is_read(**op))
+        .filter(|op| op.is_read())
         .count();
     let writes = requests.len() - first_write - reads;
     Ok(format!("{line} writes={writes} reads_after_start={reads}"))
-}
-
-fn is_read(op: Operation) -> bool {
-    matches!(
-        op,
-        Operation::GetInfo
-            | Operation::GetServices
-            | Operation::GetService
-            | Operation::GetDestinations
-            | Operation::GetTimeouts
-            | Operation::GetDaemons
-            | Operation::GetFamily
-    )
 }
 
 fn how(rest: &[&str]) -> Result<How, String> {

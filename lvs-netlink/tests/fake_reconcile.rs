@@ -30,19 +30,10 @@ fn services(kernel: &FakeKernel) -> Ruleset {
 }
 
 fn reads(kernel: &FakeKernel) -> Vec<Operation> {
-    use Operation::*;
-    let reads = [
-        GetInfo,
-        GetServices,
-        GetService,
-        GetDestinations,
-        GetTimeouts,
-        GetDaemons,
-    ];
     kernel
         .requests()
         .into_iter()
-        .filter(|op| reads.contains(op))
+        .filter(|op| op.is_read())
         .collect()
 }
 
