@@ -28,8 +28,25 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
+thread_local! {
+    /// When the running scene started, for the step timings.
+    static SCENE_START: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// Starts a scene's clock: with `LVS_SCENE_TIMES` set in the environment, each step heading
+/// ends with the seconds since.
+fn scene_start() {
+    SCENE_START.with(|s| s.set(Some(Instant::now())));
+}
+
 fn step(text: &str) {
-    println!("\n== {text}");
+    let time = match SCENE_START.with(|s| s.get()) {
+        Some(start) if std::env::var_os("LVS_SCENE_TIMES").is_some() => {
+            format!("  [+{:.1} s]", start.elapsed().as_secs_f64())
+        }
+        _ => String::new(),
+    };
+    println!("\n== {text}{time}");
 }
 
 fn detail(text: &str) {
@@ -505,6 +522,7 @@ impl Drop for EchoSession {
 ///   VIP 10.7.0.100 (moved by VRRP); IPVS DR service 10.7.0.100:7 on both directors
 /// ```
 pub fn active_backup() -> Result<ActiveBackup, String> {
+    scene_start();
     let keepalived = keepalived_path().ok_or(
         "keepalived is not installed (/usr/sbin/keepalived): `tests/harness.sh setup` installs \
          Debian's keepalived package, which moves the VIP by VRRP in this scene",
@@ -664,8 +682,10 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     session.finish()?;
     let answers_after_failover = session.answers.len() - after_failover;
     println!(
-        "   {} answers ({answers_before} before the failover, {answers_after_failover} after it), {} failed",
+        "   {} answers: {answers_before} before the master stopped, {} while the VIP moved, \
+         {answers_after_failover} after; {} failed",
         session.answers.len(),
+        after_failover - answers_before,
         session.failures.len()
     );
 
@@ -801,6 +821,7 @@ fn show_route(client: &Netns) {
 ///   rs22 10.8.0.22 ----+   VIP on lo, HTTP file server        (LAN 10.8.0.0/24, a bridge)
 /// ```
 pub fn scale_out() -> Result<ScaleOut, String> {
+    scene_start();
     step(
         "building the LAN 10.8.0.0/24: client .10, directors d2 .2, d3 .3, d4 .4, DR real \
          servers rs21 .21 and rs22 .22 (VIP 10.8.0.100 on lo, arp_ignore=1, arp_announce=2)",
@@ -867,6 +888,9 @@ pub fn scale_out() -> Result<ScaleOut, String> {
 
     step("the client's ECMP route to the VIP, hashed on L4 (fib_multipath_hash_policy=1)");
     client.sysctl("net.ipv4.fib_multipath_hash_policy", "1");
+    // A small receive buffer keeps the real server at most 64 KiB ahead of curl's reading, so
+    // the transfer needs the client's ACKs to get through until its last byte.
+    client.sysctl("net.ipv4.tcp_rmem", "4096 32768 65536");
     ecmp_route(&client, &SO_DIRECTORS);
     show_route(&client);
 
@@ -960,7 +984,8 @@ pub fn scale_out() -> Result<ScaleOut, String> {
             }
             Ok(None)
         },
-    )?;
+    )
+    .map_err(|e| format!("{e}\n{}", so_diagnosis(&client, &ipvs, &out_path)))?;
     let second_director = format!("d{}", SO_DIRECTORS[second]);
     print_entries(&second_director, std::slice::from_ref(&second_entry));
     println!(
@@ -1005,6 +1030,9 @@ pub fn scale_out() -> Result<ScaleOut, String> {
         }
     );
 
+    step(&format!(
+        "{second_director} carried the rest: its statistics"
+    ));
     sleep(Duration::from_millis(2500));
     let second_inpkts = service_inpkts(&ipvs[second])?;
     print_stats(&second_director, &ipvs[second])?;
@@ -1032,4 +1060,19 @@ impl Drop for KillOnDrop<'_> {
         let _ = self.0.kill();
         let _ = self.0.wait();
     }
+}
+
+/// What to look at when the flow did not move: the download's state, every director's
+/// connection table, the client's socket and neighbours.
+fn so_diagnosis(client: &Netns, ipvs: &[Ipvs], out_path: &Path) -> String {
+    let mut text = format!("downloaded so far: {} bytes\n", file_size(out_path));
+    for (d, handle) in SO_DIRECTORS.iter().zip(ipvs) {
+        let conns = handle.connections().map_err(|e| e.to_string());
+        text += &format!("d{d}'s connections: {conns:?}\n");
+    }
+    for cmd in [&["ss", "-tnio"][..], &["ip", "neigh"], &["ip", "route"]] {
+        let out = client.exec(cmd[0], &cmd[1..]);
+        text += &format!("client# {}\n{}{}", cmd.join(" "), out.stdout, out.stderr);
+    }
+    text
 }
