@@ -14,7 +14,7 @@
 //! prints what a learner should see (`== step` headings, indented details) and returns its
 //! findings for the kernel tests (tests/kernel_directors.rs) to assert on. Every wait is bounded.
 
-use super::{HttpServer, Netns, veth};
+use super::{HttpServer, Netns};
 use lvs::conn::Connection;
 use lvs::ipvsadm::Format;
 use lvs::ipvsadm::list::{self, NoNames};
@@ -141,53 +141,143 @@ fn print_stats(who: &str, ipvs: &Ipvs) -> Result<(), String> {
 
 /// Whether `ns` holds `addr` (an IPv4 address) on any interface.
 fn holds(ns: &Netns, addr: &str) -> bool {
-    let out = ns.exec("ip", &["-4", "-o", "addr", "show"]);
+    let out = super::run("ip", &["-n", &ns.name, "-4", "-o", "addr", "show"], None);
     out.stdout
         .split_whitespace()
         .any(|w| w.split('/').next() == Some(addr))
 }
 
+/// Runs a shell script (`sh -e`) inside `ns`'s network namespace. nsenter rather than `ip netns
+/// exec`, which also makes a mount namespace and remounts /sys: one cheap process for a whole
+/// namespace's set-up counts under the VM's emulated CPU.
+fn shell(ns: &Netns, script: &str) -> Result<(), String> {
+    let net = format!("--net=/run/netns/{}", ns.name);
+    let out = super::run("nsenter", &[&net, "sh", "-ec", script], None);
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "in netns {}: the set-up script failed (status {}): {}{}\nscript:\n{script}",
+            ns.name, out.status, out.stdout, out.stderr
+        ))
+    }
+}
+
+/// One namespace on a [`Lan`]: its role (the namespace is `lvs-<pid>-<role>`), its address on
+/// `eth0`, and more set-up: `ip` batch lines and shell lines.
+struct Host {
+    role: String,
+    cidr: String,
+    ip: String,
+    sh: String,
+}
+
+impl Host {
+    fn new(role: &str, cidr: &str) -> Host {
+        Host {
+            role: role.into(),
+            cidr: cidr.into(),
+            ip: String::new(),
+            sh: String::new(),
+        }
+    }
+
+    /// Sets a sysctl of the namespace (`net.ipv4.vs.sloppy_tcp`), written by the shell itself.
+    fn sysctl(mut self, key: &str, value: &str) -> Host {
+        let path = format!("/proc/sys/{}", key.replace('.', "/"));
+        self.sh += &format!("echo '{value}' > {path}\n");
+        self
+    }
+
+    /// Makes the namespace a DR real server: the VIP on `lo` as /32 so it accepts packets sent
+    /// to the VIP, and the tutorial's ARP settings (arp_ignore=1, arp_announce=2) so it never
+    /// answers or announces the VIP on the LAN.
+    fn dr(mut self, vip: &str) -> Host {
+        self.ip += &format!("addr add {vip}/32 dev lo\n");
+        self.sysctl("net.ipv4.conf.all.arp_ignore", "1")
+            .sysctl("net.ipv4.conf.all.arp_announce", "2")
+            .sysctl("net.ipv4.conf.eth0.arp_ignore", "1")
+            .sysctl("net.ipv4.conf.eth0.arp_announce", "2")
+    }
+}
+
 /// One LAN: a bridge in a namespace of its own (multicast snooping off, so the sync daemon's
-/// and VRRP's multicast reach every port), and namespaces plugged into it as `eth0`.
+/// and VRRP's multicast reach every port), and the hosts plugged into it as `eth0`.
+///
+/// Built with few processes (one `ip -batch` for every namespace and veth pair, one script per
+/// namespace): under the VM's emulated CPU each process start costs about a second.
 struct Lan {
     ns: Netns,
-    ports: usize,
+    /// The hosts' namespaces, in the order they were given.
+    hosts: Vec<Netns>,
 }
 
 impl Lan {
-    fn new(role: &str) -> Lan {
-        let ns = Netns::new(role);
-        ns.ip(&[
-            "link",
-            "add",
-            "br0",
-            "type",
-            "bridge",
-            "mcast_snooping",
-            "0",
-        ]);
-        ns.ip(&["link", "set", "br0", "up"]);
-        Lan { ns, ports: 0 }
-    }
-
-    /// Connects `ns`'s `eth0` to the bridge and gives it `cidr`.
-    fn plug(&mut self, ns: &Netns, cidr: &str) {
-        self.ports += 1;
-        let port = format!("p{}", self.ports);
-        veth(ns, "eth0", &self.ns, &port);
-        self.ns.ip(&["link", "set", &port, "master", "br0"]);
-        ns.addr("eth0", cidr);
+    /// Builds the LAN (`lvs-<pid>-<role>`) and its hosts; the hosts' namespaces in their order.
+    fn build(role: &str, hosts: &[Host]) -> Result<Lan, String> {
+        let name = |role: &str| format!("lvs-{}-{role}", std::process::id());
+        // Owned before they exist, so whatever was made is deleted on an error.
+        let lan = Lan {
+            ns: Netns { name: name(role) },
+            hosts: hosts
+                .iter()
+                .map(|h| Netns {
+                    name: name(&h.role),
+                })
+                .collect(),
+        };
+        let nss = &lan.hosts;
+        let mut batch = format!("netns add {}\n", lan.ns.name);
+        let mut bridge =
+            String::from("link set lo up\nlink add br0 type bridge mcast_snooping 0\n");
+        for (i, ns) in nss.iter().enumerate() {
+            batch += &format!(
+                "netns add {n}\nlink add eth0 netns {n} type veth peer name p{i} netns {l}\n",
+                n = ns.name,
+                l = lan.ns.name
+            );
+            bridge += &format!("link set p{i} master br0 up\n");
+        }
+        bridge += "link set br0 up\n";
+        let out = super::run("ip", &["-batch", "-"], Some(batch.as_bytes()));
+        if !out.success() {
+            return Err(format!("ip -batch failed: {}\n{batch}", out.stderr));
+        }
+        shell(&lan.ns, &format!("ip -batch - <<EOF\n{bridge}EOF\n"))?;
+        for (h, ns) in hosts.iter().zip(nss) {
+            let script = format!(
+                "ip -batch - <<EOF\nlink set lo up\naddr add {} dev eth0\nlink set eth0 up\n{}EOF\n{}",
+                h.cidr, h.ip, h.sh
+            );
+            shell(ns, &script)?;
+        }
+        Ok(lan)
     }
 }
 
-/// A DR real server: the VIP on `lo` as /32 so it accepts packets sent to the VIP, and the
-/// tutorial's ARP settings so it never answers or announces the VIP on the LAN.
-fn dr_real_server(ns: &Netns, vip: &str) {
-    ns.ip(&["addr", "add", &format!("{vip}/32"), "dev", "lo"]);
-    for dev in ["all", "eth0"] {
-        ns.sysctl(&format!("net.ipv4.conf.{dev}.arp_ignore"), "1");
-        ns.sysctl(&format!("net.ipv4.conf.{dev}.arp_announce"), "2");
+impl Drop for Lan {
+    /// Deletes every namespace with one `ip -batch` (one process instead of one each).
+    fn drop(&mut self) {
+        let mut batch = String::new();
+        for ns in self.hosts.iter().chain([&self.ns]) {
+            batch += &format!("netns del {}\n", ns.name);
+        }
+        // -force: go on past a namespace that was never made
+        let _ = super::run("ip", &["-force", "-batch", "-"], Some(batch.as_bytes()));
+        for ns in self.hosts.drain(..) {
+            std::mem::forget(ns); // deleted above: no `ip netns del` each
+        }
+        let name = std::mem::take(&mut self.ns.name);
+        std::mem::forget(std::mem::replace(&mut self.ns, Netns { name }));
     }
+}
+
+/// Runs `program args...` inside `ns` through nsenter (lighter than `ip netns exec`).
+fn in_ns(ns: &Netns, program: &str, args: &[&str]) -> super::Output {
+    let net = format!("--net=/run/netns/{}", ns.name);
+    let mut full = vec![net.as_str(), program];
+    full.extend_from_slice(args);
+    super::run("nsenter", &full, None)
 }
 
 /// A scratch folder under the temporary directory, removed on drop.
@@ -422,6 +512,8 @@ struct EchoSession {
     lines: Receiver<String>,
     answers: Vec<(String, f64)>,
     failures: Vec<String>,
+    /// The client's output has ended (it exited).
+    ended: bool,
 }
 
 impl EchoSession {
@@ -450,16 +542,20 @@ impl EchoSession {
             lines,
             answers: Vec::new(),
             failures: Vec::new(),
+            ended: false,
         })
     }
 
     /// Takes one line of the client's output (waiting at most `timeout`), prints and records
-    /// it; `Ok(None)` when nothing came, `Err` when the client's output ended.
-    fn next(&mut self, timeout: Duration) -> Result<Option<String>, String> {
+    /// it; `None` when nothing came or the client has ended (then `ended` is set).
+    fn next(&mut self, timeout: Duration) -> Option<String> {
         let line = match self.lines.recv_timeout(timeout) {
             Ok(line) => line,
-            Err(RecvTimeoutError::Timeout) => return Ok(None),
-            Err(RecvTimeoutError::Disconnected) => return Err("the client ended".into()),
+            Err(RecvTimeoutError::Timeout) => return None,
+            Err(RecvTimeoutError::Disconnected) => {
+                self.ended = true;
+                return None;
+            }
         };
         let mut words = line.splitn(4, ' ');
         match (words.next(), words.next(), words.next(), words.next()) {
@@ -474,18 +570,19 @@ impl EchoSession {
             }
             _ => println!("   client: {line}"),
         }
-        Ok(Some(line))
+        Some(line)
     }
 
-    /// Reads the client's output for `period`.
-    fn pump(&mut self, period: Duration) -> Result<(), String> {
+    /// Reads the client's output for `period` (sleeps out the rest if the client has ended).
+    fn pump(&mut self, period: Duration) {
         let end = Instant::now() + period;
         while let Some(left) = end.checked_duration_since(Instant::now()) {
-            if self.next(left)?.is_none() {
-                break;
+            if self.ended {
+                sleep(left);
+            } else {
+                self.next(left);
             }
         }
-        Ok(())
     }
 
     /// Closes the client's stdin (it stops after the line in flight) and reads the rest.
@@ -496,9 +593,9 @@ impl EchoSession {
             let Some(left) = end.checked_duration_since(Instant::now()) else {
                 return Err("the client did not stop within 30 s".into());
             };
-            match self.next(left) {
-                Ok(_) => {}
-                Err(_) => return Ok(()), // its output ended: it exited
+            self.next(left);
+            if self.ended {
+                return Ok(());
             }
         }
     }
@@ -533,32 +630,28 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
          rs21 .21 and rs22 .22 (VIP 10.7.0.100 on lo, arp_ignore=1, arp_announce=2)",
     );
     let scratch = Scratch::new("active-backup")?;
-    let mut lan = Lan::new("ab-lan");
-    let client = Netns::new("ab-client");
-    let d1 = Netns::new("ab-d1");
-    let d2 = Netns::new("ab-d2");
-    let rs: Vec<Netns> = ["21", "22"]
-        .iter()
-        .map(|s| Netns::new(&format!("ab-rs{s}")))
-        .collect();
-    lan.plug(&client, "10.7.0.10/24");
-    lan.plug(&d1, "10.7.0.2/24");
-    lan.plug(&d2, "10.7.0.3/24");
+    let lan = Lan::build(
+        "ab-lan",
+        &[
+            Host::new("ab-client", "10.7.0.10/24"),
+            Host::new("ab-d1", "10.7.0.2/24"),
+            Host::new("ab-d2", "10.7.0.3/24"),
+            Host::new("ab-rs21", "10.7.0.21/24").dr(AB_VIP),
+            Host::new("ab-rs22", "10.7.0.22/24").dr(AB_VIP),
+        ],
+    )?;
+    let (client, d1, d2, rs) = (&lan.hosts[0], &lan.hosts[1], &lan.hosts[2], &lan.hosts[3..]);
     let mut servers: Vec<HttpServer> = Vec::new();
-    for (s, ns) in ["21", "22"].iter().zip(&rs) {
-        lan.plug(ns, &format!("10.7.0.{s}/24"));
-        dr_real_server(ns, AB_VIP);
+    for (s, ns) in ["21", "22"].iter().zip(rs) {
         servers.push(ns.echo_server("0.0.0.0", 7, &format!("rs{s}")));
     }
     for s in ["21", "22"] {
         wait_for(
             &format!("rs{s}'s echo server"),
-            Duration::from_secs(30),
+            Duration::from_secs(60),
             || {
-                Ok(d1
-                    .exec("bash", &["-c", &format!("exec 3<>/dev/tcp/10.7.0.{s}/7")])
-                    .success()
-                    .then_some(()))
+                let probe = format!("exec 3<>/dev/tcp/10.7.0.{s}/7");
+                Ok(in_ns(d1, "bash", &["-c", &probe]).success().then_some(()))
             },
         )?;
     }
@@ -566,8 +659,8 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     step(
         "lvs applies the same DR ruleset to both directors (ipvsadm -A -t 10.7.0.100:7 -s rr; -a ... -g)",
     );
-    let ipvs1 = ipvs_of(&d1)?;
-    let ipvs2 = ipvs_of(&d2)?;
+    let ipvs1 = ipvs_of(d1)?;
+    let ipvs2 = ipvs_of(d2)?;
     apply("d1", &ipvs1, AB_RULES)?;
     apply("d2", &ipvs2, AB_RULES)?;
 
@@ -590,17 +683,17 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     step(
         "keepalived (VRRP only, --vrrp) in each director: d1 MASTER priority 150, d2 BACKUP priority 100, advert_int 1",
     );
-    let mut ka1 = Keepalived::start(&keepalived, &d1, &scratch.0, "d1", "MASTER", 150)?;
+    let mut ka1 = Keepalived::start(&keepalived, d1, &scratch.0, "d1", "MASTER", 150)?;
     ka1.wait_state("d1", "MASTER", Duration::from_secs(30))?;
     wait_for("the VIP on d1", Duration::from_secs(10), || {
-        Ok(holds(&d1, AB_VIP).then_some(()))
+        Ok(holds(d1, AB_VIP).then_some(()))
     })?;
-    let mut ka2 = Keepalived::start(&keepalived, &d2, &scratch.0, "d2", "BACKUP", 100)?;
+    let mut ka2 = Keepalived::start(&keepalived, d2, &scratch.0, "d2", "BACKUP", 100)?;
     ka2.wait_state("d2", "BACKUP", Duration::from_secs(30))?;
     // Two adverts from the master, so d2 stays a backup with a reason.
     sleep(Duration::from_secs(2));
-    let vip_on_master_before = holds(&d1, AB_VIP);
-    let vip_on_backup_before = holds(&d2, AB_VIP);
+    let vip_on_master_before = holds(d1, AB_VIP);
+    let vip_on_backup_before = holds(d2, AB_VIP);
     println!(
         "   VIP 10.7.0.100: on d1 {}, on d2 {}",
         yes(vip_on_master_before),
@@ -609,9 +702,9 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     let backup_inpkts_before = service_inpkts(&ipvs2)?;
 
     step("the client opens one TCP connection to 10.7.0.100:7 and sends a line every second");
-    let mut session = EchoSession::start(&client, AB_VIP, 7)?;
+    let mut session = EchoSession::start(client, AB_VIP, 7)?;
     let client_port = loop {
-        match session.next(Duration::from_secs(20))? {
+        match session.next(Duration::from_secs(40)) {
             Some(line) if line.starts_with("connected ") => {
                 break line["connected ".len()..]
                     .parse::<u16>()
@@ -619,7 +712,8 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
             }
             Some(line) if line.starts_with("fail") => return Err(format!("the client: {line}")),
             Some(_) => {}
-            None => return Err("the client did not connect within 20 s".into()),
+            None if session.ended => return Err("the client ended before connecting".into()),
+            None => return Err("the client did not connect within 40 s".into()),
         }
     };
     println!("   connected from 10.7.0.10:{client_port}");
@@ -627,7 +721,13 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     step("the backup's connection table holds the connection before anything fails");
     let start = Instant::now();
     let backup_entry = loop {
-        session.pump(Duration::from_millis(500))?;
+        session.pump(Duration::from_millis(500));
+        if session.ended {
+            return Err(format!(
+                "the client's connection ended before the failover: {:?}",
+                session.failures
+            ));
+        }
         if let Some(c) = entries_of(&ipvs2, client_port)?.into_iter().next() {
             break c;
         }
@@ -642,7 +742,7 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
         .ok_or("the master has no entry for the client's connection")?;
     print_entries("d1, the master", &master_entries);
     print_entries("d2, the backup", std::slice::from_ref(&backup_entry));
-    session.pump(Duration::from_secs(2))?;
+    session.pump(Duration::from_secs(2));
     let answers_before = session.answers.len();
 
     step("the master's keepalived stops (SIGTERM): VRRP moves the VIP to d2");
@@ -650,8 +750,8 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     let status = ka1.stop();
     println!("   d1's keepalived exited with status {status:?}");
     loop {
-        session.pump(Duration::from_millis(200))?;
-        if holds(&d2, AB_VIP) {
+        session.pump(Duration::from_millis(200));
+        if holds(d2, AB_VIP) {
             break;
         }
         if stopped.elapsed() > Duration::from_secs(20) {
@@ -662,8 +762,8 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
         }
     }
     let failover_secs = stopped.elapsed().as_secs_f64();
-    let vip_on_master_after = holds(&d1, AB_VIP);
-    let vip_on_backup_after = holds(&d2, AB_VIP);
+    let vip_on_master_after = holds(d1, AB_VIP);
+    let vip_on_backup_after = holds(d2, AB_VIP);
     println!(
         "   after {failover_secs:.1} s: VIP on d1 {}, on d2 {}",
         yes(vip_on_master_after),
@@ -673,11 +773,11 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
     step("the same connection carries on through d2");
     let after_failover = session.answers.len();
     let start = Instant::now();
-    while session.answers.len() < after_failover + 5 && session.failures.is_empty() {
+    while session.answers.len() < after_failover + 5 && !session.ended {
         if start.elapsed() > Duration::from_secs(40) {
             break;
         }
-        session.next(Duration::from_secs(1))?;
+        session.next(Duration::from_secs(1));
     }
     session.finish()?;
     let answers_after_failover = session.answers.len() - after_failover;
@@ -775,6 +875,32 @@ pub struct ScaleOut {
     pub download_secs: f64,
 }
 
+/// argv: ADDR PORT FILE. Answers every HTTP request with FILE (HTTP/1.0, then closes). Only the
+/// socket module: `http.server`'s imports take many seconds under the VM's emulated CPU.
+const FILE_SERVER_PY: &str = r#"
+import socket, sys, threading
+addr, port, path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+data = open(path, "rb").read()
+head = (f"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n"
+        f"Content-Length: {len(data)}\r\nConnection: close\r\n\r\n").encode()
+def serve(conn):
+    with conn:
+        request = b""
+        while b"\r\n\r\n" not in request:
+            chunk = conn.recv(4096)
+            if not chunk:
+                return
+            request += chunk
+        conn.sendall(head + data)
+server = socket.socket()
+server.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+server.bind((addr, port))
+server.listen(16)
+while True:
+    conn, _ = server.accept()
+    threading.Thread(target=serve, args=(conn,), daemon=True).start()
+"#;
+
 /// `n` pseudo-random bytes (xorshift), the same on every run.
 fn blob(n: usize) -> Vec<u8> {
     let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -831,68 +957,59 @@ pub fn scale_out() -> Result<ScaleOut, String> {
     std::fs::create_dir_all(&www).map_err(|e| format!("{}: {e}", www.display()))?;
     let content = blob(SO_BLOB_BYTES);
     std::fs::write(www.join("blob"), &content).map_err(|e| e.to_string())?;
-    let mut lan = Lan::new("so-lan");
-    let client = Netns::new("so-client");
-    lan.plug(&client, "10.8.0.10/24");
-    let directors: Vec<Netns> = SO_DIRECTORS
-        .iter()
-        .map(|d| Netns::new(&format!("so-d{d}")))
-        .collect();
-    for (d, ns) in SO_DIRECTORS.iter().zip(&directors) {
-        lan.plug(ns, &format!("10.8.0.{d}/24"));
-        // The VIP is local (so IPVS sees the packets) but never announced: the client reaches
-        // it through its route, not by ARP.
-        dr_real_server(ns, SO_VIP);
-        ns.sysctl("net.ipv4.vs.sloppy_tcp", "1");
-    }
-    let rs: Vec<Netns> = ["21", "22"]
-        .iter()
-        .map(|s| Netns::new(&format!("so-rs{s}")))
-        .collect();
+    // The directors hold the VIP (so IPVS sees the packets) but never announce it: the client
+    // reaches it through its route, not by ARP. sloppy_tcp: a director that meets a flow
+    // mid-stream (no SYN) schedules it instead of passing it to its own TCP stack (which would
+    // reset it).
+    let director = |d: &str| {
+        Host::new(&format!("so-d{d}"), &format!("10.8.0.{d}/24"))
+            .dr(SO_VIP)
+            .sysctl("net.ipv4.vs.sloppy_tcp", "1")
+    };
+    let lan = Lan::build(
+        "so-lan",
+        &[
+            Host::new("so-client", "10.8.0.10/24"),
+            director(SO_DIRECTORS[0]),
+            director(SO_DIRECTORS[1]),
+            director(SO_DIRECTORS[2]),
+            Host::new("so-rs21", "10.8.0.21/24").dr(SO_VIP),
+            Host::new("so-rs22", "10.8.0.22/24").dr(SO_VIP),
+        ],
+    )?;
+    let (client, directors, rs) = (&lan.hosts[0], &lan.hosts[1..4], &lan.hosts[4..]);
+    let blob_path = www.join("blob").display().to_string();
     let mut servers = Vec::new();
-    for (s, ns) in ["21", "22"].iter().zip(&rs) {
-        lan.plug(ns, &format!("10.8.0.{s}/24"));
-        dr_real_server(ns, SO_VIP);
-        let child = Command::new("ip")
-            .args([
-                "netns",
-                "exec",
-                &ns.name,
-                "/usr/bin/python3",
-                "-m",
-                "http.server",
-            ])
-            .args(["80", "--bind", "0.0.0.0", "--directory"])
-            .arg(&www)
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("cannot start the file server in {}: {e}", ns.name))?;
-        servers.push(HttpServer {
-            child,
-            name: format!("rs{s}"),
-        });
+    for ns in rs {
+        servers.push(ns.python(
+            FILE_SERVER_PY,
+            &["0.0.0.0", "80", &blob_path],
+            Stdio::null(),
+        ));
     }
     for s in ["21", "22"] {
-        let url = format!("http://10.8.0.{s}/blob");
         wait_for(
             &format!("rs{s}'s file server"),
-            Duration::from_secs(30),
+            Duration::from_secs(60),
             || {
-                let out = client.exec("curl", &["-sS", "-I", "--max-time", "5", &url]);
-                Ok(out.success().then_some(()))
+                let probe = format!("exec 3<>/dev/tcp/10.8.0.{s}/80");
+                Ok(in_ns(client, "bash", &["-c", &probe])
+                    .success()
+                    .then_some(()))
             },
         )?;
     }
 
     step("the client's ECMP route to the VIP, hashed on L4 (fib_multipath_hash_policy=1)");
-    client.sysctl("net.ipv4.fib_multipath_hash_policy", "1");
     // A small receive buffer keeps the real server at most 64 KiB ahead of curl's reading, so
     // the transfer needs the client's ACKs to get through until its last byte.
-    client.sysctl("net.ipv4.tcp_rmem", "4096 32768 65536");
-    ecmp_route(&client, &SO_DIRECTORS);
-    show_route(&client);
+    shell(
+        client,
+        "echo 1 > /proc/sys/net/ipv4/fib_multipath_hash_policy\n\
+         echo '4096 32768 65536' > /proc/sys/net/ipv4/tcp_rmem",
+    )?;
+    ecmp_route(client, &SO_DIRECTORS);
+    show_route(client);
 
     step("lvs applies the same ruleset to every director: mh with mh-port, DR (-g), sloppy_tcp=1");
     let ipvs: Vec<Ipvs> = directors.iter().map(ipvs_of).collect::<Result<_, _>>()?;
@@ -934,8 +1051,13 @@ pub fn scale_out() -> Result<ScaleOut, String> {
 
     let (first, first_entry) = wait_for(
         "a director's entry for the download",
-        Duration::from_secs(20),
+        Duration::from_secs(60),
         || {
+            if let Some(ended) = ended(curl_guard.0) {
+                return Err(format!(
+                    "the download ended before any director saw it: {ended}"
+                ));
+            }
             for (i, handle) in ipvs.iter().enumerate() {
                 if let Some(c) = entries_of(handle, SO_CLIENT_PORT)?.into_iter().next() {
                     return Ok(Some((i, c)));
@@ -965,14 +1087,14 @@ pub fn scale_out() -> Result<ScaleOut, String> {
         .filter(|(i, _)| *i != first)
         .map(|(_, d)| *d)
         .collect();
-    ecmp_route(&client, &rest);
+    ecmp_route(client, &rest);
     directors[first].ip(&["link", "set", "eth0", "down"]);
-    show_route(&client);
+    show_route(client);
 
     step("another director takes the flow mid-stream and picks the same real server");
     let (second, second_entry) = wait_for(
         "another director's entry for the download",
-        Duration::from_secs(20),
+        Duration::from_secs(40),
         || {
             for (i, handle) in ipvs.iter().enumerate() {
                 if i == first {
@@ -985,7 +1107,7 @@ pub fn scale_out() -> Result<ScaleOut, String> {
             Ok(None)
         },
     )
-    .map_err(|e| format!("{e}\n{}", so_diagnosis(&client, &ipvs, &out_path)))?;
+    .map_err(|e| format!("{e}\n{}", so_diagnosis(client, &ipvs, &out_path)))?;
     let second_director = format!("d{}", SO_DIRECTORS[second]);
     print_entries(&second_director, std::slice::from_ref(&second_entry));
     println!(
@@ -1050,6 +1172,17 @@ pub fn scale_out() -> Result<ScaleOut, String> {
         intact,
         download_secs,
     })
+}
+
+/// `Some(how)` once `child` has exited: its status and standard error.
+fn ended(child: &mut Child) -> Option<String> {
+    let status = child.try_wait().ok()??;
+    let mut err = String::new();
+    if let Some(mut pipe) = child.stderr.take() {
+        use std::io::Read;
+        let _ = pipe.read_to_string(&mut err);
+    }
+    Some(format!("{status}: {}", err.trim()))
 }
 
 /// Kills a child process when dropped (a scene that fails midway leaves nothing running).
