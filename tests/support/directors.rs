@@ -568,6 +568,7 @@ impl EchoSession {
                 println!("   client: {line}");
                 self.failures.push(line.clone());
             }
+            (Some("connected"), ..) => {} // the scene says where from
             _ => println!("   client: {line}"),
         }
         Some(line)
