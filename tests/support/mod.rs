@@ -434,3 +434,4 @@ pub fn built_lvsadm() -> PathBuf {
     );
     path
 }
+pub mod directors;
