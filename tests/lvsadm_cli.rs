@@ -261,6 +261,8 @@ fn each_subcommand_has_its_help_and_ipvsadm_keeps_its_own() {
     // lvsadm's options before the subcommand are the subcommand's.
     assert!(ok(&["--json", "fmt", "--help"], "").contains("Usage: lvsadm fmt"));
     assert!(ok(&["--netns", "x", "apply", "--help"], "").contains("Usage: lvsadm apply"));
+    assert!(ok(&["--netns", "fmt", "diff", "--help"], "").contains("Usage: lvsadm diff"));
+    assert!(ok(&["--netns=man", "apply", "-h"], "").contains("Usage: lvsadm apply"));
     assert!(ok(&["apply", "--help"], "").contains("--watch"));
     assert!(ok(&["diff", "--help"], "").contains("--rules"));
     assert!(ok(&["fmt", "--help"], "").contains("--to <FORMAT>"));
@@ -312,6 +314,8 @@ fn completions_name_every_subcommand() {
 fn man_pages_are_generated_for_lvsadm_and_each_subcommand() {
     let page = ok(&["man"], "");
     assert!(page.contains(".TH lvsadm 1"), "{page}");
+    // Only what lvsadm takes: its version option is ipvsadm's -v, not clap's -V.
+    assert!(!page.contains("\\-V"), "{page}");
     for sub in ["fmt", "apply", "diff", "completions", "man"] {
         assert!(page.contains(sub), "lvsadm(1) lacks {sub}");
         let sub_page = ok(&["man", sub], "");

@@ -26,7 +26,9 @@ pub const SUBCOMMANDS: [&str; 5] = ["fmt", "apply", "diff", "completions", "man"
                   it with the same bytes and exit status, working on the IPVS table through the lvs \
                   library. lvsadm adds --netns NAME (the table of /run/netns/NAME) and --json (-L \
                   listings as JSON) anywhere on such a command line, and the subcommands below.",
-    disable_help_subcommand = true
+    disable_help_subcommand = true,
+    // `lvsadm -v`/`--version` are ipvsadm's (compat.rs); clap's -V would be refused there.
+    disable_version_flag = true
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -157,29 +159,30 @@ struct DiffArgs {
 /// Whether `args` (without the program name) is one of lvsadm's own subcommands: its first word
 /// after lvsadm's own options names one.
 pub fn is_own(args: &[String]) -> bool {
-    let mut it = args.iter();
-    while let Some(a) = it.next() {
+    subcommand_at(args).is_some()
+}
+
+/// Where the subcommand's name is in `args`: the first word after lvsadm's own options
+/// (`--json`, `--netns NAME`, `--netns=NAME`), when it names one.
+fn subcommand_at(args: &[String]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(a) = args.get(i) {
         match a.as_str() {
-            "--json" => {}
-            "--netns" => {
-                it.next();
-            }
-            a if a.starts_with("--netns=") => {}
-            a => return SUBCOMMANDS.contains(&a),
+            "--json" => i += 1,
+            "--netns" => i += 2,
+            a if a.starts_with("--netns=") => i += 1,
+            a => return SUBCOMMANDS.contains(&a).then_some(i),
         }
     }
-    false
+    None
 }
 
 /// `args` with lvsadm's own options moved after the subcommand's name.
-fn reordered(args: Vec<String>) -> Vec<String> {
-    let at = args
-        .iter()
-        .position(|a| SUBCOMMANDS.contains(&a.as_str()))
-        .unwrap_or(0);
-    let mut args = args;
-    let rest = args.split_off(at);
-    let mut rest = rest.into_iter();
+fn reordered(mut args: Vec<String>) -> Vec<String> {
+    let Some(at) = subcommand_at(&args) else {
+        return args;
+    };
+    let mut rest = args.split_off(at).into_iter();
     let mut out: Vec<String> = rest.next().into_iter().collect();
     out.extend(args);
     out.extend(rest);
