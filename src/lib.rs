@@ -4,6 +4,10 @@
 //! JSON/TOML rulesets, validation and the plan; no I/O) and [`lvs_netlink`] as [`netlink`] (the
 //! kernel: [`Ipvs`], `netlink::Reconciler`). The kernel side exists on Linux only; on other
 //! targets this crate is lvs-core alone.
+//!
+//! The `cli` feature (off by default) builds the `lvsadm` command, an ipvsadm-compatible
+//! command line with `apply`, `diff` and `fmt` (source and guide in `examples/lvsadm`):
+//! `cargo install lvs --features cli`. The library itself never needs it.
 
 pub use lvs_core::*;
 #[cfg(target_os = "linux")]

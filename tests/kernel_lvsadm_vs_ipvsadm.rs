@@ -8,8 +8,8 @@
 //!   times when the two runs straddle a rate-estimator tick or a connection timer second.
 //! - lvsadm runs with argv\[0\] `ipvsadm`, so the "Try `ipvsadm -h'" lines agree too.
 //!
-//! The lvsadm binary is the `lvsadm` example, which `cargo test` (and `--no-run`) builds into
-//! `target/<profile>/examples/`, next to this test's `deps/` folder. Deliberate differences
+//! The lvsadm binary is the `lvsadm` bin target (source in examples/lvsadm), which `cargo test`
+//! (and `--no-run`) builds with the `cli` feature. Deliberate differences
 //! (README.md of examples/lvsadm) are rows with an [`Expect`] other than `Same`, each checked
 //! to differ exactly as documented.
 

@@ -2,8 +2,8 @@
 //! are not UTF-8 text or start with a byte order mark, a 10 MB token, a network namespace that
 //! does not exist. Each case asserts the exact message and exit status.
 //!
-//! The lvsadm binary is the `lvsadm` example, which `cargo test` builds into
-//! `target/<profile>/examples/` next to this test's `deps/` folder.
+//! The lvsadm binary is the `lvsadm` bin target (source in examples/lvsadm), which `cargo test`
+//! builds with the `cli` feature.
 
 mod support;
 
@@ -11,19 +11,7 @@ use std::path::PathBuf;
 use support::Output;
 
 fn lvsadm() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let path = exe
-        .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executables live in target/<profile>/deps")
-        .join("examples")
-        .join("lvsadm");
-    assert!(
-        path.exists(),
-        "{} is missing: build it with `cargo test --no-run` (or `cargo build --example lvsadm`)",
-        path.display()
-    );
-    path
+    support::built_lvsadm()
 }
 
 fn run(args: &[&str], stdin: &[u8]) -> Output {

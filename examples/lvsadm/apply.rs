@@ -7,94 +7,85 @@
 //! lvsadm diff  [--keep-unlisted] [--drain] [--rules] [--netns NAME] [--format F] FILE|-
 //! ```
 //!
-//! FILE is an ipvsadm rule file, or a serialised `Ruleset` in JSON (`.json`) or TOML (`.toml`);
-//! `--format rules|json|toml` overrides the guess from the extension. `diff` exits like
-//! `diff(1)`: 0 when nothing would change, 1 when something would, 2 on error. `--watch` keeps
-//! the kernel at FILE until SIGTERM (see `watch.rs`).
+//! FILE is an ipvsadm rule file, or a serialised `Ruleset` in JSON or TOML; `--format
+//! rules|json|toml` overrides the guess from the extension or the content ([`detect`]). `diff`
+//! exits like `diff(1)`: 0 when nothing would change, 1 when something would, 2 on error.
+//! `--watch` keeps the kernel at FILE until SIGTERM (see `watch.rs`). The command line is read
+//! by `cli.rs`.
 
+use crate::cli::Format;
 use lvs::Ruleset;
 use lvs::document::DocumentError;
 use lvs::netlink::{ApplyOptions, Ipvs};
+use lvs::rules::decode;
 use std::process::ExitCode;
 use std::time::Duration;
 
-const USAGE: &str = "usage: lvsadm apply [--keep-unlisted] [--drain] [--dry-run] [--netns NAME] [--format rules|json|toml] FILE|-
-       lvsadm apply --watch [--resync SECS] [--keep-unlisted] [--drain] [--netns NAME] [--format F] FILE
-       lvsadm diff  [--keep-unlisted] [--drain] [--rules] [--netns NAME] [--format rules|json|toml] FILE|-";
-
-/// What the command line asked for.
-struct Args {
-    options: ApplyOptions,
-    netns: Option<String>,
-    format: Option<String>,
-    rules_output: bool,
-    path: String,
-    watch: bool,
-    resync: Option<Duration>,
+/// What the command line asked for (read by `cli.rs`).
+pub struct Request {
+    pub options: ApplyOptions,
+    pub netns: Option<String>,
+    pub format: Option<Format>,
+    pub rules_output: bool,
+    pub path: String,
+    pub watch: bool,
+    pub resync: Option<Duration>,
 }
 
-fn parse_args(args: &[String], diff: bool) -> Result<Args, String> {
-    let mut options = ApplyOptions::default();
-    let (mut netns, mut format, mut rules_output, mut path) = (None, None, false, None);
-    let (mut watch, mut resync) = (false, None);
-    let mut it = args.iter();
-    while let Some(arg) = it.next() {
-        match arg.as_str() {
-            "--keep-unlisted" => options.keep_unlisted = true,
-            "--drain" => options.drain = true,
-            "--dry-run" if !diff => options.dry_run = true,
-            "--rules" if diff => rules_output = true,
-            "--watch" if !diff => watch = true,
-            "--resync" if !diff => {
-                let secs = it.next().ok_or("--resync needs a number of seconds")?;
-                match secs.parse::<u64>() {
-                    Ok(n) if n > 0 => resync = Some(Duration::from_secs(n)),
-                    _ => return Err(format!("--resync needs a number of seconds, not `{secs}'")),
-                }
-            }
-            "--netns" => netns = Some(it.next().ok_or("--netns needs a name")?.clone()),
-            "--format" => {
-                format = Some(
-                    it.next()
-                        .ok_or("--format needs rules, json or toml")?
-                        .clone(),
-                )
-            }
-            p if path.is_none() && (p == "-" || !p.starts_with('-')) => path = Some(p.to_owned()),
-            other => return Err(format!("unexpected argument `{other}'")),
-        }
+/// FILE's format: `format` when given, else from the extension (`.rules`, `.json`, `.toml`),
+/// else from the text: a `{` first is JSON; a `[` first or a `key =` line is TOML; anything
+/// else is rules. Blank lines and `#` comments before are skipped.
+pub fn detect(path: &str, format: Option<Format>, text: &str) -> Format {
+    if let Some(f) = format {
+        return f;
     }
-    let path = path.ok_or("a FILE (or - for standard input) is needed")?;
-    if resync.is_some() && !watch {
-        return Err("--resync goes with --watch".into());
+    match path.rsplit_once('.').map(|(_, ext)| ext) {
+        Some("rules") => return Format::Rules,
+        Some("json") => return Format::Json,
+        Some("toml") => return Format::Toml,
+        _ => {}
     }
-    if watch && (path == "-" || options.dry_run) {
-        return Err("--watch needs a FILE, and does not go with --dry-run".into());
+    let first = text
+        .lines()
+        .map(str::trim_start)
+        .find(|l| !l.is_empty() && !l.starts_with('#'))
+        .unwrap_or("");
+    let key_len = first
+        .bytes()
+        .take_while(|b| b.is_ascii_alphanumeric() || *b == b'_' || *b == b'-')
+        .count();
+    if first.starts_with('{') {
+        Format::Json
+    } else if first.starts_with('[')
+        || first.starts_with('"')
+        || (key_len > 0 && first[key_len..].trim_start().starts_with('='))
+    {
+        Format::Toml
+    } else {
+        Format::Rules
     }
-    Ok(Args {
-        options,
-        netns,
-        format,
-        rules_output,
-        path,
-        watch,
-        resync,
-    })
 }
 
-/// Reads the desired ruleset in whichever format the file is in.
-pub fn read_desired(path: &str, format: Option<&str>) -> Result<Ruleset, String> {
-    let text = crate::fmt::read_text(path)?;
-    let format = format.unwrap_or(match path.rsplit_once('.') {
-        Some((_, "json")) => "json",
-        Some((_, "toml")) => "toml",
-        _ => "rules",
-    });
-    match format {
-        "rules" => Ruleset::from_rules(&text).map_err(|e| format!("{path}:{e}")),
-        "json" => Ruleset::from_json(&text).map_err(|e| document_error(path, e)),
-        "toml" => Ruleset::from_toml(&text).map_err(|e| document_error(path, e)),
-        other => Err(format!("unknown format `{other}': rules, json or toml")),
+/// Reads a ruleset in whichever format the file is in.
+pub fn read_desired(path: &str, format: Option<Format>) -> Result<Ruleset, String> {
+    let (name, bytes) = crate::fmt::read_bytes(path)?;
+    parse(name, path, format, &bytes)
+}
+
+/// Reads the bytes of `path` (shown as `name`) as a ruleset in `format`, or in the format
+/// [`detect`] finds. The text must be UTF-8 without a byte order mark, as a rule file's:
+/// `NAME:LINE:COL: why` otherwise.
+pub fn parse(
+    name: &str,
+    path: &str,
+    format: Option<Format>,
+    bytes: &[u8],
+) -> Result<Ruleset, String> {
+    let text = decode(bytes).map_err(|e| format!("{name}:{e}"))?;
+    match detect(path, format, text) {
+        Format::Rules => Ruleset::from_rules(text).map_err(|e| format!("{name}:{e}")),
+        Format::Json => Ruleset::from_json(text).map_err(|e| document_error(name, e)),
+        Format::Toml => Ruleset::from_toml(text).map_err(|e| document_error(name, e)),
     }
 }
 
@@ -115,18 +106,14 @@ fn open(netns: Option<&str>) -> Result<Ipvs, String> {
     ipvs.map_err(|e| e.to_string())
 }
 
-/// Runs `lvsadm apply ARGS` (`diff` false) or `lvsadm diff ARGS` (`diff` true).
-pub fn run(args: &[String], diff: bool) -> ExitCode {
+/// Runs `lvsadm apply` (`diff` false) or `lvsadm diff` (`diff` true).
+pub fn run(args: Request, diff: bool) -> ExitCode {
     let name = if diff { "diff" } else { "apply" };
     let fail = |msg: String| {
         eprintln!("lvsadm {name}: {msg}");
         ExitCode::from(2)
     };
-    let args = match parse_args(args, diff) {
-        Ok(a) => a,
-        Err(msg) => return fail(format!("{msg}\n{USAGE}")),
-    };
-    let desired = match read_desired(&args.path, args.format.as_deref()) {
+    let desired = match read_desired(&args.path, args.format) {
         Ok(r) => r,
         Err(msg) => return fail(msg),
     };
@@ -135,8 +122,7 @@ pub fn run(args: &[String], diff: bool) -> ExitCode {
         Err(msg) => return fail(msg),
     };
     if args.watch {
-        let format = args.format.as_deref();
-        return crate::watch::run(ipvs, &args.path, format, &args.options, args.resync);
+        return crate::watch::run(ipvs, &args.path, args.format, &args.options, args.resync);
     }
     if diff {
         return match ipvs.plan_ruleset(&desired, &args.options) {

@@ -1,7 +1,7 @@
 //! The help and version texts.
 //!
 //! The usage is ipvsadm 1.31's, word for word (scripts and people know it), followed by what
-//! lvsadm adds: `--netns`, `--json`, `fmt`, and how to save and restore.
+//! lvsadm adds: `--netns`, `--json`, its own commands, and how to save and restore.
 
 /// `-v`: lvsadm's own version, and the ipvsadm it answers like.
 pub fn version() -> String {
@@ -107,12 +107,16 @@ pub fn usage(program: &str) -> String {
         "\n\
          lvsadm options (anywhere on the command line):\n\
          \x20 --netns NAME                        use the IPVS table of network namespace /run/netns/NAME\n\
-         \x20 --json                              print -L listings as JSON (the lvs model and kernel state)\n\
+         \x20 --json                              print -L listings as JSON (the lvs model and kernel state),\n\
+         \x20                                     or, before fmt, the ruleset as JSON (fmt --to json)\n\
          \n\
-         lvsadm commands:\n\
-         \x20 {p} fmt [--ipvsadm] [FILE|-]    check a rule file offline and print it as -Sn would\n\
+         lvsadm commands (each with --help):\n\
+         \x20 {p} fmt [--to rules|json|toml] [FILE|-]\n\
+         \x20                                     check a ruleset offline, print it as -Sn would, or convert it\n\
          \x20 {p} apply [--dry-run] FILE      bring the table to FILE with the fewest changes\n\
          \x20 {p} diff FILE                   show what apply would change\n\
+         \x20 {p} completions SHELL           print a shell completion script\n\
+         \x20 {p} man [COMMAND]               print the manual page\n\
          \n\
          Saving and restoring (what ipvsadm-save and ipvsadm-restore do):\n\
          \x20 {p} -Sn > FILE                  save (like ipvsadm-save -n; non-zero -x/-y are kept)\n\

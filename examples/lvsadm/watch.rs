@@ -39,7 +39,7 @@ fn say(line: &str) {
 pub fn run(
     ipvs: Ipvs,
     path: &str,
-    format: Option<&str>,
+    format: Option<crate::cli::Format>,
     options: &ApplyOptions,
     resync: Option<Duration>,
 ) -> ExitCode {
@@ -135,7 +135,12 @@ fn stopped(signal: i32) -> ExitCode {
 }
 
 /// Reads the file and applies it, printing each change (or why nothing was applied).
-fn apply(reconciler: &mut Reconciler, path: &str, format: Option<&str>, options: &ApplyOptions) {
+fn apply(
+    reconciler: &mut Reconciler,
+    path: &str,
+    format: Option<crate::cli::Format>,
+    options: &ApplyOptions,
+) {
     let desired = match read_desired(path, format) {
         Ok(d) => d,
         Err(msg) => {

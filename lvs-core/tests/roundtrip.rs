@@ -329,8 +329,7 @@ proptest! {
 // Rules <-> JSON <-> TOML <-> model, and what `from_rules` accepts passes `validate`.
 // ---------------------------------------------------------------------------------------------
 
-use lvs_core::rules::command_rule;
-use lvs_core::{Command, DaemonRole, KernelProfile, PlanOptions, SyncDaemon, Timeouts};
+use lvs_core::{DaemonRole, KernelProfile, PlanOptions, SyncDaemon, Timeouts};
 
 /// Timeouts as a ruleset may set them (0 keeps the kernel's value).
 fn timeouts() -> impl Strategy<Value = Timeouts> {
@@ -389,21 +388,6 @@ fn full_ruleset() -> impl Strategy<Value = Ruleset> {
         })
 }
 
-/// The whole ruleset as a rule file: the lossless save, then `--set` and `--start-daemon`.
-fn rule_file(r: &Ruleset) -> String {
-    let mut text = r.to_rules();
-    let commands = r
-        .timeouts
-        .map(Command::SetTimeouts)
-        .into_iter()
-        .chain(r.daemons.iter().cloned().map(Command::StartDaemon));
-    for c in commands {
-        text.push_str(&command_rule(&c, SaveOptions::default()));
-        text.push('\n');
-    }
-    text
-}
-
 /// Every way back to the model gives `r` again: JSON, TOML, and the rule file (whose `--set`
 /// lays its values over the kernel's defaults, a 0 keeping the default).
 fn check_round_trips(r: &Ruleset) -> Result<(), TestCaseError> {
@@ -421,7 +405,7 @@ fn check_round_trips(r: &Ruleset) -> Result<(), TestCaseError> {
     let back =
         Ruleset::from_toml(&toml).map_err(|e| TestCaseError::fail(format!("{e}\n{toml}")))?;
     prop_assert_eq!(&back, r, "{}", toml);
-    let text = rule_file(r);
+    let text = r.to_rule_file();
     let back =
         Ruleset::from_rules(&text).map_err(|e| TestCaseError::fail(format!("{e}\n{text}")))?;
     let expected = Ruleset {

@@ -418,18 +418,22 @@ pub fn lvsadm_message(cmd: &str, file: &str, error: &str) -> String {
     format!("lvsadm {cmd}: {file}{sep}{error}\n")
 }
 
-/// `target/<profile>/examples/lvsadm`, which `cargo test` (and `--no-run`) builds beside the
-/// test executables.
+/// The lvsadm binary, which cargo builds for the tests (the `cli` feature is on for them).
+/// Outside a test (the demo includes this module) it is `target/<profile>/lvsadm`, beside the
+/// `examples/` folder of the running program, when built (`cargo build --features cli`).
 pub fn built_lvsadm() -> PathBuf {
-    let exe = std::env::current_exe().expect("the test knows its own path");
-    let profile_dir = exe
+    if let Some(path) = option_env!("CARGO_BIN_EXE_lvsadm") {
+        return PathBuf::from(path);
+    }
+    let exe = std::env::current_exe().expect("the program knows its own path");
+    let path = exe
         .parent()
-        .and_then(|deps| deps.parent())
-        .expect("test executables live in target/<profile>/deps");
-    let path = profile_dir.join("examples").join("lvsadm");
+        .and_then(|dir| dir.parent())
+        .expect("programs live in target/<profile>/examples or deps")
+        .join("lvsadm");
     assert!(
         path.exists(),
-        "{} is missing: build it with `cargo test --no-run` (or `cargo build --example lvsadm`)",
+        "{} is missing: build it with `cargo build --features cli --bin lvsadm`",
         path.display()
     );
     path

@@ -274,6 +274,33 @@ impl Ruleset {
     pub fn to_rules(&self) -> String {
         save(self, SaveOptions::default())
     }
+
+    /// The whole ruleset as a rule file that [`Ruleset::from_rules`] reads back to it:
+    /// [`Ruleset::to_rules`], then a `--set` line for the timeouts and a `--start-daemon` line
+    /// for each sync daemon (ipvsadm-save writes neither). A timeout of 0 (keep the kernel's)
+    /// reads back as the fresh kernel's, as `from_rules` reads every `--set`.
+    ///
+    /// ```
+    /// use lvs_core::Ruleset;
+    /// let text = "-A -u 10.0.0.13:53 -s rr\n--set 900 60 300\n";
+    /// let r = Ruleset::from_rules(text)?;
+    /// assert_eq!(r.to_rules(), "-A -u 10.0.0.13:53 -s rr\n");
+    /// assert_eq!(r.to_rule_file(), text);
+    /// # Ok::<(), lvs_core::rules::RulesError>(())
+    /// ```
+    pub fn to_rule_file(&self) -> String {
+        let mut text = self.to_rules();
+        let settings = self
+            .timeouts
+            .map(Command::SetTimeouts)
+            .into_iter()
+            .chain(self.daemons.iter().cloned().map(Command::StartDaemon));
+        for command in settings {
+            text.push_str(&command_rule(&command, SaveOptions::default()));
+            text.push('\n');
+        }
+        text
+    }
 }
 
 #[cfg(test)]
