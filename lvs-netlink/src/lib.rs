@@ -64,6 +64,8 @@ compile_error!(
 mod apply;
 #[cfg(target_os = "linux")]
 mod client;
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+mod client_async;
 #[cfg(target_os = "linux")]
 mod error;
 #[cfg(all(target_os = "linux", feature = "fake"))]
@@ -89,6 +91,8 @@ pub mod wire;
 pub use apply::{ApplyOptions, Outcome, Report};
 #[cfg(target_os = "linux")]
 pub use client::{DEFAULT_REPLY_TIMEOUT, Ipvs};
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+pub use client_async::AsyncIpvs;
 #[cfg(target_os = "linux")]
 pub use error::Error;
 #[cfg(target_os = "linux")]
