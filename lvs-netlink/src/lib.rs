@@ -23,6 +23,8 @@
 //!   [`Connection`]s.
 //! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O with its
 //!   errno, timeouts.
+//! - `AsyncIpvs` (feature `tokio`): the same operations as `async fn`s, on the same protocol
+//!   code; only the waiting differs (tokio's reactor and timers instead of `poll(2)`).
 //!
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
 //!
@@ -45,6 +47,22 @@
 //!     result?;
 //! }
 //! assert_eq!(ipvs.snapshot()?.services(), wanted);
+//! # Ok(())
+//! # }
+//! ```
+
+//! The same with tokio (feature `tokio`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use lvs_core::Ruleset;
+//! use lvs_netlink::{ApplyOptions, AsyncIpvs};
+//!
+//! let ipvs = AsyncIpvs::new().await?;
+//! let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+//! let report = ipvs.apply_ruleset(&wanted, &ApplyOptions::default()).await?;
+//! assert!(report.is_success(), "{report}");
 //! # Ok(())
 //! # }
 //! ```

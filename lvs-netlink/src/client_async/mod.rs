@@ -152,9 +152,9 @@ impl AsyncIpvs {
 
     /// A handle over any [`Transport`] ([`crate::Ipvs::with_transport`]): the fake kernel of
     /// the `fake` feature, to test async controllers without root. The transport is called in
-    /// the task, so its `recv` must not wait long: [`crate::fake::FakeTransport`] never waits
-    /// (with nothing queued, nothing will come, and it says so at once). For a transport that
-    /// blocks, use [`crate::Ipvs`] on tokio's blocking pool instead.
+    /// the task, so its `recv` must not wait long: the fake kernel's `fake::FakeTransport`
+    /// never waits (with nothing queued, nothing will come, and it says so at once). For a
+    /// transport that blocks, use [`crate::Ipvs`] on tokio's blocking pool instead.
     ///
     /// ```
     /// # #[cfg(feature = "fake")]
