@@ -2,8 +2,9 @@
 //!
 //! This crate is the front door: it re-exports [`lvs_core`] (the model, ipvsadm rule files,
 //! JSON/TOML rulesets, validation and the plan; no I/O) and [`lvs_netlink`] as [`netlink`] (the
-//! kernel: [`Ipvs`], `netlink::Reconciler`). The kernel side exists on Linux only; on other
-//! targets this crate is lvs-core alone.
+//! kernel: [`Ipvs`], `netlink::Reconciler`; with the `tokio` feature, `AsyncIpvs`, the same
+//! client for async code). The kernel side exists on Linux only; on other targets this crate is
+//! lvs-core alone.
 //!
 //! The `cli` feature (off by default) builds the `lvsadm` command, an ipvsadm-compatible
 //! command line with `apply`, `diff` and `fmt` (source and guide in `examples/lvsadm`):
@@ -12,5 +13,7 @@
 pub use lvs_core::*;
 #[cfg(target_os = "linux")]
 pub use lvs_netlink as netlink;
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+pub use lvs_netlink::AsyncIpvs;
 #[cfg(target_os = "linux")]
 pub use lvs_netlink::Ipvs;

@@ -488,8 +488,17 @@ cmd_test() {
         cargo fmt --all -- --check
         say "cargo clippy --workspace --all-targets -- -D warnings"
         cargo clippy --workspace --all-targets -- -D warnings
+        # The workspace build has every lvs-netlink feature on (its tests enable fake and
+        # tokio): check its library alone with none, and with each.
+        local feature
+        for feature in "" fake tokio; do
+            say "cargo clippy -p lvs-netlink ${feature:+--features $feature }-- -D warnings"
+            cargo clippy -p lvs-netlink ${feature:+--features "$feature"} -- -D warnings
+        done
         say "RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps"
         RUSTDOCFLAGS='-D warnings' cargo doc --workspace --no-deps
+        say "RUSTDOCFLAGS='-D warnings' cargo doc -p lvs-netlink --no-deps --features fake,tokio (as docs.rs)"
+        RUSTDOCFLAGS='-D warnings' cargo doc -p lvs-netlink --no-deps --features fake,tokio
         say "cargo package --no-verify (the published crates): license files and README inside"
         check_packages
         check_msrv

@@ -19,6 +19,9 @@
 //!                         With LVS_BENCH_PAUSE set, it says `read` on standard error after
 //!                         its first read and waits for a line on standard input (so that a
 //!                         counter of netlink requests can start between the two)
+//! bench async-restore FILE | async-one-by-one FILE | async-snapshot
+//!                         restore, one-by-one and snapshot through AsyncIpvs (feature tokio) on
+//!                         a current-thread runtime made before the clock starts
 //! bench reconcile-fake FROM TO [ROUNDS [partial]]
 //!                         the same against the in-memory fake kernel (no root, no IPVS): the
 //!                         Reconciler's own cost, and the requests it sent (reads counted apart)
@@ -38,7 +41,7 @@
 
 use lvs_core::{Command, Ruleset};
 use lvs_netlink::fake::FakeKernel;
-use lvs_netlink::{ApplyOptions, Ipvs, Reconciler};
+use lvs_netlink::{ApplyOptions, AsyncIpvs, Ipvs, Reconciler};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -88,6 +91,61 @@ fn restore(path: &str, one_by_one: bool) -> Result<String, String> {
         "ops={} parse_ms={parse_ms:.1} open_ms={open_ms:.1} send_ms={send_ms:.1}",
         commands.len()
     ))
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, String> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+fn async_restore(path: &str, one_by_one: bool) -> Result<String, String> {
+    let rt = runtime()?;
+    let t = Instant::now();
+    let text = read(path)?;
+    let commands = parse(&text, path)?;
+    let parse_ms = ms(t);
+    rt.block_on(async {
+        let t = Instant::now();
+        let ipvs = AsyncIpvs::new().await.map_err(|e| e.to_string())?;
+        let open_ms = ms(t);
+        let t = Instant::now();
+        let results = if one_by_one {
+            let mut out = Vec::with_capacity(commands.len());
+            for c in &commands {
+                out.push(ipvs.apply(c).await);
+            }
+            out
+        } else {
+            ipvs.batch(&commands).await
+        };
+        let send_ms = ms(t);
+        if let Some((c, Err(e))) = commands.iter().zip(&results).find(|(_, r)| r.is_err()) {
+            return Err(format!("{c:?}: {e}"));
+        }
+        Ok(format!(
+            "ops={} parse_ms={parse_ms:.1} open_ms={open_ms:.1} send_ms={send_ms:.1}",
+            commands.len()
+        ))
+    })
+}
+
+fn async_snapshot() -> Result<String, String> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let t = Instant::now();
+        let ipvs = AsyncIpvs::new().await.map_err(|e| e.to_string())?;
+        let open_ms = ms(t);
+        let t = Instant::now();
+        let snap = ipvs.snapshot().await.map_err(|e| e.to_string())?;
+        let read_ms = ms(t);
+        Ok(format!(
+            "objects={} stats={} open_ms={open_ms:.1} read_ms={read_ms:.1}",
+            snap.object_count(),
+            snap.service_state.len() + snap.destination_state.len()
+        ))
+    })
 }
 
 fn snapshot() -> Result<String, String> {
@@ -274,6 +332,9 @@ fn main() -> ExitCode {
         ["restore", path] => restore(path, false),
         ["one-by-one", path] => restore(path, true),
         ["snapshot"] => snapshot(),
+        ["async-restore", path] => async_restore(path, false),
+        ["async-one-by-one", path] => async_restore(path, true),
+        ["async-snapshot"] => async_snapshot(),
         ["services"] => services(),
         ["proc"] => proc(),
         ["apply", path] => apply(path),
@@ -283,6 +344,7 @@ fn main() -> ExitCode {
         }
         _ => Err(
             "usage: bench restore FILE | one-by-one FILE | snapshot | services | proc | apply FILE \
+                  | async-restore FILE | async-one-by-one FILE | async-snapshot \
                   | reconcile[-fake] FROM TO [ROUNDS [partial]]"
                 .into(),
         ),

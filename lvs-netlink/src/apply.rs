@@ -261,8 +261,7 @@ impl Ipvs {
         let snapshot = self.snapshot()?;
         let plan = plan_from(&snapshot, desired, options);
         if options.dry_run {
-            let outcomes = plan.steps.iter().map(|_| Outcome::NotTried).collect();
-            return Ok(Report { plan, outcomes });
+            return Ok(dry_run(plan));
         }
         Ok(self.execute_plan(plan))
     }
@@ -298,28 +297,65 @@ impl Ipvs {
         Report { plan, outcomes }
     }
 
-    /// Sends `steps` wave by wave (see [`waves`]), leaving out those that depend on a failed
+    /// Sends `steps` wave by wave (see [`Waves`]), leaving out those that depend on a failed
     /// one; one outcome per step.
     pub(crate) fn run_steps(&self, steps: &[Step]) -> Vec<Outcome> {
-        let mut outcomes: Vec<Outcome> = steps.iter().map(|_| Outcome::NotTried).collect();
-        let mut failed: Vec<usize> = Vec::new();
-        for wave in waves(steps) {
-            let ready: Vec<usize> = wave
-                .into_iter()
-                .filter(|&i| !failed.iter().any(|&f| steps[i].depends_on(&steps[f])))
-                .collect();
-            let commands: Vec<Command> = ready.iter().map(|&i| steps[i].command.clone()).collect();
-            for (&i, result) in ready.iter().zip(self.batch(&commands)) {
-                outcomes[i] = match result {
-                    Ok(()) => Outcome::Applied,
-                    Err(e) => {
-                        failed.push(i);
-                        Outcome::Failed(e)
-                    }
-                };
-            }
+        let mut waves = Waves::new(steps);
+        while let Some((ready, commands)) = waves.next_wave() {
+            waves.record(&ready, self.batch(&commands));
         }
-        outcomes
+        waves.finish()
+    }
+}
+
+/// A plan's steps on their way, wave by wave (see [`waves`]), without I/O: each wave's ready
+/// steps go out as one batch, whichever client sends it, and each outcome is recorded so that
+/// the steps depending on a failed one are left out of the later waves.
+pub(crate) struct Waves<'s> {
+    steps: &'s [Step],
+    waves: std::vec::IntoIter<Vec<usize>>,
+    outcomes: Vec<Outcome>,
+    failed: Vec<usize>,
+}
+
+impl<'s> Waves<'s> {
+    pub(crate) fn new(steps: &'s [Step]) -> Waves<'s> {
+        Waves {
+            steps,
+            waves: waves(steps).into_iter(),
+            outcomes: steps.iter().map(|_| Outcome::NotTried).collect(),
+            failed: Vec::new(),
+        }
+    }
+
+    /// The next wave's steps that do not depend on a failed one, and their commands.
+    pub(crate) fn next_wave(&mut self) -> Option<(Vec<usize>, Vec<Command>)> {
+        let steps = self.steps;
+        let wave = self.waves.next()?;
+        let ready: Vec<usize> = wave
+            .into_iter()
+            .filter(|&i| !self.failed.iter().any(|&f| steps[i].depends_on(&steps[f])))
+            .collect();
+        let commands = ready.iter().map(|&i| steps[i].command.clone()).collect();
+        Some((ready, commands))
+    }
+
+    /// The batch results of a wave's `ready` steps.
+    pub(crate) fn record(&mut self, ready: &[usize], results: Vec<Result<(), Error>>) {
+        for (&i, result) in ready.iter().zip(results) {
+            self.outcomes[i] = match result {
+                Ok(()) => Outcome::Applied,
+                Err(e) => {
+                    self.failed.push(i);
+                    Outcome::Failed(e)
+                }
+            };
+        }
+    }
+
+    /// One outcome per step.
+    pub(crate) fn finish(self) -> Vec<Outcome> {
+        self.outcomes
     }
 }
 
@@ -367,7 +403,13 @@ fn waves(steps: &[Step]) -> Vec<Vec<usize>> {
         .collect()
 }
 
-fn plan_from(snapshot: &Snapshot, desired: &Ruleset, options: &ApplyOptions) -> Plan {
+/// The report of a dry run: every step not tried.
+pub(crate) fn dry_run(plan: Plan) -> Report {
+    let outcomes = plan.steps.iter().map(|_| Outcome::NotTried).collect();
+    Report { plan, outcomes }
+}
+
+pub(crate) fn plan_from(snapshot: &Snapshot, desired: &Ruleset, options: &ApplyOptions) -> Plan {
     let idle: HashSet<_> = snapshot
         .destination_state
         .iter()

@@ -23,6 +23,8 @@
 //!   [`Connection`]s.
 //! - [`Error`]: kernel refusals in ipvsadm's words, invalid input, decode errors, I/O with its
 //!   errno, timeouts.
+//! - `AsyncIpvs` (feature `tokio`): the same operations as `async fn`s, on the same protocol
+//!   code; only the waiting differs (tokio's reactor and timers instead of `poll(2)`).
 //!
 //! Every operation needs CAP_NET_ADMIN (the kernel checks it on reads too).
 //!
@@ -49,6 +51,22 @@
 //! # }
 //! ```
 
+//! The same with tokio (feature `tokio`):
+//!
+//! ```no_run
+//! # #[cfg(feature = "tokio")]
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use lvs_core::Ruleset;
+//! use lvs_netlink::{ApplyOptions, AsyncIpvs};
+//!
+//! let ipvs = AsyncIpvs::new().await?;
+//! let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
+//! let report = ipvs.apply_ruleset(&wanted, &ApplyOptions::default()).await?;
+//! assert!(report.is_success(), "{report}");
+//! # Ok(())
+//! # }
+//! ```
+
 #![warn(missing_docs)]
 
 // Generic netlink is Linux's: elsewhere the crate is this one error, and every item below is
@@ -64,6 +82,8 @@ compile_error!(
 mod apply;
 #[cfg(target_os = "linux")]
 mod client;
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+mod client_async;
 #[cfg(target_os = "linux")]
 mod error;
 #[cfg(all(target_os = "linux", feature = "fake"))]
@@ -89,6 +109,8 @@ pub mod wire;
 pub use apply::{ApplyOptions, Outcome, Report};
 #[cfg(target_os = "linux")]
 pub use client::{DEFAULT_REPLY_TIMEOUT, Ipvs};
+#[cfg(all(target_os = "linux", feature = "tokio"))]
+pub use client_async::AsyncIpvs;
 #[cfg(target_os = "linux")]
 pub use error::Error;
 #[cfg(target_os = "linux")]

@@ -12,9 +12,17 @@ use std::time::Duration;
 /// A link to the IPVS of `netns` (the calling thread's without one), its family resolved,
 /// loading `ip_vs` once if the kernel has no "IPVS" family yet.
 pub(crate) fn connect(netns: Option<&Netns>, timeout: Duration) -> Result<Link, Error> {
+    connect_socket(netns, timeout).map(Link::boxed)
+}
+
+/// [`connect`], with the socket itself under the link (the async client takes it over).
+pub(crate) fn connect_socket(
+    netns: Option<&Netns>,
+    timeout: Duration,
+) -> Result<Link<SocketTransport>, Error> {
     let socket = SocketTransport::open(netns, Purpose::Main)?;
     let limits = Limits::for_buffers(socket.sndbuf, socket.rcvbuf);
-    let mut link = Link::new(Box::new(socket), 0, limits);
+    let mut link = Link::new(socket, 0, limits);
     if let Some(id) = link.resolve_family(timeout)? {
         link.set_family(id);
         return Ok(link);
@@ -36,9 +44,17 @@ pub(crate) fn connect(netns: Option<&Netns>, timeout: Duration) -> Result<Link, 
 
 /// A second socket of the same kernel, for small dumps (see [`Purpose::SmallDumps`]).
 pub(crate) fn connect_small_dumps(netns: Option<&Netns>, family: u16) -> Result<Link, Error> {
+    connect_small_dumps_socket(netns, family).map(Link::boxed)
+}
+
+/// [`connect_small_dumps`], with the socket itself under the link.
+pub(crate) fn connect_small_dumps_socket(
+    netns: Option<&Netns>,
+    family: u16,
+) -> Result<Link<SocketTransport>, Error> {
     let socket = SocketTransport::open(netns, Purpose::SmallDumps)?;
     let limits = Limits::for_buffers(socket.sndbuf, socket.rcvbuf);
-    Ok(Link::new(Box::new(socket), family, limits))
+    Ok(Link::new(socket, family, limits))
 }
 
 /// The error for a kernel without the family, saying what `modprobe` told.

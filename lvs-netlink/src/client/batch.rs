@@ -2,7 +2,6 @@
 
 use super::Ipvs;
 use crate::Error;
-use crate::wire::request::Request;
 use lvs_core::Command;
 
 impl Ipvs {
@@ -34,27 +33,11 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn batch(&self, commands: &[Command]) -> Vec<Result<(), Error>> {
-        let mut results: Vec<Option<Result<(), Error>>> = Vec::with_capacity(commands.len());
-        let mut requests: Vec<Option<Request>> = Vec::with_capacity(commands.len());
-        for c in commands {
-            match self.check(c) {
-                Ok(r) => {
-                    requests.push(Some(r));
-                    results.push(None);
-                }
-                Err(e) => {
-                    requests.push(None);
-                    results.push(Some(Err(e)));
-                }
-            }
-        }
+        let mut batch = self.common.prepare_batch(commands);
         let timeout = self.reply_timeout();
-        self.link().batch(&requests, timeout, &mut results);
-        let mut results: Vec<Result<(), Error>> = results
-            .into_iter()
-            .zip(commands)
-            .map(|(r, c)| r.unwrap_or(Err(Error::MissingReply { op: c.operation() })))
-            .collect();
+        self.link()
+            .batch(&batch.requests, timeout, &mut batch.results);
+        let mut results = batch.finish(commands);
         self.confirm_stops(commands, &mut results);
         results
     }

@@ -1,11 +1,9 @@
 //! Single changes, and the checks made before one is sent.
 
-use super::Ipvs;
+use super::{Ipvs, common};
 use crate::Error;
-use crate::wire::request::{self, Request};
-use lvs_core::{
-    Command, DaemonRole, Destination, Service, ServiceKey, SyncDaemon, Timeouts, Version,
-};
+use crate::wire::request;
+use lvs_core::{Command, DaemonRole, Destination, Service, ServiceKey, SyncDaemon, Timeouts};
 use std::net::SocketAddr;
 
 impl Ipvs {
@@ -234,7 +232,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn apply(&self, command: &Command) -> Result<(), Error> {
-        let req = self.check(command)?;
+        let req = self.common.check(command)?;
         let answer = self.request(&req, |_| Ok(()));
         self.confirm(command, answer)
     }
@@ -258,7 +256,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
-        let req = request::command(command).ok_or_else(|| unknown_command(command))?;
+        let req = request::command(command).ok_or_else(|| common::unknown_command(command))?;
         self.request(&req, |_| Ok(()))
     }
 
@@ -271,61 +269,14 @@ impl Ipvs {
         answer
     }
 
-    /// Replaces timeouts of `--stop-daemon` commands by what the running daemons say. The
-    /// kernel does not answer a stop when the daemon's thread has not run yet (started a
-    /// moment before, on a busy machine): its `kthread_stop` gives `-EINTR`, which netlink
-    /// takes for "no answer", though the daemon is gone (seen in the VM; without a deadline
-    /// the caller would wait forever). One read of the daemons settles every such stop.
+    /// Replaces timeouts of `--stop-daemon` commands by what the running daemons say (see
+    /// [`common::unanswered_stops`]).
     pub(super) fn confirm_stops(&self, commands: &[Command], answers: &mut [Result<(), Error>]) {
-        let unanswered = |c: &Command, a: &Result<(), Error>| {
-            matches!((c, a), (Command::StopDaemon(_), Err(Error::Timeout { .. })))
-        };
-        if !commands
-            .iter()
-            .zip(answers.iter())
-            .any(|(c, a)| unanswered(c, a))
-        {
+        if !common::unanswered_stops(commands, answers) {
             return;
         }
-        let Ok(running) = self.daemons() else {
-            return;
-        };
-        for (c, a) in commands.iter().zip(answers.iter_mut()) {
-            if let Command::StopDaemon(role) = c {
-                if unanswered(c, a) && running.iter().all(|d| d.role != *role) {
-                    *a = Ok(());
-                }
-            }
+        if let Ok(running) = self.daemons() {
+            common::settle_stops(commands, answers, &running);
         }
-    }
-
-    /// The checks [`Ipvs::apply`] makes, and the request to send.
-    pub(super) fn check(&self, command: &Command) -> Result<Request, Error> {
-        match command {
-            Command::AddService(s) | Command::EditService(s) => s.validate()?,
-            Command::AddDestination {
-                service,
-                destination,
-            }
-            | Command::EditDestination {
-                service,
-                destination,
-            } => {
-                destination.validate(service)?;
-                if crate::features::needs_gate(service, destination) {
-                    self.feature_flags(Version(0))
-                        .check_destination(service, destination)?;
-                }
-            }
-            Command::StartDaemon(d) => d.validate()?,
-            _ => {}
-        }
-        request::command(command).ok_or_else(|| unknown_command(command))
-    }
-}
-
-fn unknown_command(command: &Command) -> Error {
-    Error::NotSupported {
-        what: format!("{} (this lvs-netlink cannot send it)", command.operation()),
     }
 }

@@ -2,17 +2,18 @@
 //! that every exchange (a request, a dump, a pipelined batch, the family lookup) runs through.
 
 use crate::Error;
-use crate::proto::{Exchange, Interrupted, Limits, OnData, Pipeline, Protocol};
+use crate::proto::{Exchange, Interrupted, Limits, OnData, Pipeline, Protocol, Turn};
 use crate::transport::Transport;
-use crate::transport::socket::deadline_after;
 use crate::wire::request::Request;
 use crate::wire::{attrs_of, ctrl};
 use lvs_core::errno;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-pub(crate) struct Link {
-    transport: Box<dyn Transport>,
+/// A link over any transport: `Box<dyn Transport>` in a handle; the socket itself while a new
+/// socket looks the family up (so that the async client can take the socket over).
+pub(crate) struct Link<T: Transport = Box<dyn Transport>> {
+    transport: T,
     proto: Protocol,
     limits: Limits,
     /// An interrupted exchange left the transport to be reset, and the reset failed: try
@@ -20,9 +21,9 @@ pub(crate) struct Link {
     stale: bool,
 }
 
-impl Link {
+impl<T: Transport> Link<T> {
     /// A link over `transport` for the IPVS family `family` (0: not resolved yet).
-    pub(crate) fn new(transport: Box<dyn Transport>, family: u16, limits: Limits) -> Link {
+    pub(crate) fn new(transport: T, family: u16, limits: Limits) -> Link<T> {
         Link {
             transport,
             proto: Protocol::new(family),
@@ -39,10 +40,27 @@ impl Link {
         self.proto.set_family(family);
     }
 
-    /// The reply loop: sends `datagram`, then feeds what arrives to `exchange` until its last
-    /// request is answered. Each wait for the kernel's next answer lasts `timeout` at most: a
-    /// kernel that streams a long dump never times out, one that goes silent always does
-    /// (and stray datagrams for other requests do not extend the wait). An interrupted
+    /// The same link over a boxed transport, as a handle keeps it.
+    pub(crate) fn boxed(self) -> Link
+    where
+        T: 'static,
+    {
+        Link {
+            transport: Box::new(self.transport),
+            proto: self.proto,
+            limits: self.limits,
+            stale: self.stale,
+        }
+    }
+
+    /// The transport and the protocol state, for a link of another kind.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn into_parts(self) -> (T, Protocol, Limits) {
+        (self.transport, self.proto, self.limits)
+    }
+
+    /// The reply loop ([`Turn`]): sends `datagram`, then feeds what arrives to `exchange`
+    /// until its last request is answered, each wait `timeout` at most. An interrupted
     /// exchange resets the transport, so that its late answers are never read.
     fn run(
         &mut self,
@@ -60,22 +78,11 @@ impl Link {
         if let Err(e) = self.transport.send(datagram) {
             return Some(Interrupted::NotSent(e));
         }
-        // Set only while stray datagrams arrive; the clock is not read otherwise.
-        let mut deadline: Option<Instant> = None;
+        let mut turn = Turn::new(timeout);
         while !exchange.is_done() {
-            let wait = deadline.map_or(timeout, |d| d.saturating_duration_since(Instant::now()));
-            let fed = match self.transport.recv(wait) {
-                Ok(Some(received)) => exchange.feed(received, data),
-                Ok(None) => return Some(self.abandon(Interrupted::Timeout(timeout))),
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Some(self.abandon(Interrupted::Lost(e))),
-            };
-            match fed {
-                Ok(true) => deadline = None,
-                Ok(false) => {
-                    deadline.get_or_insert_with(|| deadline_after(timeout));
-                }
-                Err(e) => return Some(self.abandon(Interrupted::Garbled(e))),
+            let got = self.transport.recv(turn.wait());
+            if let Err(why) = turn.received(exchange, got, data) {
+                return Some(self.abandon(why));
             }
         }
         None
@@ -104,16 +111,10 @@ impl Link {
         let (datagram, mut exchange) = self.proto.get_family();
         let mut id = None;
         let interrupted = self.run(&datagram, &mut exchange, timeout, &mut |_, payload| {
-            id = Some(ctrl::decode_family_id(attrs_of(payload)?)?);
+            id = Some(decode_family(payload)?);
             Ok(())
         });
-        match exchange.outcome(interrupted) {
-            Ok(()) => id.map(Some).ok_or(Error::MissingReply {
-                op: lvs_core::Operation::GetFamily,
-            }),
-            Err(Error::Kernel(r)) if r.errno == errno::ENOENT => Ok(None),
-            Err(e) => Err(e),
-        }
+        family_outcome(exchange.outcome(interrupted), id)
     }
 
     /// Sends the present requests pipelined, as few datagrams as the limits allow, and
@@ -129,11 +130,7 @@ impl Link {
                 continue;
             };
             let interrupted = self.run(&datagram, &mut exchange, timeout, &mut |_, _| Ok(()));
-            for (i, outcome) in exchange.outcomes(interrupted.as_ref()) {
-                if let Some(slot) = results.get_mut(i) {
-                    *slot = Some(outcome);
-                }
-            }
+            record(exchange, interrupted, results);
         }
     }
 
@@ -143,13 +140,34 @@ impl Link {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The family id in a `GETFAMILY` answer.
+pub(crate) fn decode_family(payload: &[u8]) -> Result<u16, Error> {
+    Ok(ctrl::decode_family_id(attrs_of(payload)?)?)
+}
 
-    #[test]
-    fn any_timeout_gives_a_deadline() {
-        assert!(deadline_after(Duration::MAX) > Instant::now() + Duration::from_secs(3600));
-        assert!(deadline_after(Duration::ZERO) <= Instant::now());
+/// The family lookup's result: its id, `None` when the kernel has no such family (`ENOENT`).
+pub(crate) fn family_outcome(
+    answer: Result<(), Error>,
+    id: Option<u16>,
+) -> Result<Option<u16>, Error> {
+    match answer {
+        Ok(()) => id.map(Some).ok_or(Error::MissingReply {
+            op: lvs_core::Operation::GetFamily,
+        }),
+        Err(Error::Kernel(r)) if r.errno == errno::ENOENT => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Writes each outcome of a pipelined exchange into `results` at its caller index.
+pub(crate) fn record(
+    exchange: Exchange,
+    interrupted: Option<Interrupted>,
+    results: &mut [Option<Result<(), Error>>],
+) {
+    for (i, outcome) in exchange.outcomes(interrupted.as_ref()) {
+        if let Some(slot) = results.get_mut(i) {
+            *slot = Some(outcome);
+        }
     }
 }

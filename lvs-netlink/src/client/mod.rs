@@ -9,29 +9,24 @@
 
 mod batch;
 mod change;
+pub(crate) mod common;
 pub(crate) mod link;
 mod read;
 mod snapshot;
 
 use crate::Error;
-use crate::features::{self, Features, Observed};
 use crate::module;
 use crate::netns::Netns;
 use crate::proto::Limits;
 use crate::transport::Transport;
 use crate::wire::GenlMessage;
 use crate::wire::request::Request;
+pub use common::DEFAULT_REPLY_TIMEOUT;
+use common::{Common, lock};
 use link::Link;
-use lvs_core::Version;
 use std::path::Path;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
-
-/// How long a handle waits for each answer of the kernel unless told otherwise
-/// ([`Ipvs::set_reply_timeout`]). The kernel answers at once (it handles a request inside the
-/// system call that sends it); silence this long means the answer is lost.
-pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A handle on the IPVS table of one network namespace, over generic netlink.
 ///
@@ -58,9 +53,7 @@ pub const DEFAULT_REPLY_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct Ipvs {
     link: Mutex<Link>,
     dumps: Dumps,
-    reply_timeout_ns: AtomicU64,
-    observed: Mutex<Observed>,
-    release: String,
+    common: Common,
 }
 
 /// Where `GET_DEST` dumps go.
@@ -78,16 +71,10 @@ enum Dumps {
 impl std::fmt::Debug for Ipvs {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Ipvs")
-            .field("kernel_release", &self.release)
+            .field("kernel_release", &self.common.release())
             .field("reply_timeout", &self.reply_timeout())
             .finish_non_exhaustive()
     }
-}
-
-/// A lock that a panic elsewhere did not spoil: replies are matched by sequence number and an
-/// interrupted exchange resets its transport, so the state behind it stays usable.
-fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 impl Ipvs {
@@ -179,7 +166,7 @@ impl Ipvs {
     /// assert!(matches!(Ipvs::with_transport(Silent), Err(Error::Timeout { .. })));
     /// ```
     pub fn with_transport(transport: impl Transport + 'static) -> Result<Ipvs, Error> {
-        let mut link = Link::new(Box::new(transport), 0, Limits::default());
+        let mut link: Link = Link::new(Box::new(transport), 0, Limits::default());
         match link.resolve_family(DEFAULT_REPLY_TIMEOUT)? {
             Some(id) => link.set_family(id),
             None => {
@@ -195,9 +182,7 @@ impl Ipvs {
         Ipvs {
             link: Mutex::new(link),
             dumps,
-            reply_timeout_ns: AtomicU64::new(nanos(DEFAULT_REPLY_TIMEOUT)),
-            observed: Mutex::new(Observed::default()),
-            release: features::kernel_release(),
+            common: Common::new(),
         }
     }
 
@@ -212,7 +197,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn reply_timeout(&self) -> Duration {
-        Duration::from_nanos(self.reply_timeout_ns.load(Ordering::Relaxed))
+        self.common.reply_timeout()
     }
 
     /// Sets how long the handle waits for each answer of the kernel (not to be confused with
@@ -236,8 +221,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn set_reply_timeout(&self, timeout: Duration) {
-        self.reply_timeout_ns
-            .store(nanos(timeout), Ordering::Relaxed);
+        self.common.set_reply_timeout(timeout);
     }
 
     fn link(&self) -> MutexGuard<'_, Link> {
@@ -297,19 +281,6 @@ impl Ipvs {
         })?;
         Ok(replies)
     }
-
-    fn observe(&self, f: impl FnOnce(&mut Observed)) {
-        f(&mut lock(&self.observed));
-    }
-
-    fn feature_flags(&self, version: Version) -> Features {
-        let seen = *lock(&self.observed);
-        Features::from_parts(version, self.release.clone(), seen)
-    }
-}
-
-fn nanos(d: Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
 #[cfg(test)]

@@ -1,14 +1,13 @@
 //! The queries: what the kernel's IPVS table holds, decoded into lvs-core's model.
 
-use super::Ipvs;
+use super::{Ipvs, common};
 use crate::Error;
 use crate::features::Features;
 use crate::wire::request;
-use crate::wire::{attrs_of, cmd_attr, command_nest, config, daemon, dest, service};
 use lvs_core::conn::Connection;
 use lvs_core::{
-    Destination, DestinationState, Info, Operation, Refusal, Service, ServiceKey, ServiceState,
-    SyncDaemon, Timeouts, errno,
+    Destination, DestinationState, Info, Operation, Service, ServiceKey, ServiceState, SyncDaemon,
+    Timeouts,
 };
 
 impl Ipvs {
@@ -27,12 +26,10 @@ impl Ipvs {
     pub fn info(&self) -> Result<Info, Error> {
         let mut info = None;
         self.request(&request::get_info(), |payload| {
-            info = Some(config::decode_info(attrs_of(payload)?)?);
+            info = Some(common::decode_info(payload)?);
             Ok(())
         })?;
-        info.ok_or(Error::MissingReply {
-            op: Operation::GetInfo,
-        })
+        common::one(info, Operation::GetInfo)
     }
 
     /// What the running kernel's IPVS supports.
@@ -48,29 +45,7 @@ impl Ipvs {
     /// ```
     pub fn features(&self) -> Result<Features, Error> {
         let info = self.info()?;
-        Ok(self.feature_flags(info.version))
-    }
-
-    pub(super) fn decode_service(&self, payload: &[u8]) -> Result<(Service, ServiceState), Error> {
-        let r = service::decode(command_nest(attrs_of(payload)?, cmd_attr::SERVICE)?)?;
-        self.observe(|o| o.stats64 = Some(r.has_stats64));
-        Ok((r.service, r.state))
-    }
-
-    pub(super) fn decode_destination(
-        &self,
-        payload: &[u8],
-        key: &ServiceKey,
-    ) -> Result<(Destination, DestinationState), Error> {
-        let nest = command_nest(attrs_of(payload)?, cmd_attr::DEST)?;
-        let r = dest::decode(nest, key.family())?;
-        self.observe(|o| {
-            o.addr_family = Some(r.has_addr_family);
-            o.stats64 = Some(r.has_stats64);
-            o.tunnel_type = Some(r.has_tun_type);
-            o.tunnel_flags = Some(r.has_tun_flags);
-        });
-        Ok((r.destination, r.state))
+        Ok(self.common.feature_flags(info.version))
     }
 
     /// Every service with its counters (`ipvsadm -L` without the real servers).
@@ -87,7 +62,7 @@ impl Ipvs {
     pub fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
         let mut out = Vec::new();
         self.request(&request::get_services(), |payload| {
-            out.push(self.decode_service(payload)?);
+            out.push(self.common.decode_service(payload)?);
             Ok(())
         })?;
         Ok(out)
@@ -111,16 +86,10 @@ impl Ipvs {
     pub fn service(&self, key: &ServiceKey) -> Result<Option<(Service, ServiceState)>, Error> {
         let mut found = None;
         let asked = self.request(&request::get_service(key), |payload| {
-            found = Some(self.decode_service(payload)?);
+            found = Some(self.common.decode_service(payload)?);
             Ok(())
         });
-        match asked {
-            Ok(()) => found.map(Some).ok_or(Error::MissingReply {
-                op: Operation::GetService,
-            }),
-            Err(Error::Kernel(r)) if r.errno == errno::ESRCH => Ok(None),
-            Err(e) => Err(e),
-        }
+        common::found_service(asked, found)
     }
 
     /// One `GET_DEST` dump on the dump link, decoded.
@@ -132,7 +101,7 @@ impl Ipvs {
         let mut out = Vec::new();
         let timeout = self.reply_timeout();
         link.request(&request::get_destinations(key), timeout, &mut |payload| {
-            out.push(self.decode_destination(payload, key)?);
+            out.push(self.common.decode_destination(payload, key)?);
             Ok(())
         })?;
         Ok(out)
@@ -163,10 +132,7 @@ impl Ipvs {
         let dests = self.with_dump_link(|link| self.dump_destinations(link, key))?;
         // The kernel answers a dump for a missing service with an empty list.
         if dests.is_empty() && self.service(key)?.is_none() {
-            return Err(Error::Kernel(Refusal::new(
-                Operation::GetDestinations,
-                errno::ESRCH,
-            )));
+            return Err(common::no_such_service());
         }
         Ok(dests)
     }
@@ -184,12 +150,10 @@ impl Ipvs {
     pub fn timeouts(&self) -> Result<Timeouts, Error> {
         let mut timeouts = None;
         self.request(&request::get_timeouts(), |payload| {
-            timeouts = Some(config::decode_timeouts(attrs_of(payload)?)?);
+            timeouts = Some(common::decode_timeouts(payload)?);
             Ok(())
         })?;
-        timeouts.ok_or(Error::MissingReply {
-            op: Operation::GetTimeouts,
-        })
+        common::one(timeouts, Operation::GetTimeouts)
     }
 
     /// `ipvsadm -L --daemon`: the running sync daemons, with the kernel's defaults filled in.
@@ -205,8 +169,7 @@ impl Ipvs {
     pub fn daemons(&self) -> Result<Vec<SyncDaemon>, Error> {
         let mut out = Vec::new();
         self.request(&request::get_daemons(), |payload| {
-            let nest = command_nest(attrs_of(payload)?, cmd_attr::DAEMON)?;
-            out.push(daemon::decode(nest)?);
+            out.push(common::decode_daemon(payload)?);
             Ok(())
         })?;
         Ok(out)

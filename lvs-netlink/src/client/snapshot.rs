@@ -1,9 +1,7 @@
 //! Everything at once: [`Ipvs::snapshot`].
 
-use super::Ipvs;
+use super::{Ipvs, common};
 use crate::{Error, Snapshot};
-use lvs_core::{Ruleset, VirtualService};
-use std::collections::HashMap;
 
 impl Ipvs {
     /// Reads everything at once: the services (one dump), every service's real servers (one
@@ -26,31 +24,16 @@ impl Ipvs {
         // One dump per service, one after the other: the kernel produces a dump inside the
         // send and receive calls that ask for it, under its own lock, so dumps on parallel
         // sockets would not overlap anyway.
-        let mut dests = self
-            .with_dump_link(|link| {
-                services
-                    .iter()
-                    .map(|(s, _)| self.dump_destinations(link, &s.key))
-                    .collect::<Result<Vec<_>, Error>>()
-            })?
-            .into_iter();
-        let mut snap = Snapshot {
-            ruleset: Ruleset::new(),
-            service_state: HashMap::with_capacity(services.len()),
-            destination_state: HashMap::new(),
-        };
-        for (svc, state) in services {
-            let key = svc.key;
-            let mut vs = VirtualService::new(svc);
-            for (d, dstate) in dests.next().unwrap_or_default() {
-                snap.destination_state.insert((key, d.addr), dstate);
-                vs.destinations.push(d);
-            }
-            snap.service_state.insert(key, state);
-            snap.ruleset.services.push(vs);
-        }
-        snap.ruleset.timeouts = Some(self.timeouts()?);
-        snap.ruleset.daemons = self.daemons()?;
-        Ok(snap)
+        let dests = self.with_dump_link(|link| {
+            services
+                .iter()
+                .map(|(s, _)| self.dump_destinations(link, &s.key))
+                .collect::<Result<Vec<_>, Error>>()
+        })?;
+        let timeouts = self.timeouts()?;
+        let daemons = self.daemons()?;
+        Ok(common::assemble_snapshot(
+            services, dests, timeouts, daemons,
+        ))
     }
 }

@@ -145,6 +145,27 @@ impl FakeKernel {
         Ipvs::with_transport(self.transport())
     }
 
+    /// An async handle on this kernel, over a new connection
+    /// ([`crate::AsyncIpvs::with_transport`]; features `fake` and `tokio`).
+    ///
+    /// ```
+    /// use lvs_core::{Service, ServiceKey};
+    ///
+    /// let kernel = lvs_netlink::fake::FakeKernel::new();
+    /// let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    /// runtime.block_on(async {
+    ///     let ipvs = kernel.async_ipvs().await?;
+    ///     ipvs.add_service(&Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?))).await?;
+    ///     Ok::<(), Box<dyn std::error::Error>>(())
+    /// })?;
+    /// assert_eq!(kernel.ruleset().object_count(), 1);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[cfg(feature = "tokio")]
+    pub async fn async_ipvs(&self) -> Result<crate::AsyncIpvs, Error> {
+        crate::AsyncIpvs::with_transport(self.transport()).await
+    }
+
     /// The table: services with their real servers (newest real server first, as the kernel
     /// lists them), the timeouts if ever set, the running daemons as they were started.
     pub fn ruleset(&self) -> Ruleset {

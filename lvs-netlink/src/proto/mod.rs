@@ -9,15 +9,19 @@
 //! - A plain request asks for an ack (`NLM_F_ACK`) and is done at its ack or error; a dump
 //!   (`NLM_F_DUMP`) is done at its `NLMSG_DONE`; data messages (`NLM_F_MULTI` or not) go to
 //!   the caller as they come.
+//! - Each wait for an answer has a deadline ([`Turn`]), whatever does the waiting (`poll(2)` in
+//!   the blocking client, tokio's readiness in the async one).
 //! - In a pipelined datagram only the last request asks for an ack: the kernel handles a
 //!   datagram's messages in order and answers the others only to refuse them, so once the
 //!   last is answered, a request without an answer succeeded.
 
 mod exchange;
 mod pipeline;
+mod turn;
 
 pub(crate) use exchange::{Exchange, Interrupted, OnData};
 pub(crate) use pipeline::{Limits, Pipeline};
+pub(crate) use turn::{Turn, deadline_after};
 
 use crate::wire::netlink::{self, flags};
 use crate::wire::request::Request;

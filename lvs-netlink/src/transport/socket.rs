@@ -4,12 +4,13 @@
 use super::Transport;
 use crate::Error;
 use crate::netns::{self, Netns};
+use crate::proto::deadline_after;
 use neli::consts::socket::{Msg, NlFamily};
 use neli::socket::NlSocket;
 use neli::utils::Groups;
 use std::io;
 use std::ops::Range;
-use std::os::fd::AsRawFd;
+use std::os::fd::{AsRawFd, RawFd};
 use std::time::{Duration, Instant};
 
 /// Socket buffer size lvs asks for (8 MiB), so that thousands of pipelined acks fit.
@@ -115,6 +116,38 @@ impl SocketTransport {
         Ok([0..len(0), half..half + len(1)])
     }
 
+    /// Makes the next datagram [`SocketTransport::current`] if one is there already: the
+    /// second of the last `recvmmsg`, or a new one; never waits (`WouldBlock` when nothing
+    /// is there). The async client calls this when tokio says the socket is readable.
+    pub(crate) fn next_ready(&mut self) -> io::Result<()> {
+        if let Some(next) = self.queued.take() {
+            self.current = next;
+            return Ok(());
+        }
+        let [first, second] = self.recv_two()?;
+        self.current = first;
+        self.queued = Some(second).filter(|r| !r.is_empty());
+        Ok(())
+    }
+
+    /// The datagram [`SocketTransport::next_ready`] received last.
+    pub(crate) fn current(&self) -> &[u8] {
+        &self.buf[self.current.clone()]
+    }
+
+    /// Puts the socket in non-blocking mode (`O_NONBLOCK`), as tokio's `AsyncFd` needs:
+    /// a send that would wait says `WouldBlock` instead.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn set_nonblocking(&self) -> io::Result<()> {
+        self.sock.nonblock()
+    }
+
+    /// Where this socket is (its namespace) and what it is for: what a fresh one needs.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn origin(&self) -> (Option<Netns>, Purpose) {
+        (self.netns.clone(), self.purpose)
+    }
+
     /// Waits until the socket is readable or `deadline` passes; false when it passed.
     fn wait(&self, deadline: Instant) -> io::Result<bool> {
         loop {
@@ -143,6 +176,12 @@ impl SocketTransport {
     }
 }
 
+impl AsRawFd for SocketTransport {
+    fn as_raw_fd(&self) -> RawFd {
+        self.sock.as_raw_fd()
+    }
+}
+
 impl Transport for SocketTransport {
     fn send(&mut self, datagram: &[u8]) -> io::Result<()> {
         loop {
@@ -154,21 +193,13 @@ impl Transport for SocketTransport {
     }
 
     fn recv(&mut self, timeout: Duration) -> io::Result<Option<&[u8]>> {
-        if let Some(next) = self.queued.take() {
-            self.current = next;
-            return Ok(Some(&self.buf[self.current.clone()]));
-        }
         // The kernel answers a request inside the call that sends it, so the answer is
         // usually there already: read first, and wait (and read the clock, a system call in
         // a VM) only when nothing is.
         let mut deadline = None;
         loop {
-            match self.recv_two() {
-                Ok([first, second]) => {
-                    self.current = first;
-                    self.queued = Some(second).filter(|r| !r.is_empty());
-                    return Ok(Some(&self.buf[self.current.clone()]));
-                }
+            match self.next_ready() {
+                Ok(()) => return Ok(Some(self.current())),
                 Err(e)
                     if matches!(
                         e.kind(),
@@ -194,20 +225,17 @@ impl Transport for SocketTransport {
     }
 
     fn read_conn_table(&mut self) -> io::Result<String> {
-        let read = || Ok(std::fs::read_to_string("/proc/thread-self/net/ip_vs_conn")?);
-        netns::run_in(self.netns.as_ref(), read).map_err(|e| match e {
-            Error::Io(e) | Error::Namespace { source: e, .. } => e,
-            other => io::Error::other(other.to_string()),
-        })
+        read_conn_table_in(self.netns.as_ref())
     }
 }
 
-/// `timeout` from now; a timeout too long for the clock means "as late as it can tell".
-pub(crate) fn deadline_after(timeout: Duration) -> Instant {
-    let now = Instant::now();
-    now.checked_add(timeout)
-        .or_else(|| now.checked_add(Duration::from_secs(u64::from(u32::MAX))))
-        .unwrap_or(now)
+/// The text of `/proc/net/ip_vs_conn` in `netns` (the calling thread's without one).
+pub(crate) fn read_conn_table_in(netns: Option<&Netns>) -> io::Result<String> {
+    let read = || Ok(std::fs::read_to_string("/proc/thread-self/net/ip_vs_conn")?);
+    netns::run_in(netns, read).map_err(|e| match e {
+        Error::Io(e) | Error::Namespace { source: e, .. } => e,
+        other => io::Error::other(other.to_string()),
+    })
 }
 
 /// A blocking generic-netlink socket with lvs's buffer sizes and capped acks.
