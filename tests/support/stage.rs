@@ -1,0 +1,315 @@
+//! What every scene (`scenes.rs`, `directors.rs`) builds on: narration in the demo's style,
+//! checked commands that return `Err` instead of panicking, switches and real servers in network
+//! namespaces, requests counted by who answered, and IPVS configured through lvs only.
+//!
+//! Included next to `support` (`mod support; #[path = ".../stage.rs"] mod stage;`) by the demo
+//! and by `tests/kernel_scenes.rs`. Every wait here is bounded.
+#![allow(dead_code)] // the demo and the kernel tests use different parts
+
+use crate::support::{HttpServer, Netns, veth};
+use lvs::Ruleset;
+use lvs::Stats;
+use lvs::ipvsadm::Format;
+use lvs::ipvsadm::list::NoNames;
+use lvs::netlink::{ApplyOptions, Ipvs};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+/// How many requests each answer got (the answer is the real server's name, e.g. `rs14`).
+pub type Counts = BTreeMap<String, usize>;
+
+/// How long a server (or a module, or a tool) gets to come up before the scene gives up.
+pub const UP_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A "\n== text" heading.
+pub fn step(text: &str) {
+    println!("\n== {text}");
+}
+
+/// An indented detail line.
+pub fn detail(text: &str) {
+    println!("   {text}");
+}
+
+/// `text`, every line indented as a detail.
+pub fn indent(text: &str) -> String {
+    text.lines().map(|l| format!("   {l}\n")).collect()
+}
+
+/// Runs `program args...` in `ns`; its stdout, or an error naming the command and its stderr.
+pub fn exec(ns: &Netns, program: &str, args: &[&str]) -> Result<String, String> {
+    let out = ns.exec(program, args);
+    if out.success() {
+        Ok(out.stdout)
+    } else {
+        Err(format!(
+            "in {}: {program} {} failed (status {}): {}",
+            ns.name,
+            args.join(" "),
+            out.status,
+            out.stderr.trim()
+        ))
+    }
+}
+
+/// Fails with a clear message unless `program` can be run here.
+pub fn require(program: &str, why: &str) -> Result<(), String> {
+    let found = std::env::var_os("PATH").is_some_and(|path| {
+        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
+    });
+    if found {
+        Ok(())
+    } else {
+        Err(format!("`{program}` is not installed: {why}"))
+    }
+}
+
+/// Loads a kernel module (bounded), or says why the scene needs it.
+pub fn modprobe(module: &str, why: &str) -> Result<(), String> {
+    let out = crate::support::run("timeout", &["20", "modprobe", module], None);
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "cannot load the kernel module {module} ({}): {why}",
+            out.stderr.trim()
+        ))
+    }
+}
+
+/// One switch: a namespace holding the bridge `br0`; [`Switch::plug`] cables hosts to it.
+pub struct Switch {
+    pub ns: Netns,
+}
+
+impl Switch {
+    /// A switch namespace `ROLE` with an empty bridge.
+    pub fn new(role: &str) -> Switch {
+        let ns = Netns::new(role);
+        ns.ip(&["link", "add", "br0", "type", "bridge"]);
+        ns.ip(&["link", "set", "br0", "up"]);
+        Switch { ns }
+    }
+
+    /// A cable from `host`'s `dev` to the switch port `port`.
+    pub fn plug(&self, host: &Netns, dev: &str, port: &str) {
+        veth(host, dev, &self.ns, port);
+        self.ns.ip(&["link", "set", port, "master", "br0"]);
+    }
+}
+
+/// argv: NAME HTTP_PORT [TLS_PORT CERT KEY]. Answers every GET on HTTP_PORT (and, with TLS, on
+/// TLS_PORT) with NAME, no newline, logging nothing.
+const NAME_SERVER_PY: &str = r#"
+import http.server, ssl, sys, threading
+name = sys.argv[1].encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(name)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(name)
+    def log_message(self, *args):
+        pass
+def serve(port, cert=None, key=None):
+    srv = http.server.HTTPServer(("0.0.0.0", port), H)
+    if cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+if len(sys.argv) > 3:
+    threading.Thread(target=serve, args=(int(sys.argv[3]), sys.argv[4], sys.argv[5]), daemon=True).start()
+serve(int(sys.argv[2]))
+"#;
+
+/// A self-signed certificate made by openssl at run time, in a folder removed on drop.
+pub struct Cert {
+    pub dir: PathBuf,
+    pub cert: String,
+    pub key: String,
+}
+
+impl Cert {
+    /// `openssl req -x509` for `cn` (an EC key: fast even under emulation), bounded.
+    pub fn new(cn: &str) -> Result<Cert, String> {
+        require("openssl", "the TLS servers need a certificate")?;
+        let dir = std::env::temp_dir().join(format!("lvs-scene-cert-{}-{cn}", std::process::id()));
+        std::fs::create_dir_all(&dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+        let cert = dir.join("server.crt").display().to_string();
+        let key = dir.join("server.key").display().to_string();
+        let subject = format!("/CN={cn}");
+        let out = crate::support::run(
+            "timeout",
+            &[
+                "60", "openssl", "req", "-x509", "-nodes", "-days", "1", "-newkey", "ec",
+                "-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj", &subject, "-keyout", &key,
+                "-out", &cert,
+            ],
+            None,
+        );
+        let made = Cert { dir, cert, key };
+        if out.success() {
+            Ok(made)
+        } else {
+            Err(format!("openssl req -x509 failed: {}", out.stderr.trim()))
+        }
+    }
+}
+
+impl Drop for Cert {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Starts a real server's web server in `ns`: HTTP on port 80 answering `name`, and with `tls`
+/// HTTPS on port 443 answering the same. Killed when the result drops.
+pub fn serve(ns: &Netns, name: &str, tls: Option<&Cert>) -> HttpServer {
+    let mut args = vec![name, "80"];
+    if let Some(c) = tls {
+        args.extend_from_slice(&["443", &c.cert, &c.key]);
+    }
+    let mut server = ns.python(NAME_SERVER_PY, &args, Stdio::null());
+    server.name = name.to_owned();
+    server
+}
+
+/// One GET with curl from `client` (`-k`: the certificates are self-signed), bounded by
+/// `--max-time`: the body, or why not. `source` binds the client's address, `port` its port
+/// (a distinct port per request makes each one a new connection, as a new client would).
+pub fn get(client: &Netns, url: &str, source: Option<&str>, port: u16) -> Result<String, String> {
+    let port = port.to_string();
+    let mut args = vec!["-sSk", "--max-time", "5", "--local-port", &port];
+    if let Some(addr) = source {
+        args.extend_from_slice(&["--interface", addr]);
+    }
+    args.push(url);
+    exec(client, "curl", &args)
+}
+
+/// Polls `url` from `ns` until it answers `expected`, for at most [`UP_TIMEOUT`].
+pub fn wait_http(ns: &Netns, url: &str, expected: &str) -> Result<(), String> {
+    let start = Instant::now();
+    loop {
+        let out = ns.exec("curl", &["-sSk", "--max-time", "3", url]);
+        if out.success() && out.stdout == expected {
+            return Ok(());
+        }
+        if start.elapsed() > UP_TIMEOUT {
+            return Err(format!(
+                "{url} did not answer {expected:?} from {} within {UP_TIMEOUT:?} (last: {})",
+                ns.name,
+                if out.success() { out.stdout } else { out.stderr }
+            ));
+        }
+        sleep(Duration::from_millis(300));
+    }
+}
+
+/// The client side of a scene: request ports handed out once each, so that every request is a
+/// new connection that the scheduler places (never a reused IPVS connection entry).
+pub struct Client<'a> {
+    pub ns: &'a Netns,
+    pub next_port: u16,
+}
+
+impl Client<'_> {
+    /// `n` requests to `url` from `source` (the namespace's first address when `None`); who
+    /// answered how often.
+    pub fn ask(&mut self, url: &str, source: Option<&str>, n: usize) -> Result<Counts, String> {
+        let mut counts = Counts::new();
+        for i in 0..n {
+            let port = self.next_port;
+            self.next_port += 1;
+            let answer = get(self.ns, url, source, port)
+                .map_err(|e| format!("request {} of {n} to {url}: {e}", i + 1))?;
+            *counts.entry(answer).or_insert(0) += 1;
+        }
+        Ok(counts)
+    }
+}
+
+/// Prints one bar line per real server (`(name, address)`), in the order given.
+pub fn show(counts: &Counts, servers: &[(&str, &str)]) {
+    for (name, addr) in servers {
+        let got = counts.get(*name).copied().unwrap_or(0);
+        let label = format!("{name} ({addr})");
+        detail(&format!("{label:<22} {:<12} {got}", "#".repeat(got * 2)));
+    }
+    let unknown: Vec<_> = counts
+        .keys()
+        .filter(|k| !servers.iter().any(|(n, _)| n == k))
+        .collect();
+    if !unknown.is_empty() {
+        detail(&format!("other answers: {unknown:?}"));
+    }
+}
+
+/// `counts` as the list of requests per server, in the order given (0 for one that never answered).
+pub fn split(counts: &Counts, names: &[&str]) -> Vec<usize> {
+    names
+        .iter()
+        .map(|n| counts.get(*n).copied().unwrap_or(0))
+        .collect()
+}
+
+/// The IPVS of a namespace, through lvs.
+pub fn ipvs_in(ns: &Netns) -> Result<Ipvs, String> {
+    Ipvs::in_netns(format!("/run/netns/{}", ns.name)).map_err(|e| format!("{}: {e}", ns.name))
+}
+
+/// Applies `rules` (ipvsadm rule lines) through lvs, printing what changed.
+pub fn apply(ipvs: &Ipvs, rules: &str) -> Result<(), String> {
+    let desired = Ruleset::from_rules(rules).map_err(|e| e.to_string())?;
+    let report = ipvs
+        .apply_ruleset(&desired, &ApplyOptions::default())
+        .map_err(|e| e.to_string())?;
+    print!("{}", indent(&report.to_string()));
+    if report.is_success() {
+        Ok(())
+    } else {
+        Err("the apply failed".into())
+    }
+}
+
+/// Prints the `-Ln` listing (with `stats`, `-Ln --stats`, after the kernel's two-second fold of
+/// its per-CPU counters) and returns the totals of all services.
+pub fn listing(ipvs: &Ipvs, stats: bool) -> Result<Stats, String> {
+    if stats {
+        sleep(Duration::from_millis(2500));
+    }
+    let info = ipvs.info().map_err(|e| e.to_string())?;
+    let snapshot = ipvs.snapshot().map_err(|e| e.to_string())?;
+    let format = Format {
+        stats,
+        numeric: true,
+        ..Format::default()
+    };
+    print!("{}", indent(&snapshot.table(info).list(&format, &NoNames)));
+    let mut total = Stats::default();
+    for state in snapshot.service_state.values() {
+        total.conns += state.stats.conns;
+        total.inpkts += state.stats.inpkts;
+        total.outpkts += state.stats.outpkts;
+        total.inbytes += state.stats.inbytes;
+        total.outbytes += state.stats.outbytes;
+    }
+    Ok(total)
+}
+
+/// A network device's packet counters (`rx`, `tx`) in `ns`, from sysfs as `ip -s link` shows them.
+pub fn packets(ns: &Netns, dev: &str) -> Result<(u64, u64), String> {
+    let read = |what: &str| -> Result<u64, String> {
+        let path = format!("/sys/class/net/{dev}/statistics/{what}_packets");
+        exec(ns, "cat", &[&path])?
+            .trim()
+            .parse()
+            .map_err(|e| format!("{path} in {}: {e}", ns.name))
+    };
+    Ok((read("rx")?, read("tx")?))
+}
