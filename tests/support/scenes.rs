@@ -9,8 +9,8 @@
 #![allow(dead_code)] // the kernel tests call the scenes, not the table
 
 use crate::stage::{
-    Cert, Client, Counts, Switch, apply, detail, exec, ipvs_in, listing, modprobe,
-    packets, require, serve, show, split, step, wait_http,
+    Cert, Client, Counts, Switch, apply, detail, exec, ipvs_in, listing, modprobe, packets,
+    require, serve, show, split, step, wait_http,
 };
 use crate::support::{HttpServer, Netns, veth};
 
@@ -123,7 +123,11 @@ impl NatStage {
             real.push(ns);
         }
         for s in octets {
-            wait_http(&director, &format!("http://192.168.8.{s}/"), &format!("rs{s}"))?;
+            wait_http(
+                &director,
+                &format!("http://192.168.8.{s}/"),
+                &format!("rs{s}"),
+            )?;
             if tls.contains(s) {
                 wait_http(
                     &director,
@@ -143,7 +147,8 @@ impl NatStage {
 
     /// A second client address, 10.0.0.22, on the client's interface.
     fn second_client(&self) {
-        self.client.ip(&["addr", "add", "10.0.0.22/24", "dev", "eth0"]);
+        self.client
+            .ip(&["addr", "add", "10.0.0.22/24", "dev", "eth0"]);
     }
 
     fn client(&self) -> Client<'_> {
@@ -190,7 +195,11 @@ pub fn nat() -> Result<NatFindings, String> {
     step("lvs applies the NAT service, round robin (ipvsadm -A -t 10.0.0.13:80 -s rr; -a ... -m)");
     apply(
         &ipvs,
-        &rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15", "192.168.8.16"]),
+        &rules_rr(
+            "10.0.0.13:80",
+            "-m",
+            &["192.168.8.14", "192.168.8.15", "192.168.8.16"],
+        ),
     )?;
     step("9 requests from the client to http://10.0.0.13/");
     let rr = client.ask("http://10.0.0.13/", None, 9)?;
@@ -285,7 +294,9 @@ fn direct_requests(
 /// VIP on `lo` without answering ARP for it (arp_ignore=1, arp_announce=2) and reply straight to
 /// the client.
 pub fn dr() -> Result<DirectFindings, String> {
-    step("building the lab: one switch; client 10.0.0.12, director 10.0.0.13 with the VIP 10.0.0.100, real servers 10.0.0.14-16");
+    step(
+        "building the lab: one switch; client 10.0.0.12, director 10.0.0.13 with the VIP 10.0.0.100, real servers 10.0.0.14-16",
+    );
     let switch = Switch::new("dr-switch");
     let client = Netns::new("dr-client");
     let director = Netns::new("dr-director");
@@ -319,7 +330,11 @@ pub fn dr() -> Result<DirectFindings, String> {
     let ipvs = ipvs_in(&director)?;
     apply(
         &ipvs,
-        &rules_rr("10.0.0.100:80", "-g", &["10.0.0.14", "10.0.0.15", "10.0.0.16"]),
+        &rules_rr(
+            "10.0.0.100:80",
+            "-g",
+            &["10.0.0.14", "10.0.0.15", "10.0.0.16"],
+        ),
     )?;
     let found = direct_requests(
         &client,
@@ -343,7 +358,9 @@ pub fn tun() -> Result<DirectFindings, String> {
         "ipip",
         "the real servers of the tun scene decapsulate IPIP on tunl0 (CONFIG_NET_IPIP)",
     )?;
-    step("building the lab: client 10.0.0.12 and director 10.0.0.13 (VIP 10.0.0.100) on one side of a router, real servers 172.16.0.14-16 on the other");
+    step(
+        "building the lab: client 10.0.0.12 and director 10.0.0.13 (VIP 10.0.0.100) on one side of a router, real servers 172.16.0.14-16 on the other",
+    );
     let router = Netns::new("tun-router");
     router.sysctl("net.ipv4.ip_forward", "1");
     for (bridge, addr) in [("br0", "10.0.0.1/24"), ("br1", "172.16.0.1/24")] {
@@ -387,15 +404,25 @@ pub fn tun() -> Result<DirectFindings, String> {
         real.push(ns);
     }
     for s in [14, 15, 16] {
-        wait_http(&director, &format!("http://172.16.0.{s}/"), &format!("rs{s}"))?;
+        wait_http(
+            &director,
+            &format!("http://172.16.0.{s}/"),
+            &format!("rs{s}"),
+        )?;
     }
-    detail("real servers: tunl0 up with the VIP 10.0.0.100/32, rp_filter=0, default route via the router");
+    detail(
+        "real servers: tunl0 up with the VIP 10.0.0.100/32, rp_filter=0, default route via the router",
+    );
 
     step("lvs applies the TUN service (ipvsadm -A -t 10.0.0.100:80 -s rr; -a ... -i)");
     let ipvs = ipvs_in(&director)?;
     apply(
         &ipvs,
-        &rules_rr("10.0.0.100:80", "-i", &["172.16.0.14", "172.16.0.15", "172.16.0.16"]),
+        &rules_rr(
+            "10.0.0.100:80",
+            "-i",
+            &["172.16.0.14", "172.16.0.15", "172.16.0.16"],
+        ),
     )?;
     let found = direct_requests(
         &client,
@@ -431,7 +458,9 @@ pub fn fwmark() -> Result<FwmarkFindings, String> {
         "nft",
         "the fwmark scene marks packets with nftables (tests/harness.sh setup installs it)",
     )?;
-    step("building the lab: client 10.0.0.12, director 10.0.0.13, real servers 192.168.8.14-16 with HTTP and HTTPS");
+    step(
+        "building the lab: client 10.0.0.12, director 10.0.0.13, real servers 192.168.8.14-16 with HTTP and HTTPS",
+    );
     let lab = NatStage::new("fwmark", &[14, 15, 16], &[14, 15, 16])?;
 
     step("the mangle rule (nft; the tutorial's iptables -t mangle ... --set-mark 10)");
@@ -473,7 +502,11 @@ pub fn fwmark() -> Result<FwmarkFindings, String> {
 
     step("lvsadm -Ln --stats: both ports went through the one FWM 10 service");
     let stats = listing(&ipvs, true)?;
-    let rule = exec(&lab.director, "nft", &["list", "chain", "ip", "lvs_mangle", "prerouting"])?;
+    let rule = exec(
+        &lab.director,
+        "nft",
+        &["list", "chain", "ip", "lvs_mangle", "prerouting"],
+    )?;
     if let Some(line) = rule.lines().find(|l| l.contains("mark set")) {
         detail(&format!("nft: {}", line.trim()));
     }
@@ -528,14 +561,20 @@ fn two_clients(lab: &NatStage) -> Result<StickyFindings, String> {
 /// The tutorial's SH practice: the scheduler hashes the client's address, so each client keeps
 /// its real server for every new connection.
 pub fn sh() -> Result<StickyFindings, String> {
-    step("building the lab: clients 10.0.0.12 and 10.0.0.22, director 10.0.0.13, real servers 192.168.8.14-16");
+    step(
+        "building the lab: clients 10.0.0.12 and 10.0.0.22, director 10.0.0.13, real servers 192.168.8.14-16",
+    );
     let lab = NatStage::new("sh", &[14, 15, 16], &[])?;
     step("lvs applies the service with source hashing (ipvsadm -A -t 10.0.0.13:80 -s sh)");
     let ipvs = ipvs_in(&lab.director)?;
     apply(
         &ipvs,
-        &rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15", "192.168.8.16"])
-            .replace("-s rr", "-s sh"),
+        &rules_rr(
+            "10.0.0.13:80",
+            "-m",
+            &["192.168.8.14", "192.168.8.15", "192.168.8.16"],
+        )
+        .replace("-s rr", "-s sh"),
     )?;
     let found = two_clients(&lab)?;
     step("lvsadm -Ln");
@@ -546,14 +585,20 @@ pub fn sh() -> Result<StickyFindings, String> {
 /// Persistence: round robin places a client's first connection, and for the persistence
 /// timeout (`-p 60`) every new connection from that address follows it.
 pub fn persistence() -> Result<StickyFindings, String> {
-    step("building the lab: clients 10.0.0.12 and 10.0.0.22, director 10.0.0.13, real servers 192.168.8.14-16");
+    step(
+        "building the lab: clients 10.0.0.12 and 10.0.0.22, director 10.0.0.13, real servers 192.168.8.14-16",
+    );
     let lab = NatStage::new("persist", &[14, 15, 16], &[])?;
     step("lvs applies round robin with persistence (ipvsadm -A -t 10.0.0.13:80 -s rr -p 60)");
     let ipvs = ipvs_in(&lab.director)?;
     apply(
         &ipvs,
-        &rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15", "192.168.8.16"])
-            .replace("-s rr", "-s rr -p 60"),
+        &rules_rr(
+            "10.0.0.13:80",
+            "-m",
+            &["192.168.8.14", "192.168.8.15", "192.168.8.16"],
+        )
+        .replace("-s rr", "-s rr -p 60"),
     )?;
     let found = two_clients(&lab)?;
     step("lvsadm -Ln: the service is persistent for 60 s");
@@ -573,7 +618,9 @@ pub struct WrrFindings {
 pub fn wrr() -> Result<WrrFindings, String> {
     step("building the lab: client 10.0.0.12, director 10.0.0.13, real servers 192.168.8.14-16");
     let lab = NatStage::new("wrr", &[14, 15, 16], &[])?;
-    step("lvs applies weighted round robin 1:2:3 (ipvsadm -A -t 10.0.0.13:80 -s wrr; -a ... -m -w N)");
+    step(
+        "lvs applies weighted round robin 1:2:3 (ipvsadm -A -t 10.0.0.13:80 -s wrr; -a ... -m -w N)",
+    );
     let ipvs = ipvs_in(&lab.director)?;
     apply(
         &ipvs,
@@ -605,11 +652,19 @@ pub struct MultiPortFindings {
 /// The tutorial's multi-service NAT: HTTP on port 80 over rs14-16, HTTPS on 443 over rs14 and
 /// rs15 (the two with a certificate), two services on one VIP.
 pub fn multi_port() -> Result<MultiPortFindings, String> {
-    step("building the lab: real servers 192.168.8.14-16 with HTTP, rs14 and rs15 also HTTPS (a certificate made by openssl now)");
+    step(
+        "building the lab: real servers 192.168.8.14-16 with HTTP, rs14 and rs15 also HTTPS (a certificate made by openssl now)",
+    );
     let lab = NatStage::new("multi", &[14, 15, 16], &[14, 15])?;
-    step("lvs applies two services on the VIP (ipvsadm -A -t 10.0.0.13:80 ...; -A -t 10.0.0.13:443 ...)");
+    step(
+        "lvs applies two services on the VIP (ipvsadm -A -t 10.0.0.13:80 ...; -A -t 10.0.0.13:443 ...)",
+    );
     let ipvs = ipvs_in(&lab.director)?;
-    let mut rules = rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15", "192.168.8.16"]);
+    let mut rules = rules_rr(
+        "10.0.0.13:80",
+        "-m",
+        &["192.168.8.14", "192.168.8.15", "192.168.8.16"],
+    );
     rules.push_str(&rules_rr(
         "10.0.0.13:443",
         "-m",
@@ -640,7 +695,9 @@ pub struct TwoHopFindings {
 /// but behind host 16, a router; the director routes 192.168.8.0/24 via it, it routes the
 /// client network back via the director, and the real servers' default route is the router.
 pub fn nat_two_hop() -> Result<TwoHopFindings, String> {
-    step("building the lab: client 10.0.0.12 -- director 10.0.0.13/172.168.100.13 -- router 172.168.100.16/192.168.8.16 -- rs14, rs15");
+    step(
+        "building the lab: client 10.0.0.12 -- director 10.0.0.13/172.168.100.13 -- router 172.168.100.16/192.168.8.16 -- rs14, rs15",
+    );
     let client = Netns::new("hop-client");
     let director = Netns::new("hop-director");
     let router = Netns::new("hop-router");
@@ -670,24 +727,34 @@ pub fn nat_two_hop() -> Result<TwoHopFindings, String> {
         real.push(ns);
     }
     for s in [14, 15] {
-        wait_http(&director, &format!("http://192.168.8.{s}/"), &format!("rs{s}"))?;
+        wait_http(
+            &director,
+            &format!("http://192.168.8.{s}/"),
+            &format!("rs{s}"),
+        )?;
     }
     detail("director: 192.168.8.0/24 via 172.168.100.16; router: 10.0.0.0/24 via 172.168.100.13");
     detail("real servers: default via 192.168.8.16 (the router, not the director)");
 
     step("lvs applies the NAT service (ipvsadm -A -t 10.0.0.13:80 -s rr; -a ... -m)");
     let ipvs = ipvs_in(&director)?;
-    apply(&ipvs, &rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15"]))?;
+    apply(
+        &ipvs,
+        &rules_rr("10.0.0.13:80", "-m", &["192.168.8.14", "192.168.8.15"]),
+    )?;
     step("8 requests from the client to http://10.0.0.13/");
+    let (rx0, tx0) = packets(&router, "eth0")?;
     let answers = Client {
         ns: &client,
         next_port: 40000,
     }
     .ask("http://10.0.0.13/", None, 8)?;
     show(&answers, &SERVERS[..2]);
-    let (rx, tx) = packets(&router, "eth0")?;
+    let (rx1, tx1) = packets(&router, "eth0")?;
     detail(&format!(
-        "the router's link to the director: {rx} packets in, {tx} out (requests and replies both cross it)"
+        "the router's link to the director meanwhile: {} packets in, {} out (requests and replies)",
+        rx1 - rx0,
+        tx1 - tx0
     ));
     step("lvsadm -Ln --stats");
     listing(&ipvs, true)?;

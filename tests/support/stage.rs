@@ -57,9 +57,8 @@ pub fn exec(ns: &Netns, program: &str, args: &[&str]) -> Result<String, String> 
 
 /// Fails with a clear message unless `program` can be run here.
 pub fn require(program: &str, why: &str) -> Result<(), String> {
-    let found = std::env::var_os("PATH").is_some_and(|path| {
-        std::env::split_paths(&path).any(|dir| dir.join(program).is_file())
-    });
+    let found = std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(program).is_file()));
     if found {
         Ok(())
     } else {
@@ -146,9 +145,23 @@ impl Cert {
         let out = crate::support::run(
             "timeout",
             &[
-                "60", "openssl", "req", "-x509", "-nodes", "-days", "1", "-newkey", "ec",
-                "-pkeyopt", "ec_paramgen_curve:prime256v1", "-subj", &subject, "-keyout", &key,
-                "-out", &cert,
+                "60",
+                "openssl",
+                "req",
+                "-x509",
+                "-nodes",
+                "-days",
+                "1",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-subj",
+                &subject,
+                "-keyout",
+                &key,
+                "-out",
+                &cert,
             ],
             None,
         );
@@ -204,7 +217,11 @@ pub fn wait_http(ns: &Netns, url: &str, expected: &str) -> Result<(), String> {
             return Err(format!(
                 "{url} did not answer {expected:?} from {} within {UP_TIMEOUT:?} (last: {})",
                 ns.name,
-                if out.success() { out.stdout } else { out.stderr }
+                if out.success() {
+                    out.stdout
+                } else {
+                    out.stderr
+                }
             ));
         }
         sleep(Duration::from_millis(300));
