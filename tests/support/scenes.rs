@@ -122,20 +122,14 @@ impl NatStage {
             servers.push(serve(&ns, &port, with_tls));
             real.push(ns);
         }
+        let mut urls = Vec::new();
         for s in octets {
-            wait_http(
-                &director,
-                &format!("http://192.168.8.{s}/"),
-                &format!("rs{s}"),
-            )?;
+            urls.push((format!("http://192.168.8.{s}/"), format!("rs{s}")));
             if tls.contains(s) {
-                wait_http(
-                    &director,
-                    &format!("https://192.168.8.{s}/"),
-                    &format!("rs{s}"),
-                )?;
+                urls.push((format!("https://192.168.8.{s}/"), format!("rs{s}")));
             }
         }
+        wait_http(&director, &urls)?;
         Ok(NatStage {
             servers,
             client,
@@ -157,6 +151,14 @@ impl NatStage {
             next_port: 40000,
         }
     }
+}
+
+/// `(http://NET.S/, rsS)` for every real server `S`: what [`wait_http`] polls for.
+fn urls(net: &str, octets: &[u8]) -> Vec<(String, String)> {
+    octets
+        .iter()
+        .map(|s| (format!("http://{net}.{s}/"), format!("rs{s}")))
+        .collect()
 }
 
 fn rules_rr(vip: &str, forward: &str, reals: &[&str]) -> String {
@@ -321,9 +323,7 @@ pub fn dr() -> Result<DirectFindings, String> {
         servers.push(serve(&ns, &format!("rs{s}"), None));
         real.push(ns);
     }
-    for s in [14, 15, 16] {
-        wait_http(&director, &format!("http://10.0.0.{s}/"), &format!("rs{s}"))?;
-    }
+    wait_http(&director, &urls("10.0.0", &[14, 15, 16]))?;
     detail("real servers: VIP 10.0.0.100/32 on lo, arp_ignore=1, arp_announce=2");
 
     step("lvs applies the DR service (ipvsadm -A -t 10.0.0.100:80 -s rr; -a ... -g)");
@@ -403,13 +403,7 @@ pub fn tun() -> Result<DirectFindings, String> {
         servers.push(serve(&ns, &port, None));
         real.push(ns);
     }
-    for s in [14, 15, 16] {
-        wait_http(
-            &director,
-            &format!("http://172.16.0.{s}/"),
-            &format!("rs{s}"),
-        )?;
-    }
+    wait_http(&director, &urls("172.16.0", &[14, 15, 16]))?;
     detail(
         "real servers: tunl0 up with the VIP 10.0.0.100/32, rp_filter=0, default route via the router",
     );
@@ -496,7 +490,7 @@ pub fn fwmark() -> Result<FwmarkFindings, String> {
     step("6 requests to http://10.0.0.13/");
     let http = client.ask("http://10.0.0.13/", None, 6)?;
     show(&http, &SERVERS);
-    step("6 requests to https://10.0.0.13/ (curl -k)");
+    step("6 requests to https://10.0.0.13/ (certificate not checked)");
     let https = client.ask("https://10.0.0.13/", None, 6)?;
     show(&https, &SERVERS);
 
@@ -675,7 +669,7 @@ pub fn multi_port() -> Result<MultiPortFindings, String> {
     step("6 requests to http://10.0.0.13/");
     let http = client.ask("http://10.0.0.13/", None, 6)?;
     show(&http, &SERVERS);
-    step("6 requests to https://10.0.0.13/ (curl -k)");
+    step("6 requests to https://10.0.0.13/ (certificate not checked)");
     let https = client.ask("https://10.0.0.13/", None, 6)?;
     show(&https, &SERVERS[..2]);
     step("lvsadm -Ln --stats");
@@ -726,13 +720,7 @@ pub fn nat_two_hop() -> Result<TwoHopFindings, String> {
         servers.push(serve(&ns, &port, None));
         real.push(ns);
     }
-    for s in [14, 15] {
-        wait_http(
-            &director,
-            &format!("http://192.168.8.{s}/"),
-            &format!("rs{s}"),
-        )?;
-    }
+    wait_http(&director, &urls("192.168.8", &[14, 15]))?;
     detail("director: 192.168.8.0/24 via 172.168.100.16; router: 10.0.0.0/24 via 172.168.100.13");
     detail("real servers: default via 192.168.8.16 (the router, not the director)");
 

@@ -16,7 +16,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::Stdio;
 use std::thread::sleep;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// How many requests each answer got (the answer is the real server's name, e.g. `rs14`).
 pub type Counts = BTreeMap<String, usize>;
@@ -103,7 +103,7 @@ impl Switch {
 /// argv: NAME HTTP_PORT [TLS_PORT CERT KEY]. Answers every GET on HTTP_PORT (and, with TLS, on
 /// TLS_PORT) with NAME, no newline, logging nothing.
 const NAME_SERVER_PY: &str = r#"
-import http.server, ssl, sys, threading
+import http.server, sys, threading
 name = sys.argv[1].encode()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
@@ -117,6 +117,7 @@ class H(http.server.BaseHTTPRequestHandler):
 def serve(port, cert=None, key=None):
     srv = http.server.HTTPServer(("0.0.0.0", port), H)
     if cert:
+        import ssl
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(cert, key)
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
@@ -192,40 +193,84 @@ pub fn serve(ns: &Netns, name: &str, tls: Option<&Cert>) -> HttpServer {
     server
 }
 
-/// One GET with curl from `client` (`-k`: the certificates are self-signed), bounded by
-/// `--max-time`: the body, or why not. `source` binds the client's address, `port` its port
-/// (a distinct port per request makes each one a new connection, as a new client would).
-pub fn get(client: &Netns, url: &str, source: Option<&str>, port: u16) -> Result<String, String> {
-    let port = port.to_string();
-    let mut args = vec!["-sSk", "--max-time", "5", "--local-port", &port];
-    if let Some(addr) = source {
-        args.extend_from_slice(&["--interface", addr]);
-    }
-    args.push(url);
-    exec(client, "curl", &args)
+/// argv: `ask URL SOURCE FIRST_PORT N` or `wait SECONDS URL EXPECTED [URL EXPECTED]...`. One process
+/// under emulation instead of a curl per request. `ask`: N GETs one after the other, request i
+/// from local port FIRST_PORT+i (SOURCE binds the address when not empty), each a new
+/// connection bounded by 5 s; prints `OK BODY` per answer and stops at the first `ERR WHY`.
+/// `wait`: polls every URL until it answers EXPECTED, for at most SECONDS in all. HTTPS is not
+/// verified (the certificates are self-signed); `ssl` is imported only for an https URL.
+const CLIENT_PY: &str = r#"
+import socket, sys, time
+def get(url, source="", port=0):
+    scheme, rest = url.split("://", 1)
+    hostport, _, path = rest.partition("/")
+    host, _, p = hostport.partition(":")
+    p = int(p) if p else (443 if scheme == "https" else 80)
+    s = socket.create_connection((host, p), timeout=5, source_address=(source, port))
+    try:
+        if scheme == "https":
+            import ssl
+            ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+            s = ctx.wrap_socket(s, server_hostname=host)
+        s.sendall(("GET /%s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, hostport)).encode())
+        data = b""
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+    finally:
+        s.close()
+    head, sep, body = data.partition(b"\r\n\r\n")
+    if not sep:
+        raise OSError("no HTTP answer: %r" % data[:80])
+    return body.decode(errors="replace").replace("\n", "\\n")
+if sys.argv[1] == "ask":
+    url, source, first, n = sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5])
+    for i in range(n):
+        try:
+            print("OK " + get(url, source, first + i), flush=True)
+        except Exception as e:
+            print("ERR %s" % (e or type(e).__name__), flush=True)
+            break
+else:
+    limit = float(sys.argv[2])
+    pending = dict(zip(sys.argv[3::2], sys.argv[4::2]))
+    last = {}
+    deadline = time.monotonic() + limit
+    while pending:
+        for url, expected in list(pending.items()):
+            try:
+                last[url] = get(url)
+            except Exception as e:
+                last[url] = "error: %s" % e
+            if last[url] == expected:
+                del pending[url]
+        if pending and time.monotonic() > deadline:
+            sys.exit("; ".join("%s did not answer %r within %g s (last: %s)" % (u, x, limit, last[u])
+                               for u, x in pending.items()))
+        if pending:
+            time.sleep(0.3)
+"#;
+
+/// Runs [`CLIENT_PY`] in `ns` (bounded by `timeout` as well): its stdout, or why not.
+fn client_py(ns: &Netns, args: &[&str]) -> Result<String, String> {
+    let mut full = vec!["120", crate::support::python(), "-c", CLIENT_PY];
+    full.extend_from_slice(args);
+    exec(ns, "timeout", &full)
 }
 
-/// Polls `url` from `ns` until it answers `expected`, for at most [`UP_TIMEOUT`].
-pub fn wait_http(ns: &Netns, url: &str, expected: &str) -> Result<(), String> {
-    let start = Instant::now();
-    loop {
-        let out = ns.exec("curl", &["-sSk", "--max-time", "3", url]);
-        if out.success() && out.stdout == expected {
-            return Ok(());
-        }
-        if start.elapsed() > UP_TIMEOUT {
-            return Err(format!(
-                "{url} did not answer {expected:?} from {} within {UP_TIMEOUT:?} (last: {})",
-                ns.name,
-                if out.success() {
-                    out.stdout
-                } else {
-                    out.stderr
-                }
-            ));
-        }
-        sleep(Duration::from_millis(300));
+/// Polls every `(url, expected answer)` from `ns`, in one process, until each answers as
+/// expected, for at most [`UP_TIMEOUT`] in all.
+pub fn wait_http(ns: &Netns, urls: &[(String, String)]) -> Result<(), String> {
+    let limit = UP_TIMEOUT.as_secs().to_string();
+    let mut args = vec!["wait", limit.as_str()];
+    for (url, expected) in urls {
+        args.extend_from_slice(&[url.as_str(), expected.as_str()]);
     }
+    client_py(ns, &args).map(drop)
 }
 
 /// The client side of a scene: request ports handed out once each, so that every request is a
@@ -236,18 +281,33 @@ pub struct Client<'a> {
 }
 
 impl Client<'_> {
-    /// `n` requests to `url` from `source` (the namespace's first address when `None`); who
-    /// answered how often.
+    /// `n` requests to `url` from `source` (the namespace's first address when `None`), one
+    /// after the other from one process, each from its own local port; who answered how often.
     pub fn ask(&mut self, url: &str, source: Option<&str>, n: usize) -> Result<Counts, String> {
+        let first = self.next_port;
+        self.next_port += u16::try_from(n).map_err(|_| format!("{n} requests are too many"))?;
+        let (first, count) = (first.to_string(), n.to_string());
+        let out = client_py(self.ns, &["ask", url, source.unwrap_or(""), &first, &count])
+            .map_err(|e| format!("requests to {url}: {e}"))?;
         let mut counts = Counts::new();
-        for i in 0..n {
-            let port = self.next_port;
-            self.next_port += 1;
-            let answer = get(self.ns, url, source, port)
-                .map_err(|e| format!("request {} of {n} to {url}: {e}", i + 1))?;
-            *counts.entry(answer).or_insert(0) += 1;
+        for (i, line) in out.lines().enumerate() {
+            match line.split_once(' ') {
+                Some(("OK", answer)) => *counts.entry(answer.to_owned()).or_insert(0) += 1,
+                _ => {
+                    return Err(format!(
+                        "request {} of {n} to {url}: {}",
+                        i + 1,
+                        line.strip_prefix("ERR ").unwrap_or(line)
+                    ));
+                }
+            }
         }
-        Ok(counts)
+        let got: usize = counts.values().sum();
+        if got == n {
+            Ok(counts)
+        } else {
+            Err(format!("{n} requests to {url}: only {got} answered"))
+        }
     }
 }
 
