@@ -9,10 +9,10 @@
 #![allow(dead_code)] // the kernel tests call the scenes, not the table
 
 use crate::stage::{
-    Cert, Client, Counts, Switch, apply, detail, exec, ipvs_in, listing, modprobe, packets,
+    Cert, Client, Counts, Wiring, apply, detail, exec, ipvs_in, listing, modprobe, netns, packets,
     require, serve, show, split, step, wait_http,
 };
-use crate::support::{HttpServer, Netns, veth};
+use crate::support::{HttpServer, Netns};
 
 /// One entry of the demo: a name, one sentence on what it teaches, and the scene.
 pub struct Scene {
@@ -101,26 +101,29 @@ impl NatStage {
         } else {
             Some(Cert::new("10.0.0.13")?)
         };
-        let client = Netns::new(&format!("{scene}-client"));
-        let director = Netns::new(&format!("{scene}-director"));
-        veth(&client, "eth0", &director, "eth0");
-        client.addr("eth0", "10.0.0.12/24");
-        director.addr("eth0", "10.0.0.13/24");
-        director.ip(&["link", "add", "br0", "type", "bridge"]);
-        director.addr("br0", "192.168.8.13/24");
-        director.sysctl("net.ipv4.ip_forward", "1");
-        let mut real = Vec::new();
+        let client = netns(&format!("{scene}-client"));
+        let director = netns(&format!("{scene}-director"));
+        let real: Vec<Netns> = octets
+            .iter()
+            .map(|s| netns(&format!("{scene}-rs{s}")))
+            .collect();
+        let mut wiring = Wiring::default();
+        wiring.veth(&client, "eth0", &director, "eth0");
+        wiring.addr(&client, "eth0", "10.0.0.12/24");
+        wiring.addr(&director, "eth0", "10.0.0.13/24");
+        wiring.bridge(&director, "br0");
+        wiring.addr(&director, "br0", "192.168.8.13/24");
+        wiring.sysctl(&director, "net.ipv4.ip_forward", "1");
+        for (s, ns) in octets.iter().zip(&real) {
+            wiring.plug(ns, "eth0", &director, &format!("rs{s}"), "br0");
+            wiring.addr(ns, "eth0", &format!("192.168.8.{s}/24"));
+            wiring.ip(ns, "route add default via 192.168.8.13");
+        }
+        wiring.build()?;
         let mut servers = Vec::new();
-        for s in octets {
-            let ns = Netns::new(&format!("{scene}-rs{s}"));
-            let port = format!("rs{s}");
-            veth(&ns, "eth0", &director, &port);
-            director.ip(&["link", "set", &port, "master", "br0"]);
-            ns.addr("eth0", &format!("192.168.8.{s}/24"));
-            ns.ip(&["route", "add", "default", "via", "192.168.8.13"]);
+        for (s, ns) in octets.iter().zip(&real) {
             let with_tls = if tls.contains(s) { cert.as_ref() } else { None };
-            servers.push(serve(&ns, &port, with_tls));
-            real.push(ns);
+            servers.push(serve(ns, &format!("rs{s}"), with_tls));
         }
         let mut urls = Vec::new();
         for s in octets {
@@ -299,30 +302,38 @@ pub fn dr() -> Result<DirectFindings, String> {
     step(
         "building the lab: one switch; client 10.0.0.12, director 10.0.0.13 with the VIP 10.0.0.100, real servers 10.0.0.14-16",
     );
-    let switch = Switch::new("dr-switch");
-    let client = Netns::new("dr-client");
-    let director = Netns::new("dr-director");
-    switch.plug(&client, "eth0", "client");
-    switch.plug(&director, "eth0", "director");
-    client.addr("eth0", "10.0.0.12/24");
-    director.addr("eth0", "10.0.0.13/24");
-    director.ip(&["addr", "add", "10.0.0.100/32", "dev", "eth0"]);
-    let mut real = Vec::new();
-    let mut servers = Vec::new();
-    for s in [14, 15, 16] {
-        let ns = Netns::new(&format!("dr-rs{s}"));
-        switch.plug(&ns, "eth0", &format!("rs{s}"));
+    let switch = netns("dr-switch");
+    let client = netns("dr-client");
+    let director = netns("dr-director");
+    let real: Vec<Netns> = [14, 15, 16]
+        .iter()
+        .map(|s| netns(&format!("dr-rs{s}")))
+        .collect();
+    let mut wiring = Wiring::default();
+    wiring.bridge(&switch, "br0");
+    wiring.ip(&switch, "link set br0 up");
+    wiring.plug(&client, "eth0", &switch, "client", "br0");
+    wiring.plug(&director, "eth0", &switch, "director", "br0");
+    wiring.addr(&client, "eth0", "10.0.0.12/24");
+    wiring.addr(&director, "eth0", "10.0.0.13/24");
+    wiring.ip(&director, "addr add 10.0.0.100/32 dev eth0");
+    for (s, ns) in [14, 15, 16].iter().zip(&real) {
+        wiring.plug(ns, "eth0", &switch, &format!("rs{s}"), "br0");
         // The tutorial's peers: answer ARP only for addresses of the asking interface, and
         // announce only the interface's own address, so the VIP on lo stays the director's.
         for dev in ["all", "eth0"] {
-            ns.sysctl(&format!("net.ipv4.conf.{dev}.arp_ignore"), "1");
-            ns.sysctl(&format!("net.ipv4.conf.{dev}.arp_announce"), "2");
+            wiring.sysctl(ns, &format!("net.ipv4.conf.{dev}.arp_ignore"), "1");
+            wiring.sysctl(ns, &format!("net.ipv4.conf.{dev}.arp_announce"), "2");
         }
-        ns.addr("eth0", &format!("10.0.0.{s}/24"));
-        ns.ip(&["addr", "add", "10.0.0.100/32", "dev", "lo"]);
-        servers.push(serve(&ns, &format!("rs{s}"), None));
-        real.push(ns);
+        wiring.addr(ns, "eth0", &format!("10.0.0.{s}/24"));
+        wiring.ip(ns, "addr add 10.0.0.100/32 dev lo");
     }
+    wiring.build()?;
+    let servers: Vec<HttpServer> = [14, 15, 16]
+        .iter()
+        .zip(&real)
+        .map(|(s, ns)| serve(ns, &format!("rs{s}"), None))
+        .collect();
     wait_http(&director, &urls("10.0.0", &[14, 15, 16]))?;
     detail("real servers: VIP 10.0.0.100/32 on lo, arp_ignore=1, arp_announce=2");
 
@@ -361,48 +372,53 @@ pub fn tun() -> Result<DirectFindings, String> {
     step(
         "building the lab: client 10.0.0.12 and director 10.0.0.13 (VIP 10.0.0.100) on one side of a router, real servers 172.16.0.14-16 on the other",
     );
-    let router = Netns::new("tun-router");
-    router.sysctl("net.ipv4.ip_forward", "1");
+    let router = netns("tun-router");
+    let client = netns("tun-client");
+    let director = netns("tun-director");
+    let real: Vec<Netns> = [14, 15, 16]
+        .iter()
+        .map(|s| netns(&format!("tun-rs{s}")))
+        .collect();
+    let mut wiring = Wiring::default();
+    wiring.sysctl(&router, "net.ipv4.ip_forward", "1");
     for (bridge, addr) in [("br0", "10.0.0.1/24"), ("br1", "172.16.0.1/24")] {
-        router.ip(&["link", "add", bridge, "type", "bridge"]);
-        router.addr(bridge, addr);
+        wiring.bridge(&router, bridge);
+        wiring.addr(&router, bridge, addr);
     }
-    let client = Netns::new("tun-client");
-    let director = Netns::new("tun-director");
     for (ns, port, addr) in [
         (&client, "client", "10.0.0.12/24"),
         (&director, "director", "10.0.0.13/24"),
     ] {
-        veth(ns, "eth0", &router, port);
-        router.ip(&["link", "set", port, "master", "br0"]);
-        ns.addr("eth0", addr);
-        ns.ip(&["route", "add", "default", "via", "10.0.0.1"]);
+        wiring.plug(ns, "eth0", &router, port, "br0");
+        wiring.addr(ns, "eth0", addr);
+        wiring.ip(ns, "route add default via 10.0.0.1");
     }
-    director.ip(&["addr", "add", "10.0.0.100/32", "dev", "eth0"]);
-    let mut real = Vec::new();
-    let mut servers = Vec::new();
-    for s in [14, 15, 16] {
-        let ns = Netns::new(&format!("tun-rs{s}"));
-        let port = format!("rs{s}");
-        veth(&ns, "eth0", &router, &port);
-        router.ip(&["link", "set", &port, "master", "br1"]);
-        ns.addr("eth0", &format!("172.16.0.{s}/24"));
-        ns.ip(&["route", "add", "default", "via", "172.16.0.1"]);
-        if ns.exec("ip", &["link", "show", "tunl0"]).status != 0 {
-            return Err(format!(
-                "{} has no tunl0 although ipip is loaded (net.core.fb_tunnels_only_for_init_net?)",
-                ns.name
-            ));
-        }
+    wiring.ip(&director, "addr add 10.0.0.100/32 dev eth0");
+    for (s, ns) in [14, 15, 16].iter().zip(&real) {
+        wiring.plug(ns, "eth0", &router, &format!("rs{s}"), "br1");
+        wiring.addr(ns, "eth0", &format!("172.16.0.{s}/24"));
+        wiring.ip(ns, "route add default via 172.16.0.1");
         // The decapsulated request arrives on tunl0 from a client routed via eth0: no
         // reverse-path filter.
+        wiring.addr(ns, "tunl0", "10.0.0.100/32");
         for dev in ["all", "tunl0"] {
-            ns.sysctl(&format!("net.ipv4.conf.{dev}.rp_filter"), "0");
+            wiring.sysctl(ns, &format!("net.ipv4.conf.{dev}.rp_filter"), "0");
         }
-        ns.addr("tunl0", "10.0.0.100/32");
-        servers.push(serve(&ns, &port, None));
-        real.push(ns);
     }
+    wiring.build().map_err(|e| {
+        if e.contains("tunl0") {
+            format!(
+                "a real server has no tunl0 although ipip is loaded (net.core.fb_tunnels_only_for_init_net?): {e}"
+            )
+        } else {
+            e
+        }
+    })?;
+    let servers: Vec<HttpServer> = [14, 15, 16]
+        .iter()
+        .zip(&real)
+        .map(|(s, ns)| serve(ns, &format!("rs{s}"), None))
+        .collect();
     wait_http(&director, &urls("172.16.0", &[14, 15, 16]))?;
     detail(
         "real servers: tunl0 up with the VIP 10.0.0.100/32, rp_filter=0, default route via the router",
@@ -692,34 +708,38 @@ pub fn nat_two_hop() -> Result<TwoHopFindings, String> {
     step(
         "building the lab: client 10.0.0.12 -- director 10.0.0.13/172.168.100.13 -- router 172.168.100.16/192.168.8.16 -- rs14, rs15",
     );
-    let client = Netns::new("hop-client");
-    let director = Netns::new("hop-director");
-    let router = Netns::new("hop-router");
-    veth(&client, "eth0", &director, "eth0");
-    client.addr("eth0", "10.0.0.12/24");
-    director.addr("eth0", "10.0.0.13/24");
-    veth(&director, "eth1", &router, "eth0");
-    director.addr("eth1", "172.168.100.13/24");
-    router.addr("eth0", "172.168.100.16/24");
-    router.ip(&["link", "add", "br0", "type", "bridge"]);
-    router.addr("br0", "192.168.8.16/24");
+    let client = netns("hop-client");
+    let director = netns("hop-director");
+    let router = netns("hop-router");
+    let real: Vec<Netns> = [14, 15]
+        .iter()
+        .map(|s| netns(&format!("hop-rs{s}")))
+        .collect();
+    let mut wiring = Wiring::default();
+    wiring.veth(&client, "eth0", &director, "eth0");
+    wiring.addr(&client, "eth0", "10.0.0.12/24");
+    wiring.addr(&director, "eth0", "10.0.0.13/24");
+    wiring.veth(&director, "eth1", &router, "eth0");
+    wiring.addr(&director, "eth1", "172.168.100.13/24");
+    wiring.addr(&router, "eth0", "172.168.100.16/24");
+    wiring.bridge(&router, "br0");
+    wiring.addr(&router, "br0", "192.168.8.16/24");
     for ns in [&director, &router] {
-        ns.sysctl("net.ipv4.ip_forward", "1");
+        wiring.sysctl(ns, "net.ipv4.ip_forward", "1");
     }
-    director.ip(&["route", "add", "192.168.8.0/24", "via", "172.168.100.16"]);
-    router.ip(&["route", "add", "10.0.0.0/24", "via", "172.168.100.13"]);
-    let mut real = Vec::new();
-    let mut servers = Vec::new();
-    for s in [14, 15] {
-        let ns = Netns::new(&format!("hop-rs{s}"));
-        let port = format!("rs{s}");
-        veth(&ns, "eth0", &router, &port);
-        router.ip(&["link", "set", &port, "master", "br0"]);
-        ns.addr("eth0", &format!("192.168.8.{s}/24"));
-        ns.ip(&["route", "add", "default", "via", "192.168.8.16"]);
-        servers.push(serve(&ns, &port, None));
-        real.push(ns);
+    wiring.ip(&director, "route add 192.168.8.0/24 via 172.168.100.16");
+    wiring.ip(&router, "route add 10.0.0.0/24 via 172.168.100.13");
+    for (s, ns) in [14, 15].iter().zip(&real) {
+        wiring.plug(ns, "eth0", &router, &format!("rs{s}"), "br0");
+        wiring.addr(ns, "eth0", &format!("192.168.8.{s}/24"));
+        wiring.ip(ns, "route add default via 192.168.8.16");
     }
+    wiring.build()?;
+    let servers: Vec<HttpServer> = [14, 15]
+        .iter()
+        .zip(&real)
+        .map(|(s, ns)| serve(ns, &format!("rs{s}"), None))
+        .collect();
     wait_http(&director, &urls("192.168.8", &[14, 15]))?;
     detail("director: 192.168.8.0/24 via 172.168.100.16; router: 10.0.0.0/24 via 172.168.100.13");
     detail("real servers: default via 192.168.8.16 (the router, not the director)");

@@ -6,7 +6,7 @@
 //! and by `tests/kernel_scenes.rs`. Every wait here is bounded.
 #![allow(dead_code)] // the demo and the kernel tests use different parts
 
-use crate::support::{HttpServer, Netns, veth};
+use crate::support::{HttpServer, Netns};
 use lvs::Ruleset;
 use lvs::Stats;
 use lvs::ipvsadm::Format;
@@ -79,24 +79,128 @@ pub fn modprobe(module: &str, why: &str) -> Result<(), String> {
     }
 }
 
-/// One switch: a namespace holding the bridge `br0`; [`Switch::plug`] cables hosts to it.
-pub struct Switch {
-    pub ns: Netns,
+/// A namespace's handle, named as [`Netns::new`] names it, that [`Wiring::build`] creates
+/// (deleted on drop like any [`Netns`], made or not).
+pub fn netns(role: &str) -> Netns {
+    Netns {
+        name: format!("lvs-{}-{role}", std::process::id()),
+    }
 }
 
-impl Switch {
-    /// A switch namespace `ROLE` with an empty bridge.
-    pub fn new(role: &str) -> Switch {
-        let ns = Netns::new(role);
-        ns.ip(&["link", "add", "br0", "type", "bridge"]);
-        ns.ip(&["link", "set", "br0", "up"]);
-        Switch { ns }
+/// A lab's wiring, collected first and then made by [`Wiring::build`] with few processes (each
+/// costs about a second under emulation): one `ip -batch` for the namespaces and the cables
+/// between them, one `ip -n NS -batch` per namespace, one `sysctl` per namespace that needs it.
+/// Commands run in the order given.
+#[derive(Default)]
+pub struct Wiring {
+    root: Vec<String>,
+    cables: Vec<String>,
+    inside: Vec<(String, Vec<String>)>,
+    sysctls: Vec<(String, Vec<String>)>,
+}
+
+impl Wiring {
+    /// `ns`'s own commands, registering it (created, `lo` up) on first use.
+    fn inside(&mut self, ns: &Netns) -> &mut Vec<String> {
+        let at = match self.inside.iter().position(|(n, _)| *n == ns.name) {
+            Some(at) => at,
+            None => {
+                self.root.push(format!("netns add {}", ns.name));
+                self.inside
+                    .push((ns.name.clone(), vec!["link set lo up".to_owned()]));
+                self.inside.len() - 1
+            }
+        };
+        &mut self.inside[at].1
     }
 
-    /// A cable from `host`'s `dev` to the switch port `port`.
-    pub fn plug(&self, host: &Netns, dev: &str, port: &str) {
-        veth(host, dev, &self.ns, port);
-        self.ns.ip(&["link", "set", port, "master", "br0"]);
+    /// `ip CMD` in `ns` (e.g. `route add default via 192.168.8.13`).
+    pub fn ip(&mut self, ns: &Netns, cmd: &str) {
+        self.inside(ns).push(cmd.to_owned());
+    }
+
+    /// An address on `dev` in `ns`, and `dev` up.
+    pub fn addr(&mut self, ns: &Netns, dev: &str, cidr: &str) {
+        self.ip(ns, &format!("addr add {cidr} dev {dev}"));
+        self.ip(ns, &format!("link set {dev} up"));
+    }
+
+    /// An empty bridge `name` in `ns` (up once it gets an address or `link set ... up`).
+    pub fn bridge(&mut self, ns: &Netns, name: &str) {
+        self.ip(ns, &format!("link add {name} type bridge"));
+    }
+
+    /// A cable: a veth pair, `a_dev` in `a` and `b_dev` in `b`, both up.
+    pub fn veth(&mut self, a: &Netns, a_dev: &str, b: &Netns, b_dev: &str) {
+        self.inside(a);
+        self.inside(b);
+        self.cables.push(format!(
+            "link add name {a_dev} netns {} type veth peer name {b_dev} netns {}",
+            a.name, b.name
+        ));
+        self.ip(a, &format!("link set {a_dev} up"));
+        self.ip(b, &format!("link set {b_dev} up"));
+    }
+
+    /// A cable from `host`'s `dev` to the port `port` of the bridge `br` in `switch`.
+    pub fn plug(&mut self, host: &Netns, dev: &str, switch: &Netns, port: &str, br: &str) {
+        self.veth(host, dev, switch, port);
+        self.ip(switch, &format!("link set {port} master {br}"));
+    }
+
+    /// `sysctl -w key=value` in `ns`, after its `ip` commands.
+    pub fn sysctl(&mut self, ns: &Netns, key: &str, value: &str) {
+        self.inside(ns);
+        let setting = format!("{key}={value}");
+        match self.sysctls.iter_mut().find(|(n, _)| *n == ns.name) {
+            Some((_, list)) => list.push(setting),
+            None => self.sysctls.push((ns.name.clone(), vec![setting])),
+        }
+    }
+
+    /// Makes it all: namespaces and cables, then each namespace's commands, then its sysctls.
+    pub fn build(self) -> Result<(), String> {
+        let mut root = self.root;
+        root.extend(self.cables);
+        ip_batch(None, &root)?;
+        for (ns, commands) in &self.inside {
+            ip_batch(Some(ns), commands)?;
+        }
+        for (ns, settings) in &self.sysctls {
+            let mut args = vec!["netns", "exec", ns.as_str(), "sysctl", "-q", "-w"];
+            args.extend(settings.iter().map(String::as_str));
+            let out = crate::support::run("ip", &args, None);
+            if !out.success() {
+                return Err(format!(
+                    "in {ns}: sysctl -w {} failed: {}",
+                    settings.join(" "),
+                    out.stderr.trim()
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `ip -batch -` (in the namespace `ns` with `-n`, else where the scene runs): `commands`, one
+/// process, stopping at the first that fails.
+fn ip_batch(ns: Option<&str>, commands: &[String]) -> Result<(), String> {
+    let mut args = Vec::new();
+    if let Some(ns) = ns {
+        args.extend_from_slice(&["-n", ns]);
+    }
+    args.extend_from_slice(&["-batch", "-"]);
+    let input = commands.join("\n") + "\n";
+    let out = crate::support::run("ip", &args, Some(input.as_bytes()));
+    if out.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "ip {} failed: {} (commands: {})",
+            args.join(" "),
+            out.stderr.trim(),
+            commands.join("; ")
+        ))
     }
 }
 
