@@ -1,6 +1,7 @@
-//! What every scene (`scenes.rs`, `directors.rs`) builds on: narration in the demo's style,
-//! checked commands that return `Err` instead of panicking, switches and real servers in network
-//! namespaces, requests counted by who answered, and IPVS configured through lvs only.
+//! What every scene (`scenes.rs`) builds on: narration in the demo's style, checked commands
+//! that return `Err` instead of panicking, labs of network namespaces wired with few processes
+//! ([`Wiring`]), real servers in them, requests sent in batches and counted by who answered, and
+//! IPVS configured through lvs only.
 //!
 //! Included next to `support` (`mod support; #[path = ".../stage.rs"] mod stage;`) by the demo
 //! and by `tests/kernel_scenes.rs`. Every wait here is bounded.
