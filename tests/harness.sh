@@ -27,7 +27,10 @@
 #   fuzz [SECONDS] [TARGET...]
 #                      build the cargo-fuzz targets (fuzz/) and run each for SECONDS (default 30;
 #                      `test` runs this); a failure names the reproducer
-#   demo               the main job: the LVS tutorial's NAT practice through lvs (examples/demo)
+#   demo [SCENE|--list]
+#                      the main job: the LVS tutorial's practices through lvs with real traffic
+#                      (examples/demo, tests/support/scenes.rs): every scene in one VM boot, or
+#                      only SCENE; --list names them (no VM)
 #   bench [--quick]    the benchmark (not part of `test`): setup, release builds of the Rust driver
 #                      (lvs-netlink/examples/bench), lvsadm, lvs-capi + tests/bench/capi_bench.c and
 #                      the lvs-py wheel, then ONE VM boot running tests/bench/run.py: W1-W4 for lvs
@@ -68,7 +71,7 @@ HARNESS_DIR="$REPO/tests/harness"
 CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
-              procps util-linux valgrind pkg-config gcc strace keepalived)
+              procps util-linux valgrind pkg-config gcc strace nftables keepalived)
 # The Python test venv (lvs-py): pinned so a cached venv is reused only while these stay the same.
 PY_TEST_PACKAGES=(pytest==9.2.0 mypy==2.4.1 pyroute2==0.9.7 maturin==1.16.0)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
@@ -653,10 +656,10 @@ cmd_capture() {
 # demo
 # ---------------------------------------------------------------------------------------------
 
-# The main job: the tutorial's NAT practice through lvs (examples/demo), in a kernel with IPVS,
-# in a fresh network namespace.
+# The main job: the tutorial's practices through lvs (examples/demo), in a kernel with IPVS, in a
+# fresh network namespace: every scene, or only the one named; --list prints them (on the host).
 cmd_demo() {
-    setup_vm
+    [ "$#" -le 1 ] || die "usage: tests/harness.sh demo [SCENE | --list]"
     cd "$REPO"
     say "building the demo (cargo build --example demo)"
     local bin
@@ -667,9 +670,18 @@ for line in sys.stdin:
     if m.get("reason") == "compiler-artifact" and m.get("executable") and m["target"]["name"] == "demo":
         print(m["executable"])')"
     [ -x "$bin" ] || die "the demo did not build"
+    if [ "${1:-}" = --list ]; then
+        "$bin" --list
+        return
+    fi
+    # A misspelt scene is refused here, before a VM boots.
+    if [ "$#" = 1 ] && ! "$bin" --list | cut -d' ' -f1 | grep -qxF -- "$1"; then
+        die "no scene '$1'; the scenes: $("$bin" --list | cut -d' ' -f1 | tr '\n' ' ')"
+    fi
+    setup_vm
     # One line: the guest's shell reads the command printf %q quoted, without $'...' support.
     cmd_exec -- unshare --net --mount --propagation private -- bash -c \
-        'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0"' "$bin"
+        'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' "$bin" "$@"
 }
 
 # ---------------------------------------------------------------------------------------------
@@ -759,7 +771,7 @@ main() {
         exec) cmd_exec "$@" ;;
         test) cmd_test ;;
         capture) cmd_capture ;;
-        demo) cmd_demo ;;
+        demo) cmd_demo "$@" ;;
         bench) cmd_bench "$@" ;;
         fuzz) cmd_fuzz "$@" ;;
         *) usage ;;

@@ -1,127 +1,89 @@
-//! The main job: the LVS tutorial's NAT practice, rebuilt through lvs only.
+//! The main job: the LVS tutorial's practices, rebuilt through lvs only, with real traffic.
 //!
-//! A client, a director with the VIP 10.0.0.13 and three real servers 192.168.8.14-16 answering
-//! HTTP with their own names, each in its own network namespace. lvs applies a round-robin NAT
-//! service and the client's requests spread evenly; lvs then applies the weighted variant
-//! (3:1:1) in place, without dropping a connection, and the split follows the weights. The
-//! demo ends with the statistics listing.
+//! Each scene (tests/support/scenes.rs) builds its own network namespaces (a client, a
+//! director, real servers answering HTTP with their own names, and switches or routers where the
+//! practice needs them), configures IPVS through lvs (`Ruleset::from_rules`, `Ipvs::in_netns`,
+//! `apply_ruleset`), sends requests and shows who answered, how often, and the `-Ln` listing.
 //!
-//! Run it with `tests/harness.sh demo` (it boots a kernel with IPVS when this one has none), or
-//! as root in a fresh network namespace of a kernel with IPVS:
-//! `unshare --net --mount -- cargo run --example demo`.
+//! `demo` runs every scene in order, `demo SCENE` one, `demo --list` lists them. The exit status
+//! is non-zero when a scene fails, with the scene's error.
+//!
+//! Run it with `tests/harness.sh demo [SCENE | --list]` (it boots a kernel with IPVS when this one
+//! has none), or as root in a fresh network and mount namespace of a kernel with IPVS:
+//! `unshare --net --mount -- sh -c 'mount -t tmpfs none /run/netns; cargo run --example demo'`.
 
 // The lab of the kernel tests: namespaces, veth pairs, the HTTP servers.
 #[path = "../../tests/support/mod.rs"]
 mod support;
+// Switches, servers, requests and narration for the scenes.
+#[path = "../../tests/support/stage.rs"]
+mod stage;
+// The scenes and their table.
+#[path = "../../tests/support/scenes.rs"]
+mod scenes;
 
-use lvs::Ruleset;
-use lvs::ipvsadm::Format;
-use lvs::ipvsadm::list::NoNames;
-use lvs::netlink::{ApplyOptions, Ipvs};
-use std::collections::BTreeMap;
+use scenes::{SCENES, Scene};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::process::ExitCode;
-use support::{LAB_SERVERS, NatLab};
-
-const ROUND_ROBIN: &str = "-A -t 10.0.0.13:80 -s rr
--a -t 10.0.0.13:80 -r 192.168.8.14 -m
--a -t 10.0.0.13:80 -r 192.168.8.15 -m
--a -t 10.0.0.13:80 -r 192.168.8.16 -m
-";
-
-const WEIGHTED: &str = "-A -t 10.0.0.13:80 -s wrr
--a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 3
--a -t 10.0.0.13:80 -r 192.168.8.15 -m -w 1
--a -t 10.0.0.13:80 -r 192.168.8.16 -m -w 1
-";
+use std::time::Instant;
 
 fn main() -> ExitCode {
-    match run() {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
-            eprintln!("demo: {e}");
-            ExitCode::FAILURE
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let chosen: Vec<&Scene> = match args.as_slice() {
+        [] => SCENES.iter().collect(),
+        [flag] if flag == "--list" => {
+            for s in SCENES {
+                println!("{:<12} {}", s.name, s.about);
+            }
+            return ExitCode::SUCCESS;
+        }
+        [name] => match SCENES.iter().find(|s| s.name == name) {
+            Some(s) => vec![s],
+            None => {
+                let names: Vec<&str> = SCENES.iter().map(|s| s.name).collect();
+                eprintln!("demo: no scene {name:?}; the scenes: {}", names.join(", "));
+                return ExitCode::from(2);
+            }
+        },
+        _ => {
+            eprintln!("usage: demo [SCENE | --list]");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    let mut failed = Vec::new();
+    for scene in &chosen {
+        println!("\n######## scene {}: {}", scene.name, scene.about);
+        let began = Instant::now();
+        // A helper that panics (a namespace that cannot be made) fails its scene, not the demo:
+        // the scene's namespaces are removed while unwinding, and the next scene runs.
+        let result = catch_unwind(AssertUnwindSafe(scene.run)).unwrap_or_else(|panic| {
+            Err(panic
+                .downcast_ref::<String>()
+                .cloned()
+                .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                .unwrap_or_else(|| "the scene panicked".into()))
+        });
+        let took = began.elapsed().as_secs_f64();
+        match result {
+            Ok(()) => println!("\n   (scene {} done in {took:.0} s)", scene.name),
+            Err(e) => {
+                eprintln!("demo: scene {} failed after {took:.0} s: {e}", scene.name);
+                failed.push(scene.name);
+            }
         }
     }
-}
-
-fn step(text: &str) {
-    println!("\n== {text}");
-}
-
-/// `n` requests from the client through the VIP, each a new connection; the answers counted.
-fn requests(lab: &NatLab, n: u16, first_port: u16) -> Result<BTreeMap<String, usize>, String> {
-    let mut counts = BTreeMap::new();
-    for i in 0..n {
-        let answer = lab
-            .client
-            .curl("http://10.0.0.13/", Some(first_port + i))
-            .ok_or_else(|| format!("request {i} through the VIP failed"))?;
-        *counts.entry(answer).or_insert(0) += 1;
-    }
-    for s in LAB_SERVERS {
-        let name = format!("rs{s}");
-        let got = counts.get(&name).copied().unwrap_or(0);
-        println!(
-            "   {name} (192.168.8.{s})  {:<12} {got}",
-            "#".repeat(got * 2)
-        );
-    }
-    Ok(counts)
-}
-
-fn apply(ipvs: &Ipvs, rules: &str) -> Result<(), String> {
-    let desired = Ruleset::from_rules(rules).map_err(|e| e.to_string())?;
-    let report = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
-        .map_err(|e| e.to_string())?;
-    print!("{}", indent(&report.to_string()));
-    if report.is_success() {
-        Ok(())
-    } else {
-        Err("the apply failed".into())
-    }
-}
-
-fn indent(text: &str) -> String {
-    text.lines().map(|l| format!("   {l}\n")).collect()
-}
-
-fn run() -> Result<(), String> {
-    step("building the lab: client 10.0.0.12, director 10.0.0.13, real servers 192.168.8.14-16");
-    let lab = NatLab::new();
-    let ipvs = Ipvs::in_netns(lab.director_path()).map_err(|e| e.to_string())?;
-    let info = ipvs.info().map_err(|e| e.to_string())?;
     println!(
-        "   IPVS {} in the director's namespace, {} connection buckets",
-        info.version, info.conn_table_size
+        "\n######## {} scene(s) in {:.0} s: {} passed, {} failed",
+        chosen.len(),
+        start.elapsed().as_secs_f64(),
+        chosen.len() - failed.len(),
+        failed.len()
     );
-
-    step("lvs applies the NAT service, round robin (ipvsadm -A -t 10.0.0.13:80 -s rr; -a ... -m)");
-    apply(&ipvs, ROUND_ROBIN)?;
-    step("9 requests from the client to http://10.0.0.13/");
-    requests(&lab, 9, 40000)?;
-
-    step("lvs applies the weighted variant 3:1:1: edited in place, nothing deleted");
-    apply(&ipvs, WEIGHTED)?;
-    step("10 requests");
-    requests(&lab, 10, 41000)?;
-
-    step("the same ruleset again: nothing to send");
-    let desired = Ruleset::from_rules(WEIGHTED).map_err(|e| e.to_string())?;
-    let again = ipvs
-        .plan_ruleset(&desired, &ApplyOptions::default())
-        .map_err(|e| e.to_string())?;
-    println!("   {} change(s)", again.len());
-
-    step("lvsadm -Ln --stats");
-    // The kernel folds its per-CPU counters into the totals every two seconds.
-    std::thread::sleep(std::time::Duration::from_millis(2500));
-    let snapshot = ipvs.snapshot().map_err(|e| e.to_string())?;
-    let format = Format {
-        stats: true,
-        numeric: true,
-        ..Format::default()
-    };
-    print!("{}", indent(&snapshot.table(info).list(&format, &NoNames)));
-    Ok(())
+    if failed.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("demo: failed: {}", failed.join(", "));
+        ExitCode::FAILURE
+    }
 }

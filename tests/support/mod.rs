@@ -275,7 +275,7 @@ impl Drop for HttpServer {
 }
 
 /// Debian's python3 when present (works the same inside the VM), else whatever is on PATH.
-fn python() -> &'static str {
+pub fn python() -> &'static str {
     if Path::new("/usr/bin/python3").exists() {
         "/usr/bin/python3"
     } else {
