@@ -32,8 +32,9 @@ fn main() -> ExitCode {
     let chosen: Vec<&Scene> = match args.as_slice() {
         [] => SCENES.iter().collect(),
         [flag] if flag == "--list" => {
+            let width = SCENES.iter().map(|s| s.name.len()).max().unwrap_or(0);
             for s in SCENES {
-                println!("{:<12} {}", s.name, s.about);
+                println!("{:<width$}  {}", s.name, s.about);
             }
             return ExitCode::SUCCESS;
         }

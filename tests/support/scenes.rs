@@ -4,7 +4,8 @@
 //! what a learner should see, and returns its findings for the kernel test to assert on.
 //!
 //! [`SCENES`] is the demo's table (`tests/harness.sh demo [SCENE | --list]`); the kernel tests are
-//! `tests/kernel_scenes.rs`. Addresses follow the tutorial: client 10.0.0.12, director (VIP)
+//! `tests/kernel_scenes.rs`. The two scenes past one director are in `support::directors`
+//! (their kernel tests: `tests/kernel_directors.rs`). Addresses follow the tutorial: client 10.0.0.12, director (VIP)
 //! 10.0.0.13, real servers 192.168.8.14-16 answering HTTP with their names (`rs14`...).
 #![allow(dead_code)] // the kernel tests call the scenes, not the table
 
@@ -12,7 +13,7 @@ use crate::stage::{
     Cert, Client, Counts, Wiring, apply, detail, exec, ipvs_in, listing, modprobe, netns, packets,
     require, serve, show, split, step, wait_http,
 };
-use crate::support::{HttpServer, Netns};
+use crate::support::{HttpServer, Netns, directors};
 
 /// One entry of the demo: a name, one sentence on what it teaches, and the scene.
 pub struct Scene {
@@ -68,6 +69,16 @@ pub const SCENES: &[Scene] = &[
         name: "nat-two-hop",
         about: "NAT with the real servers behind a second router (the tutorial's advanced practice)",
         run: || nat_two_hop().map(drop),
+    },
+    Scene {
+        name: "active-backup",
+        about: "two directors: the sync daemon and keepalived's VRRP carry a connection through a failover",
+        run: || directors::active_backup().map(drop),
+    },
+    Scene {
+        name: "scale-out",
+        about: "three directors behind an ECMP route, mh with DR: a transfer outlives its director",
+        run: || directors::scale_out().map(drop),
     },
 ];
 
