@@ -57,19 +57,26 @@ pub(crate) fn connect_small_dumps_socket(
     Ok(Link::new(socket, family, limits))
 }
 
+const NO_FAMILY: &str = "the kernel has no \"IPVS\" generic-netlink family";
+
+/// The error for a kernel (or a transport) that answers without the family.
+pub(crate) fn no_family() -> Error {
+    Error::NotAvailable {
+        reason: NO_FAMILY.to_owned(),
+    }
+}
+
 /// The error for a kernel without the family, saying what `modprobe` told.
 pub(crate) fn not_available(modprobe: std::io::Result<ExitStatus>) -> Error {
     let reason = match modprobe {
-        Ok(status) if status.success() => {
-            "the kernel has no \"IPVS\" generic-netlink family".to_owned()
-        }
-        Ok(_) => "the kernel has no \"IPVS\" generic-netlink family and `modprobe ip_vs` \
-                  failed: this kernel is built without IPVS (CONFIG_IP_VS)"
-            .to_owned(),
-        Err(e) => format!(
-            "the kernel has no \"IPVS\" generic-netlink family and `modprobe ip_vs` \
-             could not run ({e}); load the ip_vs module"
+        Ok(status) if status.success() => return no_family(),
+        Ok(_) => format!(
+            "{NO_FAMILY} and `modprobe ip_vs` failed: this kernel is built without IPVS \
+             (CONFIG_IP_VS)"
         ),
+        Err(e) => {
+            format!("{NO_FAMILY} and `modprobe ip_vs` could not run ({e}); load the ip_vs module")
+        }
     };
     Error::NotAvailable { reason }
 }

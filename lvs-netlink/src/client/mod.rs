@@ -167,14 +167,10 @@ impl Ipvs {
     /// ```
     pub fn with_transport(transport: impl Transport + 'static) -> Result<Ipvs, Error> {
         let mut link: Link = Link::new(Box::new(transport), 0, Limits::default());
-        match link.resolve_family(DEFAULT_REPLY_TIMEOUT)? {
-            Some(id) => link.set_family(id),
-            None => {
-                return Err(Error::NotAvailable {
-                    reason: "the kernel has no \"IPVS\" generic-netlink family".to_owned(),
-                });
-            }
-        }
+        let id = link
+            .resolve_family(DEFAULT_REPLY_TIMEOUT)?
+            .ok_or_else(crate::module::no_family)?;
+        link.set_family(id);
         Ok(Ipvs::from_parts(link, Dumps::Shared))
     }
 

@@ -175,14 +175,11 @@ impl AsyncIpvs {
     /// ```
     pub async fn with_transport(transport: impl Transport + 'static) -> Result<AsyncIpvs, Error> {
         let mut link = AsyncLink::over_transport(Box::new(transport));
-        match link.resolve_family(DEFAULT_REPLY_TIMEOUT).await? {
-            Some(id) => link.set_family(id),
-            None => {
-                return Err(Error::NotAvailable {
-                    reason: "the kernel has no \"IPVS\" generic-netlink family".to_owned(),
-                });
-            }
-        }
+        let id = link
+            .resolve_family(DEFAULT_REPLY_TIMEOUT)
+            .await?
+            .ok_or_else(crate::module::no_family)?;
+        link.set_family(id);
         Ok(AsyncIpvs::from_parts(link, Dumps::Shared))
     }
 
