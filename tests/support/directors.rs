@@ -74,6 +74,15 @@ fn wait_for<T>(
     }
 }
 
+/// Waits (at most 60 s) until a TCP connection from `from` to `addr:port` succeeds; `what`
+/// names the server in the error.
+fn wait_listening(from: &Netns, what: &str, addr: &str, port: u16) -> Result<(), String> {
+    let probe = format!("exec 3<>/dev/tcp/{addr}/{port}");
+    wait_for(what, Duration::from_secs(60), || {
+        Ok(in_ns(from, "bash", &["-c", &probe]).success().then_some(()))
+    })
+}
+
 /// An lvs handle on a namespace's IPVS.
 fn ipvs_of(ns: &Netns) -> Result<Ipvs, String> {
     Ipvs::in_netns(format!("/run/netns/{}", ns.name))
@@ -647,13 +656,11 @@ pub fn active_backup() -> Result<ActiveBackup, String> {
         servers.push(ns.echo_server("0.0.0.0", 7, &format!("rs{s}")));
     }
     for s in ["21", "22"] {
-        wait_for(
+        wait_listening(
+            d1,
             &format!("rs{s}'s echo server"),
-            Duration::from_secs(60),
-            || {
-                let probe = format!("exec 3<>/dev/tcp/10.7.0.{s}/7");
-                Ok(in_ns(d1, "bash", &["-c", &probe]).success().then_some(()))
-            },
+            &format!("10.7.0.{s}"),
+            7,
         )?;
     }
 
@@ -989,15 +996,11 @@ pub fn scale_out() -> Result<ScaleOut, String> {
         ));
     }
     for s in ["21", "22"] {
-        wait_for(
+        wait_listening(
+            client,
             &format!("rs{s}'s file server"),
-            Duration::from_secs(60),
-            || {
-                let probe = format!("exec 3<>/dev/tcp/10.8.0.{s}/80");
-                Ok(in_ns(client, "bash", &["-c", &probe])
-                    .success()
-                    .then_some(()))
-            },
+            &format!("10.8.0.{s}"),
+            80,
         )?;
     }
 
