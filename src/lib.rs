@@ -9,8 +9,13 @@
 //! The `cli` feature (off by default) builds the `lvsadm` command, an ipvsadm-compatible
 //! command line with `apply`, `diff` and `fmt` (source and guide in `examples/lvsadm`):
 //! `cargo install lvs --features cli`. The library itself never needs it.
+//!
+//! The `exporter` feature adds [`exporter`] (Linux): a Prometheus exporter of every service's
+//! and real server's counters, one snapshot per scrape (`lvsadm exporter` is the same command).
 
 pub use lvs_core::*;
+#[cfg(all(target_os = "linux", feature = "exporter"))]
+pub mod exporter;
 #[cfg(target_os = "linux")]
 pub use lvs_netlink as netlink;
 #[cfg(all(target_os = "linux", feature = "tokio"))]

@@ -98,7 +98,8 @@ fn document_error(path: &str, e: DocumentError) -> String {
     }
 }
 
-fn open(netns: Option<&str>) -> Result<Ipvs, String> {
+/// The kernel's IPVS, of the network namespace /run/netns/NAME when one is named.
+pub fn open(netns: Option<&str>) -> Result<Ipvs, String> {
     let ipvs = match netns {
         Some(name) => Ipvs::in_netns(format!("/run/netns/{name}")),
         None => Ipvs::new(),

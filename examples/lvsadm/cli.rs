@@ -1,4 +1,5 @@
-//! lvsadm's own subcommands (`fmt`, `apply`, `diff`, `completions`, `man`), read with clap.
+//! lvsadm's own subcommands (`fmt`, `apply`, `diff`, `exporter`, `completions`, `man`), read
+//! with clap.
 //!
 //! A command line comes here when its first word, after lvsadm's own options (`--json`,
 //! `--netns NAME`), is one of [`SUBCOMMANDS`]; every other command line is ipvsadm's, read by
@@ -14,7 +15,7 @@ use std::io::Write;
 use std::process::ExitCode;
 
 /// The words that start one of lvsadm's own subcommands rather than an ipvsadm command line.
-pub const SUBCOMMANDS: [&str; 5] = ["fmt", "apply", "diff", "completions", "man"];
+pub const SUBCOMMANDS: [&str; 6] = ["fmt", "apply", "diff", "exporter", "completions", "man"];
 
 /// lvsadm's own command line (ipvsadm's is read by `compat.rs`).
 #[derive(Debug, Parser)]
@@ -53,6 +54,16 @@ enum Command {
     Apply(ApplyArgs),
     /// Show what `apply` would change: status 0 when nothing, 1 when something would, 2 on error
     Diff(DiffArgs),
+    /// Serve the table's counters, rates, weights and connection counts to Prometheus
+    #[command(
+        long_about = "Serve the IPVS table's metrics in the Prometheus text format at \
+        http://ADDR/metrics: every virtual service's and real server's 64-bit counters and rates, \
+        the real servers' weights and connection counts, ipvs_up and the scrape's duration, from \
+        one read of the table per scrape (the metrics and their labels: the lvs crate's \
+        `exporter` module). Runs until killed; a scrape that cannot read the table answers \
+        ipvs_up 0 and says why on standard error."
+    )]
+    Exporter(ExporterArgs),
     /// Print a completion script for lvsadm's subcommands (bash, zsh, fish, elvish, powershell)
     #[command(
         long_about = "Print a completion script for lvsadm's own subcommands and their \
@@ -106,6 +117,16 @@ struct FmtArgs {
     /// The ruleset to read, or - for standard input
     #[arg(value_name = "FILE", default_value = "-")]
     file: String,
+}
+
+#[derive(Debug, Args)]
+struct ExporterArgs {
+    /// The address and port to listen on, e.g. 127.0.0.1:9588 or [::1]:9588
+    #[arg(long, value_name = "ADDR:PORT")]
+    listen: std::net::SocketAddr,
+    /// Read the IPVS table of the network namespace /run/netns/NAME
+    #[arg(long, value_name = "NAME")]
+    netns: Option<String>,
 }
 
 /// What `apply` and `diff` share.
@@ -252,6 +273,7 @@ pub fn run(args: Vec<String>) -> ExitCode {
             };
             crate::apply::run(request, true)
         }
+        Command::Exporter(a) => crate::exporter::run(a.listen, a.netns.as_deref()),
         Command::Completions { shell } => {
             let mut out = Vec::new();
             clap_complete::generate(shell, &mut Cli::command(), "lvsadm", &mut out);
