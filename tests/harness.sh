@@ -71,7 +71,8 @@ HARNESS_DIR="$REPO/tests/harness"
 CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
-              procps util-linux valgrind pkg-config gcc strace nftables keepalived)
+              procps util-linux valgrind pkg-config gcc strace nftables keepalived
+              python3-prometheus-client)
 # The Python test venv (lvs-py): pinned so a cached venv is reused only while these stay the same.
 PY_TEST_PACKAGES=(pytest==9.2.0 mypy==2.4.1 pyroute2==0.9.7 maturin==1.16.0)
 KERNEL_TEST_IGNORE='#[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]'
