@@ -40,7 +40,9 @@
 #                      --vips=collide: the address plan of the runs recorded up to adac0a6;
 #                      --reconcile: the Reconciler's workloads instead (tests/bench/reconcile.py:
 #                      W3 and W6 through a Reconciler, /proc/net/ip_vs against the dumps,
-#                      lvsadm apply --watch; results-reconcile.md)
+#                      lvsadm apply --watch; results-reconcile.md); --exporter: lvsadm exporter
+#                      against Debian's prometheus-node-exporter (ipvs collector) scraping the same
+#                      1,000 and 10,000 x 4 tables (tests/bench/exporter.py; results-exporter.md)
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -698,11 +700,13 @@ cmd_bench() {
         case "$a" in
             --quick|--focus|--vips=spread|--vips=collide) quick+=("$a") ;;
             --reconcile) driver=reconcile.py ;;
-            *) die "usage: tests/harness.sh bench [--quick | --focus | --reconcile] [--vips=spread|collide]" ;;
+            --exporter) driver=exporter.py ;;
+            *) die "usage: tests/harness.sh bench [--quick | --focus | --reconcile | --exporter] [--vips=spread|collide]" ;;
         esac
     done
     [ "$driver" = run.py ] || [ "${#quick[@]}" -eq 0 ] || [ "${quick[*]}" = --quick ] \
-        || die "bench --reconcile takes only --quick"
+        || die "bench --reconcile and --exporter take only --quick"
+    [ "$driver" != exporter.py ] || { bench_exporter "${quick[@]}"; return; }
 
     setup_vm
     setup_python
@@ -743,6 +747,34 @@ cmd_bench() {
         'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
         /usr/bin/python3 "$REPO/tests/bench/$driver" --bin "$bin" --python "$venv/bin/python" \
         --pythonpath "$pylib" --out "$out" "${quick[@]}"
+}
+
+# bench --exporter: lvsadm exporter against Debian's prometheus-node-exporter (its ipvs collector)
+# on the same tables (tests/bench/exporter.py). node_exporter is unpacked into the cache with
+# dpkg -x, not installed: installing would start its service on this machine.
+bench_exporter() {
+    setup_vm
+    cd "$REPO"
+    local out="$REPO/target/bench" dir="$CACHE/node-exporter"
+    local bin="$out/bin" node="$dir/root/usr/bin/prometheus-node-exporter"
+    if [ ! -x "$node" ]; then
+        say "bench: apt-get download prometheus-node-exporter (unpacked into $dir)"
+        rm -rf "$dir" && mkdir -p "$dir/root"
+        apt_update_once
+        (cd "$dir" && apt-get download -qq prometheus-node-exporter >/dev/null) \
+            || die "apt-get download prometheus-node-exporter failed"
+        dpkg -x "$dir"/prometheus-node-exporter_*.deb "$dir/root"
+    fi
+    say "bench: cargo build --release (example bench, lvsadm)"
+    cargo build --release --quiet -p lvs-netlink --example bench
+    cargo build --release --quiet --features cli --bin lvsadm
+    mkdir -p "$bin"
+    install -m 0755 target/release/examples/bench target/release/lvsadm "$bin/"
+    say "bench: one VM boot for the exporters"
+    cmd_exec -- unshare --net --mount --propagation private -- bash -c \
+        'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
+        /usr/bin/python3 "$REPO/tests/bench/exporter.py" --bin "$bin" --node-exporter "$node" \
+        --out "$out" "$@"
 }
 
 usage() {
