@@ -252,3 +252,20 @@ fn lvsadm_exporter_says_why_it_cannot_start() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn an_exporter_can_serve_from_a_thread_of_its_own() {
+    fn send<T: Send>(_: &T) {}
+    let kernel = kernel();
+    let exporter = Exporter::bind("127.0.0.1:0".parse().unwrap(), kernel.ipvs().unwrap()).unwrap();
+    send(&exporter);
+    let at = exporter.local_addr().unwrap();
+    let server =
+        std::thread::spawn(move || exporter.serve_one(Duration::from_secs(10), |_| {}).unwrap());
+    let mut stream = TcpStream::connect(at).unwrap();
+    stream.write_all(b"GET /metrics HTTP/1.0\r\n\r\n").unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    assert!(server.join().unwrap());
+    assert!(answer.contains("\nipvs_services 4\n"), "{answer}");
+}
