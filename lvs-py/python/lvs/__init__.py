@@ -3,6 +3,7 @@
 A thin binding of the lvs Rust crates: the model and ipvsadm rule files of lvs-core, and the
 generic-netlink client of lvs-netlink. Addresses are ``ipaddress`` objects (strings are
 accepted), ports are ints, schedulers and forwarding methods are ipvsadm's names.
+``lvs.__version__`` is the crate's.
 
 >>> import lvs
 >>> svc = lvs.Service("10.0.0.13", 80, scheduler="rr")
@@ -53,6 +54,7 @@ from ._lvs import (
     parse_rules,
     plan,
 )
+from ._lvs import __version__ as __version__
 
 __all__ = [
     "Command",

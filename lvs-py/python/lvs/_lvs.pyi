@@ -7,7 +7,10 @@ from typing import Any, Iterable, Literal, Optional, Sequence, Tuple, Union, fin
 
 from ._errors import LvsError
 
+__version__: str
+
 __all__ = [
+    "__version__",
     "Service",
     "Destination",
     "VirtualService",
