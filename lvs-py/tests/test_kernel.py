@@ -421,3 +421,27 @@ def test_reconciler_sends_the_change_and_repairs_drift() -> None:
     assert len(reconciler.apply(heavier).plan) == 0
     with pytest.raises(lvs.InvalidArgument):
         reconciler.reply_timeout = 0
+
+
+def test_kernel_handles_refuse_pickle_and_copy_and_what_they_read_pickles() -> None:
+    import copy
+    import pickle
+
+    reconciler = lvs.Reconciler()
+    with lvs.Ipvs() as ipvs:
+        ipvs.add_service(SVC)
+        ipvs.add_destination(SVC, REALS[0])
+        for handle, name in ((ipvs, "Ipvs"), (reconciler, "Reconciler")):
+            for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+                with pytest.raises(TypeError, match=f"cannot pickle or copy lvs.{name}: it holds a netlink socket"):
+                    attempt(handle)
+        # What the kernel gave back is values: they pickle, equal to the originals.
+        features = ipvs.features()
+        [(svc, state)] = ipvs.services()
+        [(dest, dstate)] = ipvs.destinations(svc)
+        snap = ipvs.snapshot()
+        read = [ipvs.info(), features, svc, state, dest, dstate, snap.ruleset, snap.service_state]
+        assert pickle.loads(pickle.dumps(read)) == read
+        assert (svc, dest) == (SVC, REALS[0])
+        # The handle still works after the refusals.
+        assert ipvs.service(SVC) is not None
