@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import List
+from typing import List, cast
 
 import pytest
 
@@ -196,7 +196,8 @@ def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
     with pytest.raises(lvs.ServiceExists):
         ipvs.add_service(SVC)
     with pytest.raises(lvs.SchedulerNotFound):
-        ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler="nosuch"))
+        # A name outside mainline Linux's schedulers is typed with a cast (the stubs' Literal).
+        ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler=cast(lvs.SchedulerName, "nosuch")))
     with pytest.raises(lvs.NoSuchDestination):
         ipvs.update_destination(SVC, REALS[0])
     with pytest.raises(lvs.NoSuchDestination):
@@ -370,7 +371,7 @@ def test_declarative_apply_diff_and_execute_plan(ipvs: lvs.Ipvs) -> None:
     assert ipvs.apply(desired).is_success
     assert [s for s, _ in ipvs.services()] == [SVC]
     with pytest.raises(TypeError):
-        ipvs.apply(lvs.Command.flush(), dry_run=True)
+        ipvs.apply(lvs.Command.flush(), dry_run=True)  # type: ignore[call-overload]
 
 
 def test_seed_nat_example() -> None:
