@@ -46,6 +46,20 @@ def test_lvs_is_the_installed_abi3_wheel_not_the_source_tree() -> None:
     assert {"lvs/_lvs.pyi", "lvs/py.typed", "lvs/_types.py"} <= files
 
 
+def test_metadata() -> None:
+    meta = importlib.metadata.metadata(DIST)
+    assert meta["Name"] == DIST and meta["Requires-Python"] == ">=3.9"
+    classifiers = meta.get_all("Classifier") or []
+    for c in ("Typing :: Typed", "Operating System :: POSIX :: Linux",
+              "Programming Language :: Python :: 3 :: Only",
+              "License :: OSI Approved :: MIT License",
+              "License :: OSI Approved :: Apache Software License"):
+        assert c in classifiers
+    assert "ipvs" in (meta["Keywords"] or "").split(",")
+    # No project URL: there is no public repository to point at yet.
+    assert not meta.get_all("Project-URL")
+
+
 TYPED = '''
 import lvs
 svc = lvs.Service("10.0.0.1", 80, scheduler="rr")
