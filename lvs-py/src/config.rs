@@ -9,6 +9,7 @@ use lvs_core::{DaemonRole, Info, SyncDaemon, Timeouts, Version};
 use lvs_netlink::{Connection, Features};
 use pyo3::prelude::*;
 use pyo3::types::PyType;
+use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::net::IpAddr;
 
@@ -58,6 +59,22 @@ impl PyTimeouts {
         Ok(PyTimeouts {
             inner: convert::from_dict(data, "timeouts")?,
         })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {
@@ -163,6 +180,22 @@ impl PyDaemon {
         })
     }
 
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
     pub fn __repr__(&self) -> String {
         let d = &self.inner;
         let mut out = format!(
@@ -245,6 +278,22 @@ impl PyInfo {
         })
     }
 
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
     pub fn __repr__(&self) -> String {
         format!(
             "Info(version={}, conn_table_size={})",
@@ -259,6 +308,45 @@ impl PyInfo {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PyFeatures {
     pub inner: Features,
+}
+
+/// `Features` as plain data (lvs-netlink's type has no serde form: the binding's own).
+#[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FeaturesData {
+    ipvs_version: Version,
+    kernel_release: String,
+    addr_family: bool,
+    stats64: bool,
+    tunnel_type: bool,
+    tunnel_flags: bool,
+}
+
+impl From<FeaturesData> for Features {
+    fn from(d: FeaturesData) -> Self {
+        Features {
+            ipvs_version: d.ipvs_version,
+            kernel_release: d.kernel_release,
+            addr_family: d.addr_family,
+            stats64: d.stats64,
+            tunnel_type: d.tunnel_type,
+            tunnel_flags: d.tunnel_flags,
+        }
+    }
+}
+
+impl PyFeatures {
+    fn data(&self) -> FeaturesData {
+        let f = &self.inner;
+        FeaturesData {
+            ipvs_version: f.ipvs_version,
+            kernel_release: f.kernel_release.clone(),
+            addr_family: f.addr_family,
+            stats64: f.stats64,
+            tunnel_type: f.tunnel_type,
+            tunnel_flags: f.tunnel_flags,
+        }
+    }
 }
 
 #[pymethods]
@@ -304,6 +392,35 @@ impl PyFeatures {
             f.tunnel_type,
             f.tunnel_flags,
         ))
+    }
+
+    /// The features as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.data())
+    }
+
+    /// Features from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyFeatures {
+            inner: convert::from_dict::<FeaturesData>(data, "features")?.into(),
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().data())
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {
@@ -402,6 +519,35 @@ impl PyConnection {
             c.expires,
             &c.pe,
         ))
+    }
+
+    /// The connection as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// A connection from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyConnection {
+            inner: convert::from_dict(data, "connection")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -230,6 +230,22 @@ impl PyDestination {
         })
     }
 
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
     pub fn __repr__(&self) -> String {
         let d = &self.inner;
         let forward = match forward_name(&d.forward) {

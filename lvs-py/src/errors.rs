@@ -130,3 +130,11 @@ pub fn rules(py: Python<'_>, e: RulesError) -> PyErr {
 pub fn netlink_value(py: Python<'_>, e: &lvs_netlink::Error) -> Py<PyAny> {
     netlink(py, e).into_value(py).into_any()
 }
+
+/// The `TypeError` of pickling or copying a class that holds a kernel connection.
+pub fn not_a_value(class: &str) -> PyErr {
+    pyo3::exceptions::PyTypeError::new_err(format!(
+        "cannot pickle or copy lvs.{class}: it holds a netlink socket to the kernel; \
+         open another lvs.{class}() where one is needed (its values, such as a Ruleset, pickle)"
+    ))
+}

@@ -122,6 +122,11 @@ impl PyIpvs {
         slf
     }
 
+    /// A kernel connection is no value: pickle and `copy` refuse it (`TypeError`).
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(errors::not_a_value("Ipvs"))
+    }
+
     fn __exit__(
         &self,
         exc_type: &Bound<'_, PyAny>,

@@ -30,6 +30,8 @@ use pyo3::prelude::*;
 /// The compiled half of the `lvs` package.
 #[pymodule]
 fn _lvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    // The crate's version, which maturin also gives the wheel (`version` is dynamic).
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<service::PyService>()?;
     m.add_class::<destination::PyDestination>()?;
     m.add_class::<ruleset::PyVirtualService>()?;

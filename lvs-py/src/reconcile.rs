@@ -37,6 +37,11 @@ impl PyReconciler {
 
 #[pymethods]
 impl PyReconciler {
+    /// A kernel connection is no value: pickle and `copy` refuse it (`TypeError`).
+    fn __reduce__(&self) -> PyResult<()> {
+        Err(errors::not_a_value("Reconciler"))
+    }
+
     #[new]
     #[pyo3(signature = (netns=None, *, reply_timeout=None, resync_interval=None))]
     fn new(

@@ -91,6 +91,35 @@ impl PyVirtualService {
         vs_hash(&self.inner)
     }
 
+    /// The service with its real servers as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// A service with its real servers from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyVirtualService {
+            inner: convert::from_dict(data, "virtual service")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let dests = self.destinations(py)?.repr()?;
         Ok(format!(
@@ -255,6 +284,22 @@ impl PyRuleset {
             .map(convert::hash_of)
             .fold(0u64, u64::wrapping_add);
         convert::hash_of(&(services, daemons, r.timeouts))
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     fn __repr__(&self) -> String {
@@ -425,6 +470,22 @@ impl PyCommand {
 
     fn __str__(&self) -> String {
         command_rule(&self.inner, SaveOptions::default())
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

@@ -8,6 +8,7 @@ use lvs_core::{
     Family, Netmask, Persistence, Protocol, SchedFlag, Scheduler, Service, ServiceFlags, ServiceKey,
 };
 use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyBool, PyInt, PyString, PyType};
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
@@ -322,11 +323,14 @@ impl PyService {
         Ok(PyService { inner: a.build()? })
     }
 
-    /// `'tcp'`, `'udp'`, `'sctp'` (`'proto-N'` for others); `None` for a fwmark service.
+    /// `'tcp'`, `'udp'`, `'sctp'`, or the number of another IP protocol (what the constructor
+    /// takes back); `None` for a fwmark service.
     #[getter]
-    fn protocol(&self) -> Option<String> {
+    fn protocol(&self) -> Option<NameOut> {
         match self.inner.key {
-            ServiceKey::Inet { protocol, .. } => Some(protocol.to_string()),
+            ServiceKey::Inet { protocol, .. } => {
+                Some(name_or_number(protocol.name(), protocol.number().into()))
+            }
             ServiceKey::FwMark { .. } => None,
         }
     }
@@ -395,10 +399,14 @@ impl PyService {
         self.inner.pe.clone()
     }
 
-    /// The configuration flag bits (`IP_VS_SVC_F_*` without PERSISTENT and HASHED).
+    /// The configuration flag bits (`IP_VS_SVC_F_*` without PERSISTENT and HASHED), as an
+    /// `lvs.ServiceFlags` (an `IntFlag`: an `int` that names its bits).
     #[getter]
-    fn flags(&self) -> u32 {
-        self.inner.flags.bits()
+    fn flags<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        static SERVICE_FLAGS: PyOnceLock<Py<PyType>> = PyOnceLock::new();
+        SERVICE_FLAGS
+            .import(py, "lvs._types", "ServiceFlags")?
+            .call1((self.inner.flags.bits(),))
     }
 
     /// One-packet scheduling (`-o`).
@@ -437,6 +445,22 @@ impl PyService {
         Ok(PyService {
             inner: convert::from_dict(data, "service")?,
         })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -110,6 +110,22 @@ impl PyStats {
         })
     }
 
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
     pub fn __repr__(&self) -> String {
         let s = &self.inner;
         format!(
@@ -161,6 +177,35 @@ impl PyServiceState {
     #[getter]
     fn internal_flags(&self) -> u32 {
         self.inner.internal_flags
+    }
+
+    /// The state as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// A service state from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyServiceState {
+            inner: convert::from_dict(data, "service state")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {
@@ -223,6 +268,35 @@ impl PyDestinationState {
         PyStats {
             inner: self.inner.stats,
         }
+    }
+
+    /// The state as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// A real server state from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyDestinationState {
+            inner: convert::from_dict(data, "destination state")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -6,11 +6,18 @@ the host, ``-m "not kernel"`` runs the rest. A kernel test never skips: missing 
 """
 
 import subprocess
+from pathlib import Path
 from typing import Iterator, List
 
 import pytest
 
 import lvs
+
+# The tests are of the installed wheel (tests/harness.sh builds it with maturin and installs it
+# into its venv, on the host and in the VM alike), never of the source tree's half-package.
+SOURCE = Path(__file__).resolve().parents[1] / "python"
+if Path(lvs.__file__).resolve().is_relative_to(SOURCE):
+    raise ImportError(f"lvs was imported from the source tree ({lvs.__file__}), not a wheel")
 
 
 def pytest_configure(config: pytest.Config) -> None:

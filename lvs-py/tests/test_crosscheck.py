@@ -55,7 +55,7 @@ def _attrs(nla: Any) -> Dict[str, Any]:
 
 
 def test_pyroute2_reads_what_lvs_writes(ipvs: lvs.Ipvs) -> None:
-    from pyroute2 import IPVS
+    from pyroute2 import IPVS  # type: ignore[import-untyped]
 
     svc = lvs.Service("10.0.0.13", 80, scheduler="wrr", persistence=300, netmask="255.255.255.0")
     reals = [

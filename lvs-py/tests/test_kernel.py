@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import List
+from typing import List, cast
 
 import pytest
 
@@ -196,7 +196,8 @@ def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
     with pytest.raises(lvs.ServiceExists):
         ipvs.add_service(SVC)
     with pytest.raises(lvs.SchedulerNotFound):
-        ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler="nosuch"))
+        # A name outside mainline Linux's schedulers is typed with a cast (the stubs' Literal).
+        ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler=cast(lvs.SchedulerName, "nosuch")))
     with pytest.raises(lvs.NoSuchDestination):
         ipvs.update_destination(SVC, REALS[0])
     with pytest.raises(lvs.NoSuchDestination):
@@ -370,7 +371,7 @@ def test_declarative_apply_diff_and_execute_plan(ipvs: lvs.Ipvs) -> None:
     assert ipvs.apply(desired).is_success
     assert [s for s, _ in ipvs.services()] == [SVC]
     with pytest.raises(TypeError):
-        ipvs.apply(lvs.Command.flush(), dry_run=True)
+        ipvs.apply(lvs.Command.flush(), dry_run=True)  # type: ignore[call-overload]
 
 
 def test_seed_nat_example() -> None:
@@ -421,3 +422,27 @@ def test_reconciler_sends_the_change_and_repairs_drift() -> None:
     assert len(reconciler.apply(heavier).plan) == 0
     with pytest.raises(lvs.InvalidArgument):
         reconciler.reply_timeout = 0
+
+
+def test_kernel_handles_refuse_pickle_and_copy_and_what_they_read_pickles() -> None:
+    import copy
+    import pickle
+
+    reconciler = lvs.Reconciler()
+    with lvs.Ipvs() as ipvs:
+        ipvs.add_service(SVC)
+        ipvs.add_destination(SVC, REALS[0])
+        for handle, name in ((ipvs, "Ipvs"), (reconciler, "Reconciler")):
+            for attempt in (pickle.dumps, copy.copy, copy.deepcopy):
+                with pytest.raises(TypeError, match=f"cannot pickle or copy lvs.{name}: it holds a netlink socket"):
+                    attempt(handle)
+        # What the kernel gave back is values: they pickle, equal to the originals.
+        features = ipvs.features()
+        [(svc, state)] = ipvs.services()
+        [(dest, dstate)] = ipvs.destinations(svc)
+        snap = ipvs.snapshot()
+        read = [ipvs.info(), features, svc, state, dest, dstate, snap.ruleset, snap.service_state]
+        assert pickle.loads(pickle.dumps(read)) == read
+        assert (svc, dest) == (SVC, REALS[0])
+        # The handle still works after the refusals.
+        assert ipvs.service(SVC) is not None

@@ -3,6 +3,7 @@
 import ipaddress
 import json
 import pickle
+from typing import Any, Dict, List
 
 import pytest
 
@@ -94,7 +95,7 @@ def test_service_is_frozen_and_hashable() -> None:
         {"fwmark": 1, "family": "ipx"},
     ],
 )
-def test_service_bad_arguments_raise_value_errors(kwargs: dict) -> None:
+def test_service_bad_arguments_raise_value_errors(kwargs: Dict[str, Any]) -> None:
     with pytest.raises(ValueError):
         lvs.Service(**kwargs)
 
@@ -126,7 +127,9 @@ def test_destination() -> None:
     assert d.replace(weight=0).weight == 0 and d.weight == 3
     assert d == lvs.Destination(ipaddress.ip_address("192.168.8.14"), 80, forward="masq", weight=3)
     assert len({d, d.replace(weight=3), d.replace(weight=1)}) == 2
-    for bad in ({"forward": "teleport"}, {"tun_type": "gue"}, {"forward": "tunnel", "tun_csum": "x"}):
+    refused: List[Dict[str, Any]] = [
+        {"forward": "teleport"}, {"tun_type": "gue"}, {"forward": "tunnel", "tun_csum": "x"}]
+    for bad in refused:
         with pytest.raises(lvs.InvalidArgument):
             lvs.Destination("10.0.0.2", 80, **bad)
 
@@ -229,7 +232,7 @@ def test_commands() -> None:
 
 
 def test_to_dict_from_dict_round_trips_through_json() -> None:
-    values = [
+    values: List[Any] = [
         lvs.Service("10.0.0.13", 80, scheduler="rr", persistence=5),
         lvs.Service(fwmark=3, family="inet6"),
         lvs.Destination("2001:db8::2", 80, forward="tunnel", tun_type="gre", tun_csum="csum"),
@@ -241,7 +244,7 @@ def test_to_dict_from_dict_round_trips_through_json() -> None:
     ]
     for v in values:
         data = json.loads(json.dumps(v.to_dict()))
-        assert type(v).from_dict(data) == v, v  # type: ignore[attr-defined]
+        assert type(v).from_dict(data) == v, v
     assert lvs.Service("10.0.0.13", 80).to_dict() == {
         "key": {"inet": {"protocol": "tcp", "addr": "10.0.0.13:80"}},
         "scheduler": "wlc",
@@ -315,20 +318,22 @@ def test_plan_between_rulesets() -> None:
 
 
 def test_names_are_lvs_core_spellings() -> None:
-    d = lvs.Destination("10.0.0.1", 80, forward="Masq", tun_type=None)
+    # The stubs' Literal types list the canonical spellings; the other cases and the wrong
+    # names below are what a caller without a type checker might pass.
+    d = lvs.Destination("10.0.0.1", 80, forward="Masq", tun_type=None)  # type: ignore[arg-type]
     assert d.forward == "masq"
     t = lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_type="gue", tun_port=6080, tun_csum="remcsum")
     assert (t.forward, t.tun_type, t.tun_csum) == ("tunnel", "gue", "remcsum")
-    assert lvs.Service("10.0.0.1", 80, protocol="UDP").protocol == "udp"
+    assert lvs.Service("10.0.0.1", 80, protocol="UDP").protocol == "udp"  # type: ignore[arg-type]
     with pytest.raises(lvs.InvalidArgument, match='unknown forwarding method "nat": expected masq, route'):
-        lvs.Destination("10.0.0.1", 80, forward="nat")
+        lvs.Destination("10.0.0.1", 80, forward="nat")  # type: ignore[arg-type]
     # lvs-core's names are read in any case.
-    u = lvs.Destination("10.0.0.1", 80, forward="TUNNEL", tun_type="GUE", tun_csum="CSUM")
+    u = lvs.Destination("10.0.0.1", 80, forward="TUNNEL", tun_type="GUE", tun_csum="CSUM")  # type: ignore[arg-type]
     assert (u.forward, u.tun_type, u.tun_csum) == ("tunnel", "gue", "csum")
     with pytest.raises(lvs.InvalidArgument, match="unknown tunnel checksum"):
-        lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="crc")
+        lvs.Destination("10.0.0.1", 80, forward="tunnel", tun_csum="crc")  # type: ignore[arg-type]
     with pytest.raises(lvs.InvalidArgument, match="unknown protocol"):
-        lvs.Service("10.0.0.1", 80, protocol="icmp")
+        lvs.Service("10.0.0.1", 80, protocol="icmp")  # type: ignore[arg-type]
 
 
 def test_protocol_numbers_out_of_range_are_lvs_errors() -> None:
@@ -342,9 +347,10 @@ def test_protocol_numbers_out_of_range_are_lvs_errors() -> None:
         with pytest.raises(lvs.InvalidArgument) as e:
             svc.replace(protocol=bad)
         assert str(e.value) == want
-    for bad, kind in ((1.5, "float"), (True, "bool"), (None, "NoneType"), (b"tcp", "bytes")):
+    wrong: Any
+    for wrong, kind in ((1.5, "float"), (True, "bool"), (None, "NoneType"), (b"tcp", "bytes")):
         with pytest.raises(lvs.InvalidArgument) as e:
-            lvs.Service("10.0.0.1", 80, protocol=bad)  # type: ignore[arg-type]
+            lvs.Service("10.0.0.1", 80, protocol=wrong)
         assert str(e.value) == f"protocol must be {taken}, not {kind}"
     assert lvs.Service("10.0.0.1", 80, protocol=132).protocol == "sctp"
     assert lvs.Service("10.0.0.1", 80, protocol=0).protocol_number == 0

@@ -2,7 +2,9 @@
 
 A thin binding of the lvs Rust crates: the model and ipvsadm rule files of lvs-core, and the
 generic-netlink client of lvs-netlink. Addresses are ``ipaddress`` objects (strings are
-accepted), ports are ints, schedulers and forwarding methods are ipvsadm's names.
+accepted), ports are ints, schedulers and forwarding methods are ipvsadm's names (``Literal``
+types for a type checker: ``lvs.SchedulerName``, ``lvs.ForwardName``, ...). The value classes
+are immutable, compare by value, hash, pickle and copy; ``lvs.__version__`` is the crate's.
 
 >>> import lvs
 >>> svc = lvs.Service("10.0.0.13", 80, scheduler="rr")
@@ -53,16 +55,31 @@ from ._lvs import (
     parse_rules,
     plan,
 )
+from ._lvs import __version__ as __version__
+from ._types import (
+    DaemonRole,
+    FamilyName,
+    ForwardName,
+    ProtocolName,
+    SchedFlagName,
+    SchedulerName,
+    ServiceFlags,
+    TunnelChecksumName,
+    TunnelTypeName,
+)
 
 __all__ = [
     "Command",
     "Connection",
     "Daemon",
     "DaemonExists",
+    "DaemonRole",
     "Destination",
     "DestinationExists",
     "DestinationState",
+    "FamilyName",
     "Features",
+    "ForwardName",
     "Info",
     "InvalidArgument",
     "Ipvs",
@@ -77,17 +94,23 @@ __all__ = [
     "ParseError",
     "PermissionDenied",
     "Plan",
+    "ProtocolName",
     "Reconciler",
     "Report",
     "Ruleset",
+    "SchedFlagName",
+    "SchedulerName",
     "SchedulerNotFound",
     "Service",
     "ServiceExists",
+    "ServiceFlags",
     "ServiceState",
     "Snapshot",
     "Stats",
     "Timeout",
     "Timeouts",
+    "TunnelChecksumName",
+    "TunnelTypeName",
     "VirtualService",
     "parse_rules",
     "plan",
