@@ -75,7 +75,7 @@ HARNESS_DIR="$REPO/tests/harness"
 CACHE="${LVS_CACHE:-$REPO/target/lvs-vm}"
 VIRTME_NG_VERSION="1.42"   # pinned: known to work here (with --disable-kvm --force-9p)
 APT_PACKAGES=(qemu-system-x86 udev busybox-static kmod ipvsadm curl iproute2 python3-venv
-              procps util-linux valgrind pkg-config gcc strace nftables keepalived
+              procps util-linux valgrind pkg-config gcc libc6-dev make strace nftables keepalived
               python3-prometheus-client)
 # The Python test venv (lvs-py): pinned so a cached venv is reused only while these stay the same.
 PY_TEST_PACKAGES=(pytest==9.2.0 mypy==2.4.1 pyroute2==0.9.7 maturin==1.16.0)
@@ -716,18 +716,15 @@ cmd_bench() {
     cd "$REPO"
     local out="$REPO/target/bench" venv="$CACHE/pyvenv"
     local bin="$out/bin" prefix="$out/prefix" pylib="$out/pylib"
-    say "bench: cargo build --release (example bench, lvsadm, lvs-capi)"
+    say "bench: cargo build --release (example bench, lvsadm; lvs-capi by make install)"
     cargo build --release --quiet -p lvs-netlink --example bench
     cargo build --release --quiet --features cli --bin lvsadm
-    cargo build --release --quiet -p lvs-capi
     rm -rf "$bin" "$prefix" "$pylib" "$out/wheels"
-    mkdir -p "$bin" "$prefix/lib/pkgconfig" "$prefix/include" "$pylib"
+    mkdir -p "$bin" "$pylib"
     install -m 0755 target/release/examples/bench target/release/lvsadm "$bin/"
-    # lvs-capi installed into a prefix and used through pkg-config, as lvs-capi/tests/c/build.sh does.
-    install -m 0755 target/release/libipvs.so "$prefix/lib/"
-    install -m 0644 lvs-capi/include/libipvs.h lvs-capi/include/ip_vs.h "$prefix/include/"
-    sed -e "s|@PREFIX@|$prefix|" -e "s|@VERSION@|bench|" lvs-capi/libipvs.pc.in \
-        >"$prefix/lib/pkgconfig/libipvs.pc"
+    # lvs-capi built and installed into a prefix as its README says (a release build), and used
+    # through pkg-config, as lvs-capi/tests/c/build.sh does.
+    make -s -C lvs-capi install PREFIX="$prefix" >&2
     local pc_cflags pc_libs
     read -r -a pc_cflags <<<"$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --cflags libipvs)"
     read -r -a pc_libs <<<"$(PKG_CONFIG_PATH="$prefix/lib/pkgconfig" pkg-config --libs libipvs)"

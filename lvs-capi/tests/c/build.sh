@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# lvs-capi/tests/c/build.sh OUT — builds lvs-capi, installs it into OUT/prefix exactly as
-# lvs-capi/README.md says a user would (lib/libipvs.{so,a}, include/{libipvs,ip_vs}.h,
-# lib/pkgconfig/libipvs.pc), then compiles every C test against that install with
+# lvs-capi/tests/c/build.sh OUT — builds lvs-capi and installs it into OUT/prefix with the
+# command lvs-capi/README.md gives users (`make -C lvs-capi install PREFIX=...`; a debug build),
+# then compiles every C test against that install with
 # gcc -Wall -Wextra -Werror through pkg-config: OUT/bin/NAME, plus OUT/bin/client-static linked
 # against libipvs.a. tests/harness.sh test runs this on the host; the VM runs OUT/bin/* under
 # valgrind (tests/harness/run-kernel-tests.sh).
@@ -10,23 +10,12 @@ set -euo pipefail
 OUT="$(realpath -m "${1:?usage: build.sh OUT}")"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CRATE="$(cd "$HERE/../.." && pwd)"
-REPO="$(cd "$CRATE/.." && pwd)"
 PREFIX="$OUT/prefix"
 
-cd "$REPO"
-cargo build -p lvs-capi --quiet
-TARGET_DIR="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')"
-VERSION="$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "lvs-capi"))')"
-
 rm -rf "$OUT"
-mkdir -p "$PREFIX/lib/pkgconfig" "$PREFIX/include" "$OUT/bin"
-install -m 0755 "$TARGET_DIR/debug/libipvs.so" "$PREFIX/lib/"
-install -m 0644 "$TARGET_DIR/debug/libipvs.a" "$PREFIX/lib/"
-install -m 0644 "$CRATE/include/libipvs.h" "$CRATE/include/ip_vs.h" "$PREFIX/include/"
-sed -e "s|@PREFIX@|$PREFIX|" -e "s|@VERSION@|$VERSION|" "$CRATE/libipvs.pc.in" \
-    >"$PREFIX/lib/pkgconfig/libipvs.pc"
+mkdir -p "$OUT/bin"
+# The debug build (PROFILE=dev): `tests/harness.sh test` has built its dependencies already.
+make -s -C "$CRATE" install PREFIX="$PREFIX" PROFILE=dev
 
 export PKG_CONFIG_PATH="$PREFIX/lib/pkgconfig"
 CFLAGS=(-std=gnu11 -g -O1 -Wall -Wextra -Werror)
