@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # lvs-capi/tests/c/build.sh OUT — builds lvs-capi and installs it into OUT/prefix with the
 # command lvs-capi/README.md gives users (`make -C lvs-capi install PREFIX=...`; a debug build),
-# then compiles every C test against that install with
+# then compiles every C test, and the README's example as OUT/bin/readme, against that install with
 # gcc -Wall -Wextra -Werror through pkg-config: OUT/bin/NAME, plus OUT/bin/client-static linked
 # against libipvs.a. tests/harness.sh test runs this on the host; the VM runs OUT/bin/* under
 # valgrind (tests/harness/run-kernel-tests.sh).
@@ -34,4 +34,9 @@ if ldd "$OUT/bin/client-static" | grep -q libipvs; then
     echo "client-static is linked against libipvs.so, not libipvs.a" >&2
     exit 1
 fi
+# The README's example, as written (the VM runs it: it prints the IPVS version).
+awk '/^```c$/ { n++; on = 1; next } /^```$/ { on = 0 } on { print } END { exit n != 1 }' \
+    "$CRATE/README.md" >"$OUT/readme.c"
+gcc "${CFLAGS[@]}" "${PC_CFLAGS[@]}" "$OUT/readme.c" -o "$OUT/bin/readme" "${PC_LIBS[@]}" \
+    -Wl,-rpath,"$PREFIX/lib"
 echo "lvs-capi C tests built in $OUT/bin: $(cd "$OUT/bin" && echo *)"
