@@ -514,6 +514,8 @@ cmd_test() {
         say "cargo test --workspace (host; kernel tests are ignored here)"
         cargo test --workspace
         check_lvsadm_install
+        say "lvs-capi installs with make install (lvs-capi/tests/install.sh)"
+        "$REPO/lvs-capi/tests/install.sh"
         cmd_fuzz 30
     fi
     local run="$CACHE/run" py="$CACHE/pyvenv/bin/python"
