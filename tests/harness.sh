@@ -18,9 +18,9 @@
 #   exec -- CMD...     run CMD as root in a kernel with IPVS (one VM boot, or natively where the host
 #                      has IPVS and we are root; LVS_FORCE_VM=1 forces the VM); returns CMD's status
 #   test               the single test command (CI runs exactly this): setup, host checks
-#                      (fmt, clippy, unit tests, 30 s per fuzz target), build the kernel tests
-#                      once, then one VM boot PER KERNEL that runs the kernel tests, each in its
-#                      own fresh network namespace
+#                      (fmt, clippy, unit tests, the lvsadm and libipvs installs, 30 s per fuzz
+#                      target), build the kernel tests once, then one VM boot PER KERNEL that
+#                      runs the kernel tests, each in its own fresh network namespace
 #   capture            regenerate tests/golden/*.{save,restore-status,list} from tests/golden/*.rules
 #                      with the real ipvsadm in the VM (6.1; --kernel 6.12|7.2 captures into the
 #                      cache and prints how that kernel differs from the committed goldens)
