@@ -84,6 +84,8 @@ for readme in "$CRATE/README.md" "$REPO/README.md"; do
         || fail "$name: not linked against $SONAME"
     gcc -Wall -Wextra -Werror "${CFLAGS[@]}" "$TMP/$name.c" -o "$TMP/$name-static" "${STATIC_LIBS[@]}" \
         || fail "$readme: the C example does not link statically with Libs.private"
+    ! readelf -d "$TMP/$name-static" | grep -q 'Shared library: \[libipvs' \
+        || fail "$name-static: linked against libipvs.so, not libipvs.a"
     for bin in "$TMP/$name" "$TMP/$name-static"; do
         rc=0
         "$bin" >"$TMP/out" 2>"$TMP/err" || rc=$?
