@@ -32,7 +32,7 @@ ABI="$(sed -n 's/^const ABI: u32 = \([0-9][0-9]*\);$/\1/p' "$CRATE/build.rs")"
 SONAME="libipvs.so.$ABI"
 
 # The files, and where each link points.
-expected="$(sort <<EOF
+expected="$(LC_ALL=C sort <<EOF
 $PREFIX/include/ip_vs.h
 $PREFIX/include/libipvs.h
 $PREFIX/lib/libipvs.a
@@ -42,9 +42,9 @@ $PREFIX/lib/libipvs.so.$VERSION
 $PREFIX/lib/pkgconfig/libipvs.pc
 EOF
 )"
-got="$(cd "$DEST" && find . ! -type d | sed 's|^\.||' | sort | while read -r f; do
+got="$(cd "$DEST" && find . ! -type d | sed 's|^\.||' | while read -r f; do
     if [ -L "$DEST$f" ]; then echo "$f -> $(readlink "$DEST$f")"; else echo "$f"; fi
-done)"
+done | LC_ALL=C sort)"
 [ "$got" = "$expected" ] || fail "installed files differ from what was expected:
 $(diff <(echo "$expected") <(echo "$got") || true)"
 [ -x "$LIB/libipvs.so.$VERSION" ] || fail "libipvs.so.$VERSION is not executable"
