@@ -78,6 +78,8 @@ comments:
 | seed-sh.rules | 调度算法实践 SH: the multiport rules, then -E :80 -s sh |
 | seed-fwmark.rules | 防火墙标识实践: -A -f 10 with three -m real servers |
 
-\`tests/kernel_harness.rs\` checks that the kernel still gives back every \`seed-*.save\` byte for byte.
+\`tests/kernel_harness.rs\` checks on every kernel of the test run that the real ipvsadm still
+gives every \`.restore-status\`, \`.save\` and \`.list\` here byte for byte, or the one in
+\`kernel-SERIES/\` where that kernel's capture differs (\`tests/harness.sh capture --kernel SERIES\`).
 README
 echo "[capture] ${#files[@]} rule files captured with $IPVSADM_VERSION on $KERNEL"
