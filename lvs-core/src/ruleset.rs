@@ -227,10 +227,8 @@ impl Ruleset {
             Command::DeleteDestination { service, addr } => {
                 self.delete_destination(op, service, addr, index)
             }
-            Command::Zero(Some(key)) if index.find(&self.services, key).is_none() => {
-                Err(Refusal::new(op, errno::ESRCH))
-            }
-            Command::Zero(_) => Ok(()),
+            Command::Zero(Some(key)) => index.existing(&self.services, key, op).map(|_| ()),
+            Command::Zero(None) => Ok(()),
             Command::SetTimeouts(t) => {
                 let current = self.timeouts.unwrap_or(Timeouts::KERNEL_DEFAULT);
                 self.timeouts = Some(t.over(current));
@@ -264,9 +262,7 @@ impl Ruleset {
         kernel: &KernelProfile,
         index: &mut Index,
     ) -> Result<(), Refusal> {
-        let i = index
-            .find(&self.services, &svc.key)
-            .ok_or_else(|| Refusal::new(op, errno::ESRCH))?;
+        let i = index.existing(&self.services, &svc.key, op)?;
         check_service(op, svc, kernel)?;
         self.services[i].service = svc.clone();
         Ok(())
@@ -278,9 +274,7 @@ impl Ruleset {
         key: &ServiceKey,
         index: &mut Index,
     ) -> Result<(), Refusal> {
-        let i = index
-            .find(&self.services, key)
-            .ok_or_else(|| Refusal::new(op, errno::ESRCH))?;
+        let i = index.existing(&self.services, key, op)?;
         index.remove_service(&mut self.services, i);
         Ok(())
     }
@@ -295,9 +289,7 @@ impl Ruleset {
     ) -> Result<(), Refusal> {
         let refuse = |errno: i32| Refusal::new(op, errno);
         let daemons_run = !self.daemons.is_empty();
-        let i = index
-            .find(&self.services, service)
-            .ok_or_else(|| refuse(errno::ESRCH))?;
+        let i = index.existing(&self.services, service, op)?;
         check_destination(op, &self.services[i].service.key, d, daemons_run)?;
         let mut dests = index.destinations(&mut self.services, i);
         match (op, dests.find(&d.addr)) {
@@ -322,9 +314,7 @@ impl Ruleset {
         addr: &SocketAddr,
         index: &mut Index,
     ) -> Result<(), Refusal> {
-        let i = index
-            .find(&self.services, service)
-            .ok_or_else(|| Refusal::new(op, errno::ESRCH))?;
+        let i = index.existing(&self.services, service, op)?;
         let mut dests = index.destinations(&mut self.services, i);
         let at = dests
             .find(addr)
@@ -619,6 +609,18 @@ impl Index {
             }
             None => services.iter().position(|vs| vs.service.key == *key),
         }
+    }
+
+    /// Where the service with `key` is, or the kernel's refusal of `op` on a service that does
+    /// not exist (ESRCH: "No such service").
+    fn existing(
+        &mut self,
+        services: &[VirtualService],
+        key: &ServiceKey,
+        op: Operation,
+    ) -> Result<usize, Refusal> {
+        self.find(services, key)
+            .ok_or_else(|| Refusal::new(op, errno::ESRCH))
     }
 
     fn pushed(&mut self, key: ServiceKey, at: usize) {
