@@ -143,6 +143,10 @@ pub enum Stage {
 }
 
 impl Step {
+    fn new(stage: Stage, command: Command) -> Step {
+        Step { stage, command }
+    }
+
     /// Whether this step must not run once `failed` (an earlier step) failed: a removal is
     /// held back while what may replace it is not in place. A real server's deletion or drain
     /// depends on every addition and edit in its service; a service's deletion on every
@@ -276,26 +280,49 @@ impl fmt::Display for Plan {
 /// # Ok::<(), lvs_core::rules::RulesError>(())
 /// ```
 pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan {
-    let mut steps = Vec::new();
-    let mut push = |stage: Stage, command: Command| steps.push(Step { stage, command });
-
-    // Daemons that go or change stop first: the kernel cannot edit a daemon.
-    let manage_daemons = !desired.daemons.is_empty();
-    if manage_daemons {
-        for d in current
-            .daemons
-            .iter()
-            .filter(|d| !desired.daemons.iter().any(|w| w.is_satisfied_by(d)))
-        {
-            push(Stage::StopDaemons, Command::StopDaemon(d.role));
-        }
-    }
-
     // Hash lookups keep the cost per object flat on tables of tens of thousands of services.
     let have: HashMap<ServiceKey, Servers> = current.services.iter().map(Servers::entry).collect();
     let want: HashMap<ServiceKey, Servers> = desired.services.iter().map(Servers::entry).collect();
+    let manage_daemons = !desired.daemons.is_empty();
 
-    // Services that go, and real servers that go from services that stay.
+    let mut steps = Vec::new();
+    if manage_daemons {
+        stop_daemons(current, desired, &mut steps);
+    }
+    let kept_mixed_family = removals(current, &want, options, &mut steps);
+    edit_and_add_services(current, desired, &have, &mut steps);
+    add_and_edit_destinations(desired, &have, &mut steps);
+    // The kernel refuses a daemon beside real servers of another family than their service:
+    // while drained ones remain, daemons wait for a later plan.
+    if manage_daemons && !kept_mixed_family {
+        start_daemons(current, desired, &mut steps);
+    }
+    // Removals were listed before the services and real servers they wait for: a stable sort
+    // by stage puts every stage in its place and keeps the order within each.
+    steps.sort_by_key(|s| s.stage);
+    Plan { steps }
+}
+
+/// Daemons that go or change stop first: the kernel cannot edit a daemon.
+fn stop_daemons(current: &Ruleset, desired: &Ruleset, steps: &mut Vec<Step>) {
+    for d in current
+        .daemons
+        .iter()
+        .filter(|d| !desired.daemons.iter().any(|w| w.is_satisfied_by(d)))
+    {
+        steps.push(Step::new(Stage::StopDaemons, Command::StopDaemon(d.role)));
+    }
+}
+
+/// Services that go, and real servers that go from services that stay (drained first when
+/// [`PlanOptions::drain`] says so). Returns whether a drained real server of another family
+/// than its service stays.
+fn removals(
+    current: &Ruleset,
+    want: &HashMap<ServiceKey, Servers>,
+    options: &PlanOptions,
+    steps: &mut Vec<Step>,
+) -> bool {
     let mut kept_mixed_family = false;
     for vs in &current.services {
         let key = vs.service.key;
@@ -308,58 +335,89 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
             .iter()
             .filter(|d| wanted.is_none_or(|w| w.get(&d.addr).is_none()))
             .collect();
-        let delete = |d: &Destination| Command::DeleteDestination {
-            service: key,
-            addr: d.addr,
-        };
-        if !options.drain {
-            match wanted {
-                None => push(Stage::Remove, Command::DeleteService(key)),
-                Some(_) => gone.iter().for_each(|d| push(Stage::Remove, delete(d))),
+        if options.drain {
+            kept_mixed_family |= drain(key, wanted.is_none(), &gone, &options.idle, steps);
+            continue;
+        }
+        match wanted {
+            None => steps.push(Step::new(Stage::Remove, Command::DeleteService(key))),
+            Some(_) => {
+                for d in gone {
+                    steps.push(Step::new(Stage::Remove, delete_destination(key, d)));
+                }
             }
-            continue;
-        }
-        // Draining: a real server goes once it is at weight 0 and idle; a service once all of
-        // its real servers can.
-        let (ready, busy): (Vec<&Destination>, Vec<&Destination>) = gone
-            .iter()
-            .partition(|d| d.weight == 0 && options.idle.contains(&(key, d.addr)));
-        if wanted.is_none() && busy.is_empty() {
-            push(Stage::Remove, Command::DeleteService(key));
-            continue;
-        }
-        ready.iter().for_each(|d| push(Stage::Remove, delete(d)));
-        kept_mixed_family |= busy.iter().any(|d| d.family() != key.family());
-        for d in busy.iter().filter(|d| d.weight != 0) {
-            let drained = Destination { weight: 0, ..**d };
-            push(
-                Stage::Remove,
-                Command::EditDestination {
-                    service: key,
-                    destination: drained,
-                },
-            );
         }
     }
+    kept_mixed_family
+}
 
-    // Services that stay but changed, then services that come.
+/// Draining: a real server goes once it is at weight 0 and idle; a service (when
+/// `service_goes`) once all of its real servers can. Returns whether a real server of another
+/// family than its service stays.
+fn drain(
+    key: ServiceKey,
+    service_goes: bool,
+    gone: &[&Destination],
+    idle: &HashSet<(ServiceKey, SocketAddr)>,
+    steps: &mut Vec<Step>,
+) -> bool {
+    let (ready, busy): (Vec<&Destination>, Vec<&Destination>) = gone
+        .iter()
+        .partition(|d| d.weight == 0 && idle.contains(&(key, d.addr)));
+    if service_goes && busy.is_empty() {
+        steps.push(Step::new(Stage::Remove, Command::DeleteService(key)));
+        return false;
+    }
+    for d in ready {
+        steps.push(Step::new(Stage::Remove, delete_destination(key, d)));
+    }
+    for d in busy.iter().filter(|d| d.weight != 0) {
+        let drained = Destination { weight: 0, ..**d };
+        let command = Command::EditDestination {
+            service: key,
+            destination: drained,
+        };
+        steps.push(Step::new(Stage::Remove, command));
+    }
+    busy.iter().any(|d| d.family() != key.family())
+}
+
+fn delete_destination(service: ServiceKey, d: &Destination) -> Command {
+    Command::DeleteDestination {
+        service,
+        addr: d.addr,
+    }
+}
+
+/// Services that stay but changed, then services that come, then timeouts.
+fn edit_and_add_services(
+    current: &Ruleset,
+    desired: &Ruleset,
+    have: &HashMap<ServiceKey, Servers>,
+    steps: &mut Vec<Step>,
+) {
     for vs in &desired.services {
-        match have.get(&vs.service.key) {
-            Some(cur) if cur.vs.service != vs.service => {
-                push(Stage::Services, Command::EditService(vs.service.clone()));
-            }
-            Some(_) => {}
-            None => push(Stage::Services, Command::AddService(vs.service.clone())),
-        }
+        let command = match have.get(&vs.service.key) {
+            Some(cur) if cur.vs.service != vs.service => Command::EditService(vs.service.clone()),
+            Some(_) => continue,
+            None => Command::AddService(vs.service.clone()),
+        };
+        steps.push(Step::new(Stage::Services, command));
     }
     if let Some(t) = desired.timeouts {
         let now = current.timeouts.unwrap_or(Timeouts::KERNEL_DEFAULT);
         if t.over(now) != now {
-            push(Stage::Services, Command::SetTimeouts(t));
+            steps.push(Step::new(Stage::Services, Command::SetTimeouts(t)));
         }
     }
+}
 
-    // Real servers that come or change.
+/// Real servers that come or change.
+fn add_and_edit_destinations(
+    desired: &Ruleset,
+    have: &HashMap<ServiceKey, Servers>,
+    steps: &mut Vec<Step>,
+) {
     for vs in &desired.services {
         let key = vs.service.key;
         let cur = have.get(&key);
@@ -377,23 +435,20 @@ pub fn plan(current: &Ruleset, desired: &Ruleset, options: &PlanOptions) -> Plan
                 },
                 Some(_) => continue,
             };
-            push(Stage::Destinations, command);
+            steps.push(Step::new(Stage::Destinations, command));
         }
     }
+}
 
-    // The kernel refuses a daemon beside real servers of another family than their service:
-    // while drained ones remain, daemons wait for a later plan.
-    if manage_daemons && !kept_mixed_family {
-        for d in desired
-            .daemons
-            .iter()
-            .filter(|d| !current.daemons.iter().any(|r| d.is_satisfied_by(r)))
-        {
-            push(Stage::Daemons, Command::StartDaemon(d.clone()));
-        }
+/// Daemons that `desired` names and `current` does not run.
+fn start_daemons(current: &Ruleset, desired: &Ruleset, steps: &mut Vec<Step>) {
+    for d in desired
+        .daemons
+        .iter()
+        .filter(|d| !current.daemons.iter().any(|r| d.is_satisfied_by(r)))
+    {
+        steps.push(Step::new(Stage::Daemons, Command::StartDaemon(d.clone())));
     }
-    steps.sort_by_key(|s| s.stage);
-    Plan { steps }
 }
 
 /// A service's real servers by address: a hash map when there are many.

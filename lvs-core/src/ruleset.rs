@@ -198,6 +198,9 @@ impl Ruleset {
         Ok(())
     }
 
+    /// [`Ruleset::apply_with`] finding services through `index`: a linear search for one
+    /// command, hash maps for a batch. Each command with more than a line to it has a method of
+    /// its own below.
     fn apply_indexed(
         &mut self,
         command: &Command,
@@ -205,90 +208,143 @@ impl Ruleset {
         index: &mut Index,
     ) -> Result<(), Refusal> {
         let op = command.operation();
-        let refuse = |errno: i32| Refusal::new(op, errno);
         match command {
-            Command::AddService(svc) => {
-                if index.find(&self.services, &svc.key).is_some() {
-                    return Err(refuse(errno::EEXIST));
-                }
-                check_service(op, svc, kernel)?;
-                self.services.push(VirtualService::new(svc.clone()));
-                index.pushed(svc.key, self.services.len() - 1);
+            Command::AddService(svc) => self.add_service(op, svc, kernel, index),
+            Command::EditService(svc) => self.edit_service(op, svc, kernel, index),
+            Command::DeleteService(key) => self.delete_service(op, key, index),
+            Command::Flush => {
+                index.clear(&mut self.services);
+                Ok(())
             }
-            Command::EditService(svc) => {
-                let i = index
-                    .find(&self.services, &svc.key)
-                    .ok_or_else(|| refuse(errno::ESRCH))?;
-                check_service(op, svc, kernel)?;
-                self.services[i].service = svc.clone();
-            }
-            Command::DeleteService(key) => {
-                let i = index
-                    .find(&self.services, key)
-                    .ok_or_else(|| refuse(errno::ESRCH))?;
-                index.remove_service(&mut self.services, i);
-            }
-            Command::Flush => index.clear(&mut self.services),
             Command::AddDestination {
                 service,
-                destination: d,
+                destination,
             }
             | Command::EditDestination {
                 service,
-                destination: d,
-            } => {
-                let daemons_run = !self.daemons.is_empty();
-                let i = index
-                    .find(&self.services, service)
-                    .ok_or_else(|| refuse(errno::ESRCH))?;
-                check_destination(op, &self.services[i].service.key, d, daemons_run)?;
-                let mut dests = index.destinations(&mut self.services, i);
-                match (op, dests.find(&d.addr)) {
-                    (Operation::AddDestination, Some(_)) => return Err(refuse(errno::EEXIST)),
-                    (Operation::AddDestination, None) => {
-                        if !unicast(&d.addr.ip()) {
-                            return Err(refuse(errno::EINVAL)
-                                .because(format!("{} is not a unicast address", d.addr.ip())));
-                        }
-                        dests.add(*d);
-                    }
-                    (_, Some(at)) => dests.set(at, *d),
-                    (_, None) => return Err(refuse(errno::ENOENT)),
-                }
-            }
+                destination,
+            } => self.put_destination(op, service, destination, index),
             Command::DeleteDestination { service, addr } => {
-                let i = index
-                    .find(&self.services, service)
-                    .ok_or_else(|| refuse(errno::ESRCH))?;
-                let mut dests = index.destinations(&mut self.services, i);
-                let at = dests.find(addr).ok_or_else(|| refuse(errno::ENOENT))?;
-                dests.remove(at);
+                self.delete_destination(op, service, addr, index)
             }
-            Command::Zero(Some(key)) if index.find(&self.services, key).is_none() => {
-                return Err(refuse(errno::ESRCH));
-            }
-            Command::Zero(_) => {}
+            Command::Zero(Some(key)) => index.existing(&self.services, key, op).map(|_| ()),
+            Command::Zero(None) => Ok(()),
             Command::SetTimeouts(t) => {
                 let current = self.timeouts.unwrap_or(Timeouts::KERNEL_DEFAULT);
                 self.timeouts = Some(t.over(current));
+                Ok(())
             }
-            Command::StartDaemon(d) => {
-                if self.daemons.iter().any(|x| x.role == d.role) {
-                    return Err(refuse(errno::EEXIST));
-                }
-                if index.has_mixed_family(&self.services) {
+            Command::StartDaemon(d) => self.start_daemon(op, d, index),
+            Command::StopDaemon(role) => self.stop_daemon(op, *role),
+        }
+    }
+
+    fn add_service(
+        &mut self,
+        op: Operation,
+        svc: &Service,
+        kernel: &KernelProfile,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        if index.find(&self.services, &svc.key).is_some() {
+            return Err(Refusal::new(op, errno::EEXIST));
+        }
+        check_service(op, svc, kernel)?;
+        self.services.push(VirtualService::new(svc.clone()));
+        index.pushed(svc.key, self.services.len() - 1);
+        Ok(())
+    }
+
+    fn edit_service(
+        &mut self,
+        op: Operation,
+        svc: &Service,
+        kernel: &KernelProfile,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        let i = index.existing(&self.services, &svc.key, op)?;
+        check_service(op, svc, kernel)?;
+        self.services[i].service = svc.clone();
+        Ok(())
+    }
+
+    fn delete_service(
+        &mut self,
+        op: Operation,
+        key: &ServiceKey,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        let i = index.existing(&self.services, key, op)?;
+        index.remove_service(&mut self.services, i);
+        Ok(())
+    }
+
+    /// Adds (`op` is [`Operation::AddDestination`]) or edits a real server.
+    fn put_destination(
+        &mut self,
+        op: Operation,
+        service: &ServiceKey,
+        d: &Destination,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        let refuse = |errno: i32| Refusal::new(op, errno);
+        let daemons_run = !self.daemons.is_empty();
+        let i = index.existing(&self.services, service, op)?;
+        check_destination(op, &self.services[i].service.key, d, daemons_run)?;
+        let mut dests = index.destinations(&mut self.services, i);
+        match (op, dests.find(&d.addr)) {
+            (Operation::AddDestination, Some(_)) => return Err(refuse(errno::EEXIST)),
+            (Operation::AddDestination, None) => {
+                if !unicast(&d.addr.ip()) {
                     return Err(refuse(errno::EINVAL)
-                        .because("sync daemons cannot run beside mixed-family real servers"));
+                        .because(format!("{} is not a unicast address", d.addr.ip())));
                 }
-                self.daemons.push(d.clone());
+                dests.add(*d);
             }
-            Command::StopDaemon(role) => {
-                let before = self.daemons.len();
-                self.daemons.retain(|x| x.role != *role);
-                if self.daemons.len() == before {
-                    return Err(refuse(errno::ESRCH));
-                }
-            }
+            (_, Some(at)) => dests.set(at, *d),
+            (_, None) => return Err(refuse(errno::ENOENT)),
+        }
+        Ok(())
+    }
+
+    fn delete_destination(
+        &mut self,
+        op: Operation,
+        service: &ServiceKey,
+        addr: &SocketAddr,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        let i = index.existing(&self.services, service, op)?;
+        let mut dests = index.destinations(&mut self.services, i);
+        let at = dests
+            .find(addr)
+            .ok_or_else(|| Refusal::new(op, errno::ENOENT))?;
+        dests.remove(at);
+        Ok(())
+    }
+
+    fn start_daemon(
+        &mut self,
+        op: Operation,
+        d: &SyncDaemon,
+        index: &mut Index,
+    ) -> Result<(), Refusal> {
+        if self.daemons.iter().any(|x| x.role == d.role) {
+            return Err(Refusal::new(op, errno::EEXIST));
+        }
+        if index.has_mixed_family(&self.services) {
+            return Err(Refusal::new(op, errno::EINVAL)
+                .because("sync daemons cannot run beside mixed-family real servers"));
+        }
+        self.daemons.push(d.clone());
+        Ok(())
+    }
+
+    fn stop_daemon(&mut self, op: Operation, role: DaemonRole) -> Result<(), Refusal> {
+        let before = self.daemons.len();
+        self.daemons.retain(|x| x.role != role);
+        if self.daemons.len() == before {
+            return Err(Refusal::new(op, errno::ESRCH));
         }
         Ok(())
     }
@@ -553,6 +609,18 @@ impl Index {
             }
             None => services.iter().position(|vs| vs.service.key == *key),
         }
+    }
+
+    /// Where the service with `key` is, or the kernel's refusal of `op` on a service that does
+    /// not exist (ESRCH: "No such service").
+    fn existing(
+        &mut self,
+        services: &[VirtualService],
+        key: &ServiceKey,
+        op: Operation,
+    ) -> Result<usize, Refusal> {
+        self.find(services, key)
+            .ok_or_else(|| Refusal::new(op, errno::ESRCH))
     }
 
     fn pushed(&mut self, key: ServiceKey, at: usize) {

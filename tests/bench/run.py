@@ -39,6 +39,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../harness"))
+import nlmon  # noqa: E402  (the nlmon device, socket and framing, shared with capture-requests.py)
+
 IPVSADM = shutil.which("ipvsadm") or "/usr/sbin/ipvsadm"
 IPVSADM_RESTORE = shutil.which("ipvsadm-restore") or "/usr/sbin/ipvsadm-restore"
 DESTS = 4
@@ -192,12 +195,7 @@ class Expected:
 # Counting netlink requests on an nlmon device
 # ---------------------------------------------------------------------------------------------
 
-NETLINK_GENERIC, GENL_ID_CTRL, NLM_F_REQUEST = 16, 16, 1
-SOL_PACKET, PACKET_STATISTICS, SO_RCVBUFFORCE = 263, 6, 33
-IPVS_CMDS = {1: "NEW_SERVICE", 2: "SET_SERVICE", 3: "DEL_SERVICE", 4: "GET_SERVICE",
-             5: "NEW_DEST", 6: "SET_DEST", 7: "DEL_DEST", 8: "GET_DEST", 9: "NEW_DAEMON",
-             10: "DEL_DAEMON", 11: "GET_DAEMON", 12: "SET_CONFIG", 13: "GET_CONFIG",
-             14: "SET_INFO", 15: "GET_INFO", 16: "ZERO", 17: "FLUSH"}
+SOL_PACKET, PACKET_STATISTICS = 263, 6
 CHANGE_CMDS = {1, 2, 3, 5, 6, 7, 16, 17}
 
 
@@ -206,9 +204,7 @@ class NetlinkCounter:
     while running: by IPVS command, and the datagrams that carried them."""
 
     def __init__(self):
-        self.sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-        self.sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, 256 << 20)
-        self.sock.bind(("nlmon0", 0))
+        self.sock = nlmon.open_socket(rcvbuf=256 << 20)
         self.sock.settimeout(0.3)
         self.cmds = collections.Counter()
         self.datagrams = 0
@@ -227,20 +223,18 @@ class NetlinkCounter:
                 if self.stop:
                     return
                 continue
-            if addr[1] != NETLINK_GENERIC:
+            if not nlmon.is_generic(addr):
                 continue
             if n > len(self.buf):
                 self.truncated += 1
                 n = len(self.buf)
-            off, requests = 0, 0
-            while off + 17 <= n:
-                length, kind, flags = struct.unpack_from("=IHH", view, off)
-                if length < 16:
+            requests = 0
+            for off, _, kind, flags in nlmon.messages(view, n):
+                if off + 17 > n:  # no command byte
                     break
-                if kind != GENL_ID_CTRL and flags & NLM_F_REQUEST:
+                if kind != nlmon.GENL_ID_CTRL and flags & nlmon.NLM_F_REQUEST:
                     self.cmds[self.buf[off + 16]] += 1
                     requests += 1
-                off += (length + 3) & ~3
             if requests:
                 self.datagrams += 1
 
@@ -255,7 +249,7 @@ class NetlinkCounter:
             "changes": sum(v for k, v in self.cmds.items() if k in CHANGE_CMDS),
             "reads": sum(v for k, v in self.cmds.items() if k not in CHANGE_CMDS),
             "datagrams": self.datagrams,
-            "by_cmd": {IPVS_CMDS.get(k, str(k)): v for k, v in sorted(self.cmds.items())},
+            "by_cmd": {nlmon.IPVS_CMDS.get(k, str(k)): v for k, v in sorted(self.cmds.items())},
             "dropped": drops,
             "truncated": self.truncated,
         }
@@ -263,9 +257,8 @@ class NetlinkCounter:
 
 def nlmon_up():
     try:
-        must(["modprobe", "nlmon"])
-        must(["ip", "link", "add", "nlmon0", "type", "nlmon"])
-        must(["ip", "link", "set", "nlmon0", "up"])
+        for argv in nlmon.device_commands():
+            must(argv)
         return True
     except Failed as e:
         print(f"nlmon unavailable ({e}): netlink requests not counted", flush=True)

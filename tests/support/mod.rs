@@ -283,10 +283,12 @@ pub fn python() -> &'static str {
     }
 }
 
-/// argv: ADDR PORT NAME. Answers every GET with NAME (no newline), logs nothing.
-const NAME_SERVER_PY: &str = r#"
-import http.server, sys
-addr, port, name = sys.argv[1], int(sys.argv[2]), sys.argv[3].encode()
+/// argv: ADDR PORT NAME [TLS_PORT CERT KEY]. Answers every GET on ADDR:PORT (and, with TLS, on
+/// ADDR:TLS_PORT) with NAME, no newline, logging nothing. [`Netns::http_server`] and the scenes'
+/// real servers (`stage::serve`) both run it.
+pub const NAME_SERVER_PY: &str = r#"
+import http.server, sys, threading
+addr, name = sys.argv[1], sys.argv[3].encode()
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200)
@@ -296,7 +298,17 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(name)
     def log_message(self, *args):
         pass
-http.server.HTTPServer((addr, port), H).serve_forever()
+def serve(port, cert=None, key=None):
+    srv = http.server.HTTPServer((addr, port), H)
+    if cert:
+        import ssl
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(cert, key)
+        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
+    srv.serve_forever()
+if len(sys.argv) > 4:
+    threading.Thread(target=serve, args=(int(sys.argv[4]), sys.argv[5], sys.argv[6]), daemon=True).start()
+serve(int(sys.argv[2]))
 "#;
 
 /// argv: ADDR PORT NAME. Answers each line of each connection with "NAME LINE".

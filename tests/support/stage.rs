@@ -7,7 +7,7 @@
 //! and by `tests/kernel_scenes.rs`. Every wait here is bounded.
 #![allow(dead_code)] // the demo and the kernel tests use different parts
 
-use crate::support::{HttpServer, Netns};
+use crate::support::{HttpServer, NAME_SERVER_PY, Netns};
 use lvs::Ruleset;
 use lvs::Stats;
 use lvs::ipvsadm::Format;
@@ -205,33 +205,6 @@ fn ip_batch(ns: Option<&str>, commands: &[String]) -> Result<(), String> {
     }
 }
 
-/// argv: NAME HTTP_PORT [TLS_PORT CERT KEY]. Answers every GET on HTTP_PORT (and, with TLS, on
-/// TLS_PORT) with NAME, no newline, logging nothing.
-const NAME_SERVER_PY: &str = r#"
-import http.server, sys, threading
-name = sys.argv[1].encode()
-class H(http.server.BaseHTTPRequestHandler):
-    def do_GET(self):
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(name)))
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.wfile.write(name)
-    def log_message(self, *args):
-        pass
-def serve(port, cert=None, key=None):
-    srv = http.server.HTTPServer(("0.0.0.0", port), H)
-    if cert:
-        import ssl
-        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        ctx.load_cert_chain(cert, key)
-        srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
-    srv.serve_forever()
-if len(sys.argv) > 3:
-    threading.Thread(target=serve, args=(int(sys.argv[3]), sys.argv[4], sys.argv[5]), daemon=True).start()
-serve(int(sys.argv[2]))
-"#;
-
 /// A self-signed certificate made by openssl at run time, in a folder removed on drop.
 pub struct Cert {
     pub dir: PathBuf,
@@ -289,7 +262,7 @@ impl Drop for Cert {
 /// Starts a real server's web server in `ns`: HTTP on port 80 answering `name`, and with `tls`
 /// HTTPS on port 443 answering the same. Killed when the result drops.
 pub fn serve(ns: &Netns, name: &str, tls: Option<&Cert>) -> HttpServer {
-    let mut args = vec![name, "80"];
+    let mut args = vec!["0.0.0.0", "80", name];
     if let Some(c) = tls {
         args.extend_from_slice(&["443", &c.cert, &c.key]);
     }

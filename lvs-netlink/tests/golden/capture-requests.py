@@ -21,6 +21,11 @@ import struct
 import subprocess
 import sys
 
+HARNESS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../../tests/harness")
+sys.path.insert(0, HARNESS)
+import nlmon  # noqa: E402  (the nlmon device, socket and framing, shared with tests/bench/run.py)
+from nlmon import GENL_ID_CTRL, IPVS_CMDS, NETLINK_GENERIC, NLM_F_REQUEST  # noqa: E402
+
 # The commands, in order; each must leave the table in a state the next one can use (a failing
 # command would still be captured, but its exit status is recorded and the test requires 0).
 # Sync daemons come first: the kernel refuses to start one beside mixed-family real servers.
@@ -71,12 +76,7 @@ COMMANDS = [
     "-C",
 ]
 
-NETLINK_GENERIC, GENL_ID_CTRL, NLM_F_REQUEST = 16, 16, 1
 CTRL_CMD_GETFAMILY, CTRL_ATTR_FAMILY_ID, CTRL_ATTR_FAMILY_NAME = 3, 1, 2
-IPVS_CMDS = {1: "NEW_SERVICE", 2: "SET_SERVICE", 3: "DEL_SERVICE", 4: "GET_SERVICE",
-             5: "NEW_DEST", 6: "SET_DEST", 7: "DEL_DEST", 8: "GET_DEST", 9: "NEW_DAEMON",
-             10: "DEL_DAEMON", 11: "GET_DAEMON", 12: "SET_CONFIG", 13: "GET_CONFIG",
-             14: "SET_INFO", 15: "GET_INFO", 16: "ZERO", 17: "FLUSH"}
 
 
 def must(args):
@@ -115,16 +115,13 @@ def drain(sock, family):
             data, addr = sock.recvfrom(1 << 20)
         except BlockingIOError:
             return out
-        if addr[1] != NETLINK_GENERIC:
+        if not nlmon.is_generic(addr):
             continue
-        off = 0
-        while off + 16 <= len(data):
-            length, kind, flags = struct.unpack_from("=IHH", data, off)
-            if length < 16 or off + length > len(data):
+        for off, length, kind, flags in nlmon.messages(data, len(data)):
+            if off + length > len(data):
                 break
             if kind == family and flags & NLM_F_REQUEST:
                 out.append((flags, data[off + 16:off + length]))
-            off += (length + 3) & ~3
 
 
 def main():
@@ -136,12 +133,13 @@ def main():
             os.remove(os.path.join(out_dir, f))
     # lo up: without a local routing table the kernel refuses every real server.
     must(["ip", "link", "set", "lo", "up"])
-    subprocess.run(["modprobe", "nlmon"], check=False)
-    must(["ip", "link", "add", "nlmon0", "type", "nlmon"])
-    must(["ip", "link", "set", "nlmon0", "up"])
+    modprobe, *device = nlmon.device_commands()
+    # The module may be built in: only adding the device must succeed.
+    subprocess.run(modprobe, check=False)
+    for argv in device:
+        must(argv)
     family = ipvs_family_id()
-    sock = socket.socket(socket.AF_PACKET, socket.SOCK_RAW, socket.htons(0x0003))
-    sock.bind(("nlmon0", 0))
+    sock = nlmon.open_socket()
     sock.setblocking(False)
     drain(sock, family)
     version = subprocess.run(["ipvsadm", "-v"], capture_output=True, text=True).stdout.strip()
@@ -154,7 +152,7 @@ def main():
             failed += 1
             print(f"[capture] ipvsadm {line}: exit {r.returncode}: {r.stderr.strip()}", flush=True)
         if not requests:
-            sys.exit(f"ipvsadm {line}: no IPVS request seen on nlmon0")
+            sys.exit(f"ipvsadm {line}: no IPVS request seen on {nlmon.DEVICE}")
         for k, (flags, payload) in enumerate(requests):
             name = f"{n:03}.{k}.bin"
             with open(os.path.join(out_dir, name), "wb") as f:
