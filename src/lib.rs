@@ -10,7 +10,7 @@
 //! command line with `apply`, `diff` and `fmt` (source and guide in `examples/lvsadm`):
 //! `cargo install lvs --features cli`. The library itself never needs it.
 //!
-//! The `exporter` feature adds [`exporter`] (Linux): a Prometheus exporter of every service's
+//! The `exporter` feature adds the `exporter` module (Linux): a Prometheus exporter of every service's
 //! and real server's counters, one snapshot per scrape (`lvsadm exporter` is the same command).
 
 pub use lvs_core::*;
