@@ -636,9 +636,9 @@ cmd_fuzz() {
 # capture
 # ---------------------------------------------------------------------------------------------
 
-# The committed goldens are 6.1's. On another kernel (--kernel 6.12|7.2) the capture goes to
-# $CACHE/golden-SERIES and is compared with them: the differences are printed, nothing committed
-# changes (see tests/README.md, "Kernels").
+# tests/golden/ is 6.1's capture. On another kernel (--kernel 6.12|7.2) the capture goes to
+# $CACHE/golden-SERIES first; tests/golden/kernel-SERIES/ then keeps the files that differ from
+# 6.1's (see tests/README.md, "Kernels").
 cmd_capture() {
     cmd_setup
     local series="${SELECTED_KERNELS[0]}"
