@@ -42,7 +42,10 @@
 #                      W3 and W6 through a Reconciler, /proc/net/ip_vs against the dumps,
 #                      lvsadm apply --watch; results-reconcile.md); --exporter: lvsadm exporter
 #                      against Debian's prometheus-node-exporter (ipvs collector) scraping the same
-#                      1,000 and 10,000 x 4 tables (tests/bench/exporter.py; results-exporter.md)
+#                      1,000 and 10,000 x 4 tables (tests/bench/exporter.py; results-exporter.md);
+#                      --kernels: W1, W2, W4 (to 100,000 x 4), W3 and W6 on 6.1 and 7.2 (or
+#                      LVS_KERNELS), one boot each, side by side (tests/bench/kernels.py;
+#                      results-kernels.md)
 #
 # CONVENTION: every kernel-facing test is a normal Rust #[test] marked
 #     #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
@@ -713,12 +716,14 @@ cmd_bench() {
             --quick|--focus|--vips=spread|--vips=collide) quick+=("$a") ;;
             --reconcile) driver=reconcile.py ;;
             --exporter) driver=exporter.py ;;
-            *) die "usage: tests/harness.sh bench [--quick | --focus | --reconcile | --exporter] [--vips=spread|collide]" ;;
+            --kernels) driver=kernels.py ;;
+            *) die "usage: tests/harness.sh bench [--quick | --focus | --reconcile | --exporter | --kernels] [--vips=spread|collide]" ;;
         esac
     done
     [ "$driver" = run.py ] || [ "${#quick[@]}" -eq 0 ] || [ "${quick[*]}" = --quick ] \
-        || die "bench --reconcile and --exporter take only --quick"
+        || die "bench --reconcile, --exporter and --kernels take only --quick"
     [ "$driver" != exporter.py ] || { bench_exporter "${quick[@]}"; return; }
+    [ "$driver" != kernels.py ] || { bench_kernels "${quick[@]}"; return; }
 
     setup_vm
     setup_python
@@ -784,6 +789,36 @@ bench_exporter() {
         'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
         /usr/bin/python3 "$REPO/tests/bench/exporter.py" --bin "$bin" --node-exporter "$node" \
         --out "$out" "$@"
+}
+
+# bench --kernels: the same rows on each kernel, one boot after the other (6.1 and 7.2 unless
+# --kernel, LVS_KERNEL or LVS_KERNELS say otherwise), then side by side (tests/bench/kernels.py;
+# results-kernels.md).
+bench_kernels() {
+    local out="$REPO/target/bench" k
+    if [ -z "${OPT_KERNEL:-}" ] && [ -z "${LVS_KERNEL:-}" ]; then
+        read -r -a SELECTED_KERNELS <<<"${LVS_KERNELS:-6.1 7.2}"
+        for k in "${SELECTED_KERNELS[@]}"; do kernel_suites "$k" >/dev/null; done
+    fi
+    local kernels=("${SELECTED_KERNELS[@]}")
+    setup_vm
+    cd "$REPO"
+    say "bench: cargo build --release (example bench, lvsadm)"
+    cargo build --release --quiet -p lvs-netlink --example bench
+    cargo build --release --quiet --features cli --bin lvsadm
+    mkdir -p "$out/bin"
+    rm -rf "$out/kernels"
+    install -m 0755 target/release/examples/bench target/release/lvsadm "$out/bin/"
+    for k in "${kernels[@]}"; do
+        SELECTED_KERNELS=("$k")
+        say "bench: kernel $k ($(cat "$CACHE/kernel-version-$k"))"
+        LVS_VM_TIMEOUT="${LVS_VM_TIMEOUT:-10800}" cmd_exec -- unshare --net --mount --propagation private -- bash -c \
+            'mkdir -p /run/netns && mount -t tmpfs -o mode=0755 lvs-netns /run/netns && ip link set lo up && exec "$0" "$@"' \
+            /usr/bin/python3 "$REPO/tests/bench/kernels.py" --bin "$out/bin" --out "$out/kernels" "$@"
+    done
+    python3 "$REPO/tests/bench/kernels.py" --render "$out"/kernels/kernel-*.json >"$out/results-kernels.md"
+    say "bench: wrote $out/results-kernels.md"
+    cat "$out/results-kernels.md"
 }
 
 usage() {

@@ -58,8 +58,10 @@ def one_weight(text):
 
 
 class Driver:
-    def __init__(self, args, bins, work, quick):
+    def __init__(self, args, bins, work, quick, only=None):
+        """only: the keys of the rows to run (tests/bench/kernels.py); None runs them all."""
         self.bins, self.work = bins, work
+        self.only = only
         self.nlmon = False
         self.rounds = 5 if quick else 21
         self.runs = 1 if quick else 3
@@ -113,6 +115,9 @@ class Driver:
         counts["out"] = out.strip()
         self.results[f"{key} requests"] = counts
 
+    def wanted(self, key):
+        return self.only is None or key in self.only
+
     def row(self, key, fn):
         try:
             fn()
@@ -139,6 +144,7 @@ class Driver:
             ("lvspy-reconciler", [b["python"], b["lvspy"], "reconcile", old.path, new.path,
                                   "1"], None),
         ]
+        rows = [r for r in rows if self.wanted(r[0])]
         for run in range(self.runs):
             for key, argv, stdin in rows:
                 self.log(f"W3 {size} run {run + 1}: {key}")
@@ -200,6 +206,8 @@ class Driver:
                 ("lvsadm-apply", lvsadm_apply)]
         reads = [("proc", [b["bench"], "proc"]), ("services", [b["bench"], "services"]),
                  ("snapshot", [b["bench"], "snapshot"])]
+        rows = [r for r in rows if self.wanted(r[0])]
+        reads = [r for r in reads if self.only is None]
         # At the largest size each process's first read takes most of a minute under TCG; the
         # in-process medians are over ROUNDS applies already.
         for run in range(self.runs if size < 50000 else 1):
