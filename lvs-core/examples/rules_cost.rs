@@ -11,7 +11,7 @@
 //!   file) read to a checked ruleset (`Ruleset::from_rules`);
 //! - `parse`: the same file to commands only (`rules::parse`);
 //! - `servers`: 200,000 real servers on one service, read the same way;
-//! - `apply`: the same 200,000 additions as commands, through `Ruleset::apply_all`;
+//! - `apply`: the same 200,000 additions as commands, through `Ruleset::execute_all`;
 //! - `long-line`: one 50 MB line of one-character tokens (`x x x ...`), refused for having no
 //!   command: the whole line must be read to know;
 //! - `long-line-early`: a 50 MB line whose second token is already an error (`-A -A x x ...`);
@@ -116,7 +116,7 @@ fn main() {
     let start = Instant::now();
     let result = if case == "apply" {
         let mut r = Ruleset::new();
-        r.apply_all(&commands, &KernelProfile::default())
+        r.execute_all(&commands, &KernelProfile::default())
             .map(|()| r)
             .map_err(|(i, e)| lvs_core::rules::RulesError::Refused {
                 line: i + 1,

@@ -52,7 +52,7 @@ def test_services_add_get_update_delete(ipvs: lvs.Ipvs) -> None:
     assert got is not None and got[0] == SVC
     assert ipvs.service(lvs.Service("10.0.0.13", 81)) is None
     changed = SVC.replace(scheduler="wrr", persistence=300, netmask="255.255.255.0")
-    ipvs.update_service(changed)
+    ipvs.edit_service(changed)
     assert [s for s, _ in ipvs.services()] == [changed]
     ipvs.delete_service(SVC)
     assert ipvs.services() == []
@@ -81,7 +81,7 @@ def test_destinations_add_get_update_delete(ipvs: lvs.Ipvs) -> None:
     assert {d for d, _ in got} == set(REALS)
     assert all(st.active_conns == 0 and st.stats == lvs.Stats() for _, st in got)
     heavier = REALS[0].replace(weight=3, upper_threshold=100, lower_threshold=50)
-    ipvs.update_destination(SVC, heavier)
+    ipvs.edit_destination(SVC, heavier)
     assert heavier in {d for d, _ in ipvs.destinations(SVC)}
     ipvs.delete_destination(SVC, REALS[1])
     ipvs.delete_destination(SVC, ("192.168.8.16", 80))
@@ -145,7 +145,7 @@ def test_apply_and_apply_unchecked(ipvs: lvs.Ipvs) -> None:
         ipvs.apply(negative)
     assert checked.value.errno is None and "weight" in str(checked.value)
     with pytest.raises(lvs.InvalidArgument) as raw:
-        ipvs.apply_unchecked(negative)
+        ipvs.execute_unchecked(negative)
     assert raw.value.errno == 34 and raw.value.operation == "add destination"
     ipvs.apply(lvs.Command.flush())
     assert ipvs.services() == []
@@ -183,7 +183,7 @@ def test_snapshot(ipvs: lvs.Ipvs) -> None:
 
 def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
     with pytest.raises(lvs.NoSuchService) as e:
-        ipvs.update_service(SVC)
+        ipvs.edit_service(SVC)
     assert e.value.errno == 3 and e.value.operation == "edit service"
     assert "No such service" in str(e.value)
     with pytest.raises(lvs.NoSuchService):
@@ -199,7 +199,7 @@ def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
         # A name outside mainline Linux's schedulers is typed with a cast (the stubs' Literal).
         ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler=cast(lvs.SchedulerName, "nosuch")))
     with pytest.raises(lvs.NoSuchDestination):
-        ipvs.update_destination(SVC, REALS[0])
+        ipvs.edit_destination(SVC, REALS[0])
     with pytest.raises(lvs.NoSuchDestination):
         ipvs.delete_destination(SVC, REALS[0])
     ipvs.add_destination(SVC, REALS[0])

@@ -185,14 +185,14 @@ def test_parse_error_has_line_and_column() -> None:
 
 def test_applied_simulates_the_kernel() -> None:
     svc = lvs.Service("10.0.0.13", 80)
-    r = lvs.Ruleset().applied(lvs.Command.add_service(svc))
+    r = lvs.Ruleset().executed(lvs.Command.add_service(svc))
     assert r.service(svc) is not None
     with pytest.raises(lvs.ServiceExists):
-        r.applied(lvs.Command.add_service(svc))
+        r.executed(lvs.Command.add_service(svc))
     with pytest.raises(lvs.NoSuchService):
-        lvs.Ruleset().applied(lvs.Command.delete_service(svc))
+        lvs.Ruleset().executed(lvs.Command.delete_service(svc))
     with pytest.raises(lvs.NoSuchDestination):
-        r.applied(lvs.Command.delete_destination(svc, ("10.0.0.2", 80)))
+        r.executed(lvs.Command.delete_destination(svc, ("10.0.0.2", 80)))
 
 
 def test_commands() -> None:

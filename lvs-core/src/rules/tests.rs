@@ -284,7 +284,7 @@ fn reading_refuses_like_applying_to_an_empty_ruleset() {
     ];
     for text in &cases {
         let mut applied = Ruleset::new();
-        let two_pass = applied.apply_rules(text).map(|()| applied);
+        let two_pass = applied.execute_rules(text).map(|()| applied);
         assert_eq!(Ruleset::from_rules(text), two_pass, "{text}");
     }
     assert!(matches!(

@@ -281,7 +281,7 @@ mod tests {
             let ipvs = AsyncIpvs::new().await?;
             ipvs.snapshot().await?;
             ipvs.batch(&[]).await;
-            ipvs.apply_ruleset(&lvs_core::Ruleset::new(), &Default::default())
+            ipvs.apply(&lvs_core::Ruleset::new(), &Default::default())
                 .await
         };
         sendable(&never);
