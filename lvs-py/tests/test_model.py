@@ -262,6 +262,20 @@ def test_state_and_info_values() -> None:
     assert st.stats == s and st.internal_flags == 2
     ds = lvs.DestinationState(active_conns=1, inactive_conns=2, persistent_conns=3)
     assert (ds.active_conns, ds.inactive_conns, ds.persistent_conns, ds.stats) == (1, 2, 3, lvs.Stats())
+    # What Ipvs.services()/service()/destinations() return: named fields, and still the pair
+    # when unpacked.
+    svc = lvs.Service("10.0.0.13", 80)
+    entry = lvs.ServiceEntry(svc, st)
+    assert (entry.service, entry.state) == (svc, st)
+    service, state = entry
+    assert (service, state) == (svc, st)
+    assert entry == lvs.ServiceEntry(svc, st) != lvs.ServiceEntry(svc, lvs.ServiceState())
+    assert repr(entry) == f"ServiceEntry(service={svc!r}, state={st!r})"
+    real = lvs.Destination("192.168.8.14", 80, forward="masq")
+    dentry = lvs.DestinationEntry(real, ds)
+    assert (dentry.destination, dentry.state) == (real, ds) and list(dentry) == [real, ds]
+    assert repr(dentry) == f"DestinationEntry(destination={real!r}, state={ds!r})"
+    assert lvs.DestinationEntry.from_dict(dentry.to_dict()) == dentry
     i = lvs.Info(version="1.2.1", conn_table_size=4096)
     assert (i.version, i.version_info, i.conn_table_size) == ("1.2.1", (1, 2, 1), 4096)
     with pytest.raises(lvs.InvalidArgument):

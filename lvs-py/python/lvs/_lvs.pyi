@@ -30,6 +30,8 @@ __all__ = [
     "Stats",
     "ServiceState",
     "DestinationState",
+    "ServiceEntry",
+    "DestinationEntry",
     "Timeouts",
     "Daemon",
     "Info",
