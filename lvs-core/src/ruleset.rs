@@ -167,7 +167,7 @@ impl Ruleset {
             .sum()
     }
 
-    /// Applies `command` as the kernel would, or says why the kernel would refuse it (and
+    /// Carries out `command` as the kernel would, or says why the kernel would refuse it (and
     /// changes nothing). The kernel is Debian's ([`KernelProfile::default`]) in a fresh
     /// network namespace. One command searches the vectors as they are (its cost grows with
     /// the service's real servers); many go through [`Ruleset::execute_all`], whose cost per
@@ -185,8 +185,8 @@ impl Ruleset {
         self.execute_indexed(command, kernel, &mut Index::linear())
     }
 
-    /// Applies many commands in order, as [`Ruleset::execute`] would one by one, stopping at the
-    /// first refusal (with its position in `commands`); the ones before it stay applied. Finds
+    /// Carries out many commands in order, as [`Ruleset::execute`] would one by one, stopping at
+    /// the first refusal (with its position in `commands`); the ones before it stay executed. Finds
     /// services, and the real servers of large services, through hash indexes, so the cost
     /// stays flat per command however large the ruleset or one service; the vectors end in
     /// the order [`Ruleset::execute`] gives.
@@ -983,7 +983,7 @@ mod tests {
     /// The batch (indexed real servers, deleted services kept aside) gives what commands
     /// applied one at a time give, refusals and the order of every vector included.
     #[test]
-    fn a_batch_is_apply_one_by_one() {
+    fn a_batch_is_execute_one_by_one() {
         let kernel = KernelProfile::default();
         let mut large = 0;
         for seed in 0..200u64 {
@@ -1041,7 +1041,7 @@ mod tests {
     /// A hand-built ruleset may hold one address twice: the batch leaves such a service's
     /// vector as it is, and finds what a single command finds.
     #[test]
-    fn a_batch_keeps_repeated_addresses_as_apply_does() {
+    fn a_batch_keeps_repeated_addresses_as_execute_does() {
         let mut start = Ruleset::new();
         start
             .execute(&Command::AddService(Service::new(key())))

@@ -244,7 +244,7 @@ impl Ipvs {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use lvs_core::{Command, Destination, ServiceKey};
     ///
-    /// // What does the kernel itself say to a negative weight? (`apply` would not send it.)
+    /// // What does the kernel itself say to a negative weight? (`execute` would not send it.)
     /// let command = Command::AddDestination {
     ///     service: ServiceKey::tcp("10.0.0.13:80".parse()?),
     ///     destination: Destination::new("192.168.8.14:80".parse()?).with_weight(-1),
