@@ -39,9 +39,9 @@ impl Ipvs {
     ///
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
-    /// let (service, _) = ipvs.service(&key)?.ok_or("no such service")?;
+    /// let entry = ipvs.service(&key)?.ok_or("no such service")?;
     /// // Switch to weighted round robin; the real servers and their connections stay.
-    /// ipvs.edit_service(&service.with_scheduler("wrr"))?;
+    /// ipvs.edit_service(&entry.service.with_scheduler("wrr"))?;
     /// # Ok(())
     /// # }
     /// ```
@@ -102,13 +102,13 @@ impl Ipvs {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
     /// let addr: SocketAddr = "192.168.8.14:80".parse()?;
-    /// let (real, state) = ipvs
+    /// let entry = ipvs
     ///     .destinations(&key)?
     ///     .into_iter()
-    ///     .find(|(real, _)| real.addr == addr)
+    ///     .find(|e| e.destination.addr == addr)
     ///     .ok_or("not a real server of the service")?;
-    /// ipvs.edit_destination(&key, &real.with_weight(0))?;
-    /// println!("draining {addr}: {} active connections left", state.active_conns);
+    /// ipvs.edit_destination(&key, &entry.destination.with_weight(0))?;
+    /// println!("draining {addr}: {} active connections left", entry.state.active_conns);
     /// # Ok(())
     /// # }
     /// ```

@@ -214,7 +214,7 @@ impl FakeKernel {
     /// ipvs.add_destination(&key, &Destination::new(real))?;
     /// let busy = DestinationState { active_conns: 3, ..DestinationState::default() };
     /// assert!(kernel.set_destination_state(&key, &real, busy));
-    /// assert_eq!(ipvs.destinations(&key)?[0].1.active_conns, 3);
+    /// assert_eq!(ipvs.destinations(&key)?[0].state.active_conns, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_destination_state(
