@@ -17,7 +17,7 @@ fn main() {
             ));
         }
     }
-    ipvs.apply_ruleset(
+    ipvs.apply(
         &lvs::Ruleset::from_rules(&rules).unwrap(),
         &Default::default(),
     )

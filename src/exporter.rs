@@ -63,7 +63,7 @@ pub const CONTENT_TYPE: &str = prometheus_client::encoding::prometheus_text::CON
 /// let kernel = FakeKernel::new();
 /// let ipvs = kernel.ipvs()?;
 /// let rules = "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 192.168.1.2:80 -m -w 1\n";
-/// ipvs.apply_ruleset(&Ruleset::from_rules(rules)?, &Default::default())?;
+/// ipvs.apply(&Ruleset::from_rules(rules)?, &Default::default())?;
 ///
 /// let text = lvs::exporter::encode(ipvs.snapshot()?, Instant::now())?;
 /// assert!(text.contains(

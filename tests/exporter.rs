@@ -27,7 +27,7 @@ fn kernel() -> FakeKernel {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
     let desired = Ruleset::from_rules(RULES).unwrap();
-    ipvs.apply_ruleset(&desired, &Default::default()).unwrap();
+    ipvs.apply(&desired, &Default::default()).unwrap();
     let web = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
     let stats = |base: u64| Stats {
         conns: base + 1,

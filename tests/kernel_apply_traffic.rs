@@ -62,7 +62,7 @@ fn established_connections_survive_an_apply_that_changes_other_services() {
     }
     let ipvs = lvs::Ipvs::in_netns(lab.director_path()).expect("open the director's IPVS");
     let report = ipvs
-        .apply_ruleset(&rules(BEFORE), &ApplyOptions::default())
+        .apply(&rules(BEFORE), &ApplyOptions::default())
         .expect("apply");
     assert!(report.is_success(), "{report}");
     // Wait until every echo server answers the director (bounded).
@@ -93,7 +93,7 @@ fn established_connections_survive_an_apply_that_changes_other_services() {
     // Let the first exchange happen, then change the other services under it.
     std::thread::sleep(Duration::from_secs(2));
     let report = ipvs
-        .apply_ruleset(&rules(AFTER), &ApplyOptions::default())
+        .apply(&rules(AFTER), &ApplyOptions::default())
         .expect("apply");
     assert!(report.is_success(), "{report}");
     assert!(

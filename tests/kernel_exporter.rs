@@ -214,9 +214,7 @@ fn exporter_counts_real_traffic_as_ipvsadm_does() {
     let lab = NatLab::new();
     let ipvs = lvs::Ipvs::in_netns(lab.director_path()).expect("open the director's IPVS");
     let desired = lvs::Ruleset::from_rules(RULES).expect("rules");
-    let report = ipvs
-        .apply_ruleset(&desired, &Default::default())
-        .expect("apply");
+    let report = ipvs.apply(&desired, &Default::default()).expect("apply");
     assert!(report.is_success(), "{report}");
     let exporter = Exporter::start(&lab.director);
 
@@ -254,9 +252,7 @@ fn exporter_counts_real_traffic_as_ipvsadm_does() {
     // Weights follow a change made through lvs.
     let drained = RULES.replace("192.168.8.16:80 -m -w 3", "192.168.8.16:80 -m -w 0");
     let desired = lvs::Ruleset::from_rules(&drained).expect("rules");
-    let report = ipvs
-        .apply_ruleset(&desired, &Default::default())
-        .expect("apply");
+    let report = ipvs.apply(&desired, &Default::default()).expect("apply");
     assert!(report.is_success(), "{report}");
     let last = scrape(&lab.director, &exporter.url);
     assert_eq!(

@@ -3,7 +3,7 @@
 //! Each scene (tests/support/scenes.rs) builds its own network namespaces (a client, a
 //! director, real servers answering HTTP with their own names, and switches or routers where the
 //! practice needs them), configures IPVS through lvs (`Ruleset::from_rules`, `Ipvs::in_netns`,
-//! `apply_ruleset`), sends requests and shows who answered, how often, and the `-Ln` listing.
+//! `Ipvs::apply`), sends requests and shows who answered, how often, and the `-Ln` listing.
 //!
 //! `demo` runs every scene in order, `demo SCENE` one, `demo --list` lists them. The exit status
 //! is non-zero when a scene fails, with the scene's error.

@@ -126,7 +126,7 @@ pub fn run(args: Request, diff: bool) -> ExitCode {
         return crate::watch::run(ipvs, &args.path, args.format, &args.options, args.resync);
     }
     if diff {
-        return match ipvs.plan_ruleset(&desired, &args.options) {
+        return match ipvs.plan(&desired, &args.options) {
             Err(e) => fail(e.to_string()),
             Ok(plan) if plan.is_empty() => ExitCode::SUCCESS,
             Ok(plan) => {
@@ -142,7 +142,7 @@ pub fn run(args: Request, diff: bool) -> ExitCode {
             }
         };
     }
-    match ipvs.apply_ruleset(&desired, &args.options) {
+    match ipvs.apply(&desired, &args.options) {
         Err(e) => fail(e.to_string()),
         Ok(report) if args.options.dry_run => {
             print!("{}", report.plan);

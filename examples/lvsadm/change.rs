@@ -9,7 +9,7 @@ use lvs::Command;
 /// refusal is printed and gives status -1 (255).
 pub fn run(session: &mut Session, command: &Command) -> Status {
     let (ipvs, _) = session.ipvs()?;
-    match ipvs.apply_unchecked(command) {
+    match ipvs.execute_unchecked(command) {
         Ok(()) => Ok(0),
         Err(e) => {
             eprintln!("{}", message(&e));

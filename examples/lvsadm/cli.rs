@@ -122,6 +122,8 @@ struct FmtArgs {
 #[derive(Debug, Args)]
 struct ExporterArgs {
     /// The address and port to listen on, e.g. 127.0.0.1:9588 or [::1]:9588
+    // The text is clap's help, printed as it is: `[::1]` is an address, not a link.
+    #[allow(rustdoc::broken_intra_doc_links)]
     #[arg(long, value_name = "ADDR:PORT")]
     listen: std::net::SocketAddr,
     /// Read the IPVS table of the network namespace /run/netns/NAME

@@ -5,7 +5,7 @@ use crate::compat::{Exit, Session, Status, message, out};
 use lvs::ipvsadm::list::{self, ListedDestination, ListedService, Table};
 use lvs::ipvsadm::{Format, ListWhat};
 use lvs::rules::SaveOptions;
-use lvs::{DestinationState, ServiceKey};
+use lvs::{DestinationEntry, ServiceEntry, ServiceKey};
 use serde::Serialize;
 
 /// A failed read: ipvsadm prints the message and exits 1.
@@ -38,7 +38,7 @@ fn table(session: &mut Session) -> Result<Table, Exit> {
 /// One service with its real servers; "No such service" (exit 1) when it is missing.
 fn one_service(session: &mut Session, key: &ServiceKey) -> Result<ListedService, Exit> {
     let (ipvs, _) = session.ipvs()?;
-    let Some((service, state)) = ipvs.service(key).map_err(|e| failed(&e))? else {
+    let Some(ServiceEntry { service, state }) = ipvs.service(key).map_err(|e| failed(&e))? else {
         eprintln!(
             "{}",
             lvs::ipvsadm_message(lvs::Operation::GetService, lvs::errno::ESRCH)
@@ -49,7 +49,7 @@ fn one_service(session: &mut Session, key: &ServiceKey) -> Result<ListedService,
         .destinations(key)
         .map_err(|e| failed(&e))?
         .into_iter()
-        .map(|(destination, state): (_, DestinationState)| ListedDestination { destination, state })
+        .map(|DestinationEntry { destination, state }| ListedDestination { destination, state })
         .collect();
     Ok(ListedService {
         service,

@@ -35,9 +35,9 @@ def main() -> int:
                 ipvs.add_destination(service, real)
 
             # Switch to weighted round robin, 3:1:1.
-            ipvs.update_service(service.replace(scheduler="wrr"))
+            ipvs.edit_service(service.replace(scheduler="wrr"))
             for real, weight in zip(reals, (3, 1, 1)):
-                ipvs.update_destination(service, real.replace(weight=weight))
+                ipvs.edit_destination(service, real.replace(weight=weight))
 
             snap = ipvs.snapshot()
             print(snap.services(), end="")

@@ -1,6 +1,6 @@
 //! The planner on two valid rulesets built from the fuzz bytes (`current`, as a kernel reports
 //! it, and `desired`): `plan(current, desired)` replayed on `current` in the kernel simulation
-//! (`Ruleset::apply_all`) is accepted step by step, in stage order, and gives what the
+//! (`Ruleset::execute_all`) is accepted step by step, in stage order, and gives what the
 //! options document; planning again gives nothing.
 //!
 //! - By default the result is `desired` (timeouts and daemons change only when `desired`
@@ -98,7 +98,7 @@ fn apply(state: &mut Ruleset, desired: &Ruleset, options: &PlanOptions) -> bool 
         p.steps.windows(2).all(|w| w[0].stage <= w[1].stage),
         "steps out of stage order:\n{p}"
     );
-    if let Err((i, e)) = state.apply_all(p.commands(), &KernelProfile::default()) {
+    if let Err((i, e)) = state.execute_all(p.commands(), &KernelProfile::default()) {
         panic!(
             "step {} refused: {e}\n--- plan:\n{p}--- from:\n{before:#?}\n--- desired:\n{desired:#?}\n--- options: {options:?}",
             i + 1

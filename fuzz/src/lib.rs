@@ -43,7 +43,7 @@ pub fn check_accepted(r: &Ruleset, source: &str) {
     let text = rule_file(r);
     let rules = parse(&text).unwrap_or_else(|e| panic!("rules: {e}\n--- rules:\n{text}"));
     let mut back = Ruleset::new();
-    if let Err((i, e)) = back.apply_all(rules.iter().map(|r| &r.command), &kernel_for(r)) {
+    if let Err((i, e)) = back.execute_all(rules.iter().map(|r| &r.command), &kernel_for(r)) {
         panic!("rules: line {}: {e}\n--- rules:\n{text}", i + 1);
     }
     let expected = Ruleset {

@@ -1,7 +1,7 @@
 //! The 25 functions of ipvsadm 1.31's `libipvs.h`, with its signatures and conventions.
 //!
 //! Changes go to the kernel as libipvs sends them, with no checks of lvs's own
-//! ([`lvs_netlink::Ipvs::apply_unchecked`]): C callers branch on the kernel's errno, and
+//! ([`lvs_netlink::Ipvs::execute_unchecked`]): C callers branch on the kernel's errno, and
 //! libipvs never refused anything itself.
 
 use crate::convert;
@@ -60,14 +60,14 @@ pub extern "C" fn ipvs_version() -> c_uint {
     ffi_boundary! { unsafe { ipvs_info.version } }
 }
 
-fn apply(command: Command) -> ffi::Result<()> {
-    with_ipvs(|ipvs| ipvs.apply_unchecked(&command))
+fn execute(command: Command) -> ffi::Result<()> {
+    with_ipvs(|ipvs| ipvs.execute_unchecked(&command))
 }
 
 /// Deletes every service (`ipvsadm -C`).
 #[unsafe(no_mangle)]
 pub extern "C" fn ipvs_flush() -> c_int {
-    ffi_boundary! { status(None, || apply(Command::Flush)) }
+    ffi_boundary! { status(None, || execute(Command::Flush)) }
 }
 
 /// Adds a virtual service. `EEXIST`: "Service already exists".
@@ -80,7 +80,7 @@ pub unsafe extern "C" fn ipvs_add_service(svc: *mut ipvs_service_t) -> c_int {
         status(Some(Operation::AddService), || {
             // SAFETY: the caller's contract.
             let svc = convert::service(unsafe { deref(svc, "svc") }?)?;
-            apply(Command::AddService(svc))
+            execute(Command::AddService(svc))
         })
     }
 }
@@ -95,7 +95,7 @@ pub unsafe extern "C" fn ipvs_update_service(svc: *mut ipvs_service_t) -> c_int 
         status(Some(Operation::EditService), || {
             // SAFETY: the caller's contract.
             let svc = convert::service(unsafe { deref(svc, "svc") }?)?;
-            apply(Command::EditService(svc))
+            execute(Command::EditService(svc))
         })
     }
 }
@@ -110,7 +110,7 @@ pub unsafe extern "C" fn ipvs_del_service(svc: *mut ipvs_service_t) -> c_int {
         status(Some(Operation::DeleteService), || {
             // SAFETY: the caller's contract.
             let key = convert::service_key(unsafe { deref(svc, "svc") }?)?;
-            apply(Command::DeleteService(key))
+            execute(Command::DeleteService(key))
         })
     }
 }
@@ -133,7 +133,7 @@ pub unsafe extern "C" fn ipvs_zero_service(svc: *mut ipvs_service_t) -> c_int {
             } else {
                 None
             };
-            apply(Command::Zero(key))
+            execute(Command::Zero(key))
         })
     }
 }
@@ -163,7 +163,7 @@ pub unsafe extern "C" fn ipvs_add_dest(svc: *mut ipvs_service_t, dest: *mut ipvs
         status(Some(Operation::AddDestination), || {
             // SAFETY: the caller's contract.
             let (service, destination) = unsafe { service_and_dest(svc, dest) }?;
-            apply(Command::AddDestination { service, destination })
+            execute(Command::AddDestination { service, destination })
         })
     }
 }
@@ -181,7 +181,7 @@ pub unsafe extern "C" fn ipvs_update_dest(
         status(Some(Operation::EditDestination), || {
             // SAFETY: the caller's contract.
             let (service, destination) = unsafe { service_and_dest(svc, dest) }?;
-            apply(Command::EditDestination { service, destination })
+            execute(Command::EditDestination { service, destination })
         })
     }
 }
@@ -196,7 +196,7 @@ pub unsafe extern "C" fn ipvs_del_dest(svc: *mut ipvs_service_t, dest: *mut ipvs
         status(Some(Operation::DeleteDestination), || {
             // SAFETY: the caller's contract.
             let (service, d) = unsafe { service_and_dest(svc, dest) }?;
-            apply(Command::DeleteDestination { service, addr: d.addr })
+            execute(Command::DeleteDestination { service, addr: d.addr })
         })
     }
 }
@@ -212,7 +212,7 @@ pub unsafe extern "C" fn ipvs_set_timeout(to: *mut ipvs_timeout_t) -> c_int {
             // SAFETY: the caller's contract.
             let to = unsafe { deref(to, "to") }?;
             // The kernel reads the values as u32, as libipvs sends them.
-            apply(Command::SetTimeouts(Timeouts {
+            execute(Command::SetTimeouts(Timeouts {
                 tcp: to.tcp_timeout as u32,
                 tcp_fin: to.tcp_fin_timeout as u32,
                 udp: to.udp_timeout as u32,
@@ -231,7 +231,7 @@ pub unsafe extern "C" fn ipvs_start_daemon(dm: *mut ipvs_daemon_t) -> c_int {
         status(Some(Operation::StartDaemon), || {
             // SAFETY: the caller's contract.
             let d = convert::daemon(unsafe { deref(dm, "dm") }?)?;
-            apply(Command::StartDaemon(d))
+            execute(Command::StartDaemon(d))
         })
     }
 }
@@ -246,7 +246,7 @@ pub unsafe extern "C" fn ipvs_stop_daemon(dm: *mut ipvs_daemon_t) -> c_int {
         status(Some(Operation::StopDaemon), || {
             // SAFETY: the caller's contract.
             let role = convert::role_of(unsafe { deref(dm, "dm") }?.state)?;
-            apply(Command::StopDaemon(role))
+            execute(Command::StopDaemon(role))
         })
     }
 }
@@ -264,8 +264,8 @@ pub extern "C" fn ipvs_get_services() -> *mut ip_vs_get_services {
             unsafe {
                 (*get).num_services = services.len() as c_uint;
                 let table = (&raw mut (*get).entrytable).cast::<ipvs_service_entry_t>();
-                for (i, (svc, state)) in services.iter().enumerate() {
-                    convert::service_entry(svc, state, &mut *table.add(i));
+                for (i, s) in services.iter().enumerate() {
+                    convert::service_entry(&s.service, &s.state, &mut *table.add(i));
                 }
             }
             Ok(get)
@@ -357,8 +357,8 @@ pub unsafe extern "C" fn ipvs_get_dests(svc: *mut ipvs_service_entry_t) -> *mut 
             unsafe {
                 convert::dests_header(svc, dests.len(), &mut *get);
                 let table = (&raw mut (*get).entrytable).cast::<ipvs_dest_entry_t>();
-                for (i, (d, state)) in dests.iter().enumerate() {
-                    convert::dest_entry(d, state, &mut *table.add(i));
+                for (i, d) in dests.iter().enumerate() {
+                    convert::dest_entry(&d.destination, &d.state, &mut *table.add(i));
                 }
             }
             Ok(get)
@@ -436,11 +436,11 @@ pub extern "C" fn ipvs_get_service(
     ffi_boundary! {
         pointer(Some(Operation::GetService), || {
             let key = convert::key_of(fwmark, af, protocol, &addr, port)?;
-            let (svc, state) = with_ipvs(|ipvs| ipvs.service(&key))?
+            let found = with_ipvs(|ipvs| ipvs.service(&key))?
                 .ok_or_else(|| Failure::new(libc::ESRCH, ipvsadm_message(Operation::GetService, libc::ESRCH)))?;
             let e = calloc_table::<ipvs_service_entry_t>(0, 1)?.cast::<ipvs_service_entry_t>();
             // SAFETY: e is one zeroed entry.
-            convert::service_entry(&svc, &state, unsafe { &mut *e });
+            convert::service_entry(&found.service, &found.state, unsafe { &mut *e });
             Ok(e)
         })
     }

@@ -250,7 +250,7 @@ pub unsafe extern "C" fn lvs_apply_text(rules: *const c_char, flags: c_int) -> c
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
             let desired = desired(unsafe { c_rules(rules, "rules", 1) }?, flags)?;
-            first_failure(with_ipvs(|ipvs| ipvs.apply_ruleset(&desired, &options))?)
+            first_failure(with_ipvs(|ipvs| ipvs.apply(&desired, &options))?)
         })
     }
 }
@@ -288,7 +288,7 @@ pub unsafe extern "C" fn lvs_plan_text(rules: *const c_char, flags: c_int) -> *m
             let options = apply_options(flags)?;
             // SAFETY: the caller's contract.
             let desired = desired(unsafe { c_rules(rules, "rules", 1) }?, flags)?;
-            let plan = with_ipvs(|ipvs| ipvs.plan_ruleset(&desired, &options))?;
+            let plan = with_ipvs(|ipvs| ipvs.plan(&desired, &options))?;
             malloc_string(&plan.to_rules())
         })
     }

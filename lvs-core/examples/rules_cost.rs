@@ -11,7 +11,7 @@
 //!   file) read to a checked ruleset (`Ruleset::from_rules`);
 //! - `parse`: the same file to commands only (`rules::parse`);
 //! - `servers`: 200,000 real servers on one service, read the same way;
-//! - `apply`: the same 200,000 additions as commands, through `Ruleset::apply_all`;
+//! - `execute`: the same 200,000 additions as commands, through `Ruleset::execute_all`;
 //! - `long-line`: one 50 MB line of one-character tokens (`x x x ...`), refused for having no
 //!   command: the whole line must be read to know;
 //! - `long-line-early`: a 50 MB line whose second token is already an error (`-A -A x x ...`);
@@ -90,18 +90,18 @@ fn main() {
     let case = std::env::args().nth(1).unwrap_or_default();
     let text = match case.as_str() {
         "lines" | "parse" => million_lines(),
-        "servers" | "apply" => one_service(),
+        "servers" | "execute" => one_service(),
         "long-line" => "x ".repeat(FIFTY_MB / 2),
         "long-line-early" => format!("-A -A {}", "x ".repeat(FIFTY_MB / 2)),
         "long-token" => format!("-A -f {}", "9".repeat(FIFTY_MB)),
         _ => {
             eprintln!(
-                "usage: rules_cost lines|parse|servers|apply|long-line|long-line-early|long-token"
+                "usage: rules_cost lines|parse|servers|execute|long-line|long-line-early|long-token"
             );
             std::process::exit(2);
         }
     };
-    let commands: Vec<Command> = if case == "apply" {
+    let commands: Vec<Command> = if case == "execute" {
         let key = ServiceKey::tcp("10.255.0.1:80".parse().expect("an address"));
         std::iter::once(Command::AddService(Service::new(key)))
             .chain((0..200_000).map(|i| Command::AddDestination {
@@ -114,9 +114,9 @@ fn main() {
     };
     let before = peak_kib();
     let start = Instant::now();
-    let result = if case == "apply" {
+    let result = if case == "execute" {
         let mut r = Ruleset::new();
-        r.apply_all(&commands, &KernelProfile::default())
+        r.execute_all(&commands, &KernelProfile::default())
             .map(|()| r)
             .map_err(|(i, e)| lvs_core::rules::RulesError::Refused {
                 line: i + 1,

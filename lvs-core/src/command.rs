@@ -21,7 +21,7 @@ use std::net::SocketAddr;
 /// ];
 /// let mut table = Ruleset::new();
 /// for c in &commands {
-///     table.apply(c)?;
+///     table.execute(c)?;
 /// }
 /// assert_eq!(table.object_count(), 2);
 /// # Ok::<(), Box<dyn std::error::Error>>(())

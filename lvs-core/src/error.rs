@@ -515,11 +515,11 @@ pub enum RefusalKind {
 /// ```
 /// use lvs_core::{Command, RefusalKind, Ruleset, Service, ServiceKey};
 ///
-/// // Ruleset::apply refuses what the kernel would, with the kernel's errno.
+/// // Ruleset::execute refuses what the kernel would, with the kernel's errno.
 /// let add = Command::AddService(Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)));
 /// let mut table = Ruleset::new();
-/// table.apply(&add)?;
-/// let r = table.apply(&add).unwrap_err();
+/// table.execute(&add)?;
+/// let r = table.execute(&add).unwrap_err();
 /// assert_eq!(r.kind(), RefusalKind::ServiceExists);
 /// assert_eq!(r.to_string(), "Service already exists");
 /// # Ok::<(), Box<dyn std::error::Error>>(())

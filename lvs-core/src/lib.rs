@@ -11,7 +11,7 @@
 //! - [`state`]: what the kernel reports (statistics, connection counters), kept apart from
 //!   configuration.
 //! - [`ruleset`]: a whole configuration, and the kernel's rules for changing it
-//!   ([`Ruleset::apply`]).
+//!   ([`Ruleset::execute`]).
 //! - [`command`]: one change ([`Command`]).
 //! - [`conn`]: the connection table as the kernel writes it in `/proc/net/ip_vs_conn`.
 //! - [`mod@plan`]: the fewest changes from one ruleset to another ([`plan()`]), for apply.
@@ -68,5 +68,5 @@ pub use plan::{Plan, PlanOptions, Stage, Step, plan};
 pub use ruleset::{KernelProfile, Ruleset, VirtualService};
 pub use scheduler::Scheduler;
 pub use service::{Netmask, Persistence, Protocol, SchedFlag, Service, ServiceFlags, ServiceKey};
-pub use state::{DestinationState, ServiceState, Stats};
+pub use state::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
 pub use timeouts::Timeouts;

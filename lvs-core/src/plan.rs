@@ -532,7 +532,7 @@ mod tests {
         assert!(!add_dest.depends_on(del_dest));
         let mut applied = current.clone();
         for c in p.commands() {
-            applied.apply(c).unwrap();
+            applied.execute(c).unwrap();
         }
         assert_eq!(applied, desired);
     }
@@ -567,7 +567,7 @@ mod tests {
         assert!(first.to_string().starts_with("= -e"));
         let mut drained = current.clone();
         for c in first.commands() {
-            drained.apply(c).unwrap();
+            drained.execute(c).unwrap();
         }
         // Still busy: nothing more to do.
         assert!(plan(&drained, &desired, &options).is_empty());
@@ -638,7 +638,7 @@ mod tests {
         );
         let mut state = current.clone();
         state
-            .apply_all(first.commands(), &Default::default())
+            .execute_all(first.commands(), &Default::default())
             .unwrap();
         assert!(plan(&state, &desired, &options).is_empty());
         let key = current.services[0].service.key;
@@ -651,7 +651,7 @@ mod tests {
             "-d -t 10.0.0.1:80 -r [2001:db8::1]:80\n--start-daemon master --mcast-interface lo --syncid 0\n"
         );
         state
-            .apply_all(second.commands(), &Default::default())
+            .execute_all(second.commands(), &Default::default())
             .unwrap();
         assert_eq!(state, desired);
     }

@@ -18,7 +18,7 @@ pub struct VirtualService {
     /// The service.
     pub service: Service,
     /// Its real servers. Order carries no meaning for equality; commands applied through
-    /// [`Ruleset::apply`] put new servers first, as the kernel lists them.
+    /// [`Ruleset::execute`] put new servers first, as the kernel lists them.
     #[serde(default)]
     pub destinations: Vec<Destination>,
 }
@@ -95,7 +95,7 @@ impl PartialEq for Ruleset {
 }
 
 /// Which schedulers and persistence engines the simulated kernel has, for
-/// [`Ruleset::apply_with`].
+/// [`Ruleset::execute_with`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct KernelProfile {
     /// Scheduler modules that load.
@@ -128,7 +128,7 @@ impl KernelProfile {
     /// use lvs_core::{Command, KernelProfile, Ruleset, Service, ServiceKey};
     /// let custom = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)).with_scheduler("mine");
     /// let mut model = Ruleset::new();
-    /// model.apply_all(&[Command::AddService(custom)], &KernelProfile::ANY).map_err(|(_, r)| r)?;
+    /// model.execute_all(&[Command::AddService(custom)], &KernelProfile::ANY).map_err(|(_, r)| r)?;
     /// assert_eq!(model.services.len(), 1);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
@@ -167,41 +167,45 @@ impl Ruleset {
             .sum()
     }
 
-    /// Applies `command` as the kernel would, or says why the kernel would refuse it (and
+    /// Carries out `command` as the kernel would, or says why the kernel would refuse it (and
     /// changes nothing). The kernel is Debian's ([`KernelProfile::default`]) in a fresh
     /// network namespace. One command searches the vectors as they are (its cost grows with
-    /// the service's real servers); many go through [`Ruleset::apply_all`], whose cost per
+    /// the service's real servers); many go through [`Ruleset::execute_all`], whose cost per
     /// command stays flat.
-    pub fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
-        self.apply_with(command, &KernelProfile::default())
+    pub fn execute(&mut self, command: &Command) -> Result<(), Refusal> {
+        self.execute_with(command, &KernelProfile::default())
     }
 
-    /// [`Ruleset::apply`] for a kernel with other modules.
-    pub fn apply_with(&mut self, command: &Command, kernel: &KernelProfile) -> Result<(), Refusal> {
-        self.apply_indexed(command, kernel, &mut Index::linear())
+    /// [`Ruleset::execute`] for a kernel with other modules.
+    pub fn execute_with(
+        &mut self,
+        command: &Command,
+        kernel: &KernelProfile,
+    ) -> Result<(), Refusal> {
+        self.execute_indexed(command, kernel, &mut Index::linear())
     }
 
-    /// Applies many commands in order, as [`Ruleset::apply`] would one by one, stopping at the
-    /// first refusal (with its position in `commands`); the ones before it stay applied. Finds
+    /// Carries out many commands in order, as [`Ruleset::execute`] would one by one, stopping at
+    /// the first refusal (with its position in `commands`); the ones before it stay executed. Finds
     /// services, and the real servers of large services, through hash indexes, so the cost
     /// stays flat per command however large the ruleset or one service; the vectors end in
-    /// the order [`Ruleset::apply`] gives.
-    pub fn apply_all<'c>(
+    /// the order [`Ruleset::execute`] gives.
+    pub fn execute_all<'c>(
         &mut self,
         commands: impl IntoIterator<Item = &'c Command>,
         kernel: &KernelProfile,
     ) -> Result<(), (usize, Refusal)> {
         let mut batch = Batch::new(self, kernel);
         for (i, command) in commands.into_iter().enumerate() {
-            batch.apply(command).map_err(|r| (i, r))?;
+            batch.execute(command).map_err(|r| (i, r))?;
         }
         Ok(())
     }
 
-    /// [`Ruleset::apply_with`] finding services through `index`: a linear search for one
+    /// [`Ruleset::execute_with`] finding services through `index`: a linear search for one
     /// command, hash maps for a batch. Each command with more than a line to it has a method of
     /// its own below.
-    fn apply_indexed(
+    fn execute_indexed(
         &mut self,
         command: &Command,
         kernel: &KernelProfile,
@@ -360,10 +364,10 @@ impl Ruleset {
 /// the vector costs less than hashing.
 const LARGE: usize = 32;
 
-/// Commands applied one after another to one ruleset, as [`Ruleset::apply_all`] applies them,
+/// Commands applied one after another to one ruleset, as [`Ruleset::execute_all`] applies them,
 /// for callers that have them one at a time (a rule file read as it is parsed). Each command
 /// costs the same however many services and real servers the ruleset holds: the ruleset's
-/// vectors are brought back to [`Ruleset::apply`]'s order when the batch is dropped.
+/// vectors are brought back to [`Ruleset::execute`]'s order when the batch is dropped.
 pub(crate) struct Batch<'r, 'k> {
     ruleset: &'r mut Ruleset,
     kernel: &'k KernelProfile,
@@ -380,10 +384,10 @@ impl<'r, 'k> Batch<'r, 'k> {
         }
     }
 
-    /// [`Ruleset::apply`], with the batch's kernel.
-    pub(crate) fn apply(&mut self, command: &Command) -> Result<(), Refusal> {
+    /// [`Ruleset::execute`], with the batch's kernel.
+    pub(crate) fn execute(&mut self, command: &Command) -> Result<(), Refusal> {
         self.ruleset
-            .apply_indexed(command, self.kernel, &mut self.index)
+            .execute_indexed(command, self.kernel, &mut self.index)
     }
 }
 
@@ -463,7 +467,7 @@ impl Dests {
         }
     }
 
-    /// The real servers newest first, as [`Ruleset::apply`] orders them.
+    /// The real servers newest first, as [`Ruleset::execute`] orders them.
     fn into_vec(self) -> Vec<Destination> {
         self.slots.into_iter().rev().flatten().collect()
     }
@@ -873,34 +877,35 @@ mod tests {
     fn kernel_refusals() {
         let mut r = Ruleset::new();
         assert_eq!(
-            r.apply(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
+            r.execute(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
             RefusalKind::NoSuchService
         );
-        r.apply(&Command::AddService(Service::new(key()))).unwrap();
+        r.execute(&Command::AddService(Service::new(key())))
+            .unwrap();
         let again = r
-            .apply(&Command::AddService(Service::new(key())))
+            .execute(&Command::AddService(Service::new(key())))
             .unwrap_err();
         assert_eq!(again.kind(), RefusalKind::ServiceExists);
-        r.apply(&add_dest("192.168.8.14:80")).unwrap();
+        r.execute(&add_dest("192.168.8.14:80")).unwrap();
         assert_eq!(
-            r.apply(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
+            r.execute(&add_dest("192.168.8.14:80")).unwrap_err().kind(),
             RefusalKind::DestinationExists
         );
         assert_eq!(
-            r.apply(&add_dest("224.0.0.1:80")).unwrap_err().kind(),
+            r.execute(&add_dest("224.0.0.1:80")).unwrap_err().kind(),
             RefusalKind::InvalidArgument
         );
         let mut bad = Destination::new("192.168.8.15:80".parse().unwrap());
         bad.lower_threshold = 3;
         let e = r
-            .apply(&Command::AddDestination {
+            .execute(&Command::AddDestination {
                 service: key(),
                 destination: bad,
             })
             .unwrap_err();
         assert_eq!(e.kind(), RefusalKind::OutOfRange);
         let unknown = Service::new(key()).with_scheduler("nosuch");
-        let e = r.apply(&Command::EditService(unknown)).unwrap_err();
+        let e = r.execute(&Command::EditService(unknown)).unwrap_err();
         assert_eq!(e.kind(), RefusalKind::SchedulerNotFound);
         assert_eq!(r.service(&key()).unwrap().destinations.len(), 1);
     }
@@ -908,9 +913,10 @@ mod tests {
     #[test]
     fn new_destinations_come_first_and_equality_ignores_order() {
         let mut a = Ruleset::new();
-        a.apply(&Command::AddService(Service::new(key()))).unwrap();
-        a.apply(&add_dest("192.168.8.14:80")).unwrap();
-        a.apply(&add_dest("192.168.8.15:80")).unwrap();
+        a.execute(&Command::AddService(Service::new(key())))
+            .unwrap();
+        a.execute(&add_dest("192.168.8.14:80")).unwrap();
+        a.execute(&add_dest("192.168.8.15:80")).unwrap();
         let addrs: Vec<_> = a.services[0]
             .destinations
             .iter()
@@ -977,7 +983,7 @@ mod tests {
     /// The batch (indexed real servers, deleted services kept aside) gives what commands
     /// applied one at a time give, refusals and the order of every vector included.
     #[test]
-    fn a_batch_is_apply_one_by_one() {
+    fn a_batch_is_execute_one_by_one() {
         let kernel = KernelProfile::default();
         let mut large = 0;
         for seed in 0..200u64 {
@@ -986,7 +992,7 @@ mod tests {
             if seed % 3 == 0 {
                 // A ruleset that already holds services and real servers.
                 for c in &commands[..150] {
-                    let _ = start.apply(c);
+                    let _ = start.execute(c);
                 }
             }
             let mut one = start.clone();
@@ -994,7 +1000,7 @@ mod tests {
             let mut batch = Batch::new(&mut all, &kernel);
             let mut most = None;
             for (i, c) in commands.iter().enumerate() {
-                let (a, b) = (one.apply(c), batch.apply(c));
+                let (a, b) = (one.execute(c), batch.execute(c));
                 assert_eq!(a, b, "seed {seed}, command {i}: {c:?}");
                 most = most.max(one.services.iter().map(|vs| vs.destinations.len()).max());
             }
@@ -1025,7 +1031,7 @@ mod tests {
         let mut all = Ruleset::new();
         let mut batch = Batch::new(&mut all, &kernel);
         for c in &commands {
-            assert_eq!(one.apply(c), batch.apply(c), "{c:?}");
+            assert_eq!(one.execute(c), batch.execute(c), "{c:?}");
         }
         drop(batch);
         assert_eq!(one.services, all.services);
@@ -1035,14 +1041,14 @@ mod tests {
     /// A hand-built ruleset may hold one address twice: the batch leaves such a service's
     /// vector as it is, and finds what a single command finds.
     #[test]
-    fn a_batch_keeps_repeated_addresses_as_apply_does() {
+    fn a_batch_keeps_repeated_addresses_as_execute_does() {
         let mut start = Ruleset::new();
         start
-            .apply(&Command::AddService(Service::new(key())))
+            .execute(&Command::AddService(Service::new(key())))
             .unwrap();
         for i in 0..LARGE as u8 {
             start
-                .apply(&add_dest(&format!("192.168.1.{i}:80")))
+                .execute(&add_dest(&format!("192.168.1.{i}:80")))
                 .unwrap();
         }
         let twice = Destination::new("192.168.1.3:80".parse().unwrap()).with_weight(9);
@@ -1060,10 +1066,11 @@ mod tests {
         ];
         let mut one = start.clone();
         for c in &commands {
-            one.apply(c).unwrap();
+            one.execute(c).unwrap();
         }
         let mut all = start;
-        all.apply_all(&commands, &KernelProfile::default()).unwrap();
+        all.execute_all(&commands, &KernelProfile::default())
+            .unwrap();
         assert_eq!(one.services, all.services);
         assert_eq!(
             all.services[0].destination(&twice.addr),

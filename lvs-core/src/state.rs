@@ -1,6 +1,9 @@
 //! What the kernel reports about services and real servers: statistics and connection
-//! counters. Kept apart from configuration so that comparing rulesets never looks at them.
+//! counters. Kept apart from configuration so that comparing rulesets never looks at them;
+//! [`ServiceEntry`] and [`DestinationEntry`] pair the two, as one read of the kernel's table
+//! gives them.
 
+use crate::{Destination, Service};
 use serde::{Deserialize, Serialize};
 
 /// The ten IPVS counters (`ip_vs_stats64`): totals since creation or the last zero, and rates
@@ -72,4 +75,46 @@ pub struct DestinationState {
     pub persistent_conns: u32,
     /// The server's counters.
     pub stats: Stats,
+}
+
+/// One service of the kernel's table as a read gives it: its configuration and what the
+/// kernel reports about it (what `Ipvs::services` and `Ipvs::service` return).
+///
+/// ```
+/// use lvs_core::{Service, ServiceEntry, ServiceKey, ServiceState};
+/// let entry = ServiceEntry {
+///     service: Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)),
+///     state: ServiceState::default(),
+/// };
+/// assert_eq!(entry.state.stats.conns, 0);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceEntry {
+    /// The configuration: what identifies the service and how it schedules.
+    pub service: Service,
+    /// Its counters and the kernel's own flags.
+    pub state: ServiceState,
+}
+
+/// One real server of a service as a read gives it: its configuration and what the kernel
+/// reports about it (what `Ipvs::destinations` returns).
+///
+/// ```
+/// use lvs_core::{Destination, DestinationEntry, DestinationState};
+/// let entry = DestinationEntry {
+///     destination: Destination::new("192.168.8.14:80".parse()?),
+///     state: DestinationState { active_conns: 2, ..DestinationState::default() },
+/// };
+/// assert_eq!(entry.destination.weight, 1);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DestinationEntry {
+    /// The configuration: the real server's address, forwarding method, weight, thresholds.
+    pub destination: Destination,
+    /// Its connection counters and statistics.
+    pub state: DestinationState,
 }

@@ -276,7 +276,7 @@ proptest! {
         let plan = lvs_core::plan(&current, &desired, &lvs_core::PlanOptions::default());
         let mut applied = current.clone();
         for step in &plan.steps {
-            applied.apply(&step.command).map_err(|e| {
+            applied.execute(&step.command).map_err(|e| {
                 TestCaseError::fail(format!("{e} at {:?}\n{plan}", step.command))
             })?;
         }
@@ -314,7 +314,7 @@ proptest! {
                 return Ok(());
             }
             for c in plan.commands() {
-                state.apply(c).map_err(|e| TestCaseError::fail(format!("{e}\n{plan}")))?;
+                state.execute(c).map_err(|e| TestCaseError::fail(format!("{e}\n{plan}")))?;
             }
             // Every drained real server has finished its connections by the next round.
             options.idle = state.services.iter()
@@ -615,7 +615,7 @@ proptest! {
         prop_assume!(expected.validate().is_ok());
         let plan = lvs_core::plan(&current, &desired, &options);
         let mut applied = current.clone();
-        applied.apply_all(plan.commands(), &KernelProfile::default())
+        applied.execute_all(plan.commands(), &KernelProfile::default())
             .map_err(|(i, e)| TestCaseError::fail(format!("step {}: {e}\n{plan}", i + 1)))?;
         prop_assert_eq!(&applied, &expected, "{}", plan);
         let again = lvs_core::plan(&applied, &desired, &options);

@@ -4,11 +4,11 @@
 //!
 //! ```text
 //! bench restore FILE      parse an ipvsadm rule file, send every rule as one pipelined batch
-//! bench one-by-one FILE   the same, one request and one ack at a time (Ipvs::apply)
+//! bench one-by-one FILE   the same, one request and one ack at a time (Ipvs::execute)
 //! bench snapshot          read every service and real server with their counters
 //! bench services          read every service (one dump, no real servers)
 //! bench proc              read /proc/net/ip_vs whole (every service and real server, one file)
-//! bench apply FILE        bring the kernel to FILE with the fewest changes (Ipvs::apply_ruleset)
+//! bench apply FILE        bring the kernel to FILE with the fewest changes (Ipvs::apply)
 //! bench reconcile FROM TO [ROUNDS [partial]]
 //!                         a Reconciler on a kernel holding FROM (read once, untimed by the
 //!                         driver's in-process clock: read_ms) applies TO, FROM, TO, ... ROUNDS
@@ -70,7 +70,7 @@ fn restore(path: &str, one_by_one: bool) -> Result<String, String> {
     let failed: Vec<String> = if one_by_one {
         commands
             .iter()
-            .filter_map(|c| ipvs.apply(c).err().map(|e| format!("{c:?}: {e}")))
+            .filter_map(|c| ipvs.execute(c).err().map(|e| format!("{c:?}: {e}")))
             .collect()
     } else {
         commands
@@ -114,7 +114,7 @@ fn async_restore(path: &str, one_by_one: bool) -> Result<String, String> {
         let results = if one_by_one {
             let mut out = Vec::with_capacity(commands.len());
             for c in &commands {
-                out.push(ipvs.apply(c).await);
+                out.push(ipvs.execute(c).await);
             }
             out
         } else {
@@ -199,7 +199,7 @@ fn apply(path: &str) -> Result<String, String> {
     let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
     let t = Instant::now();
     let report = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .map_err(|e| e.to_string())?;
     let apply_ms = ms(t);
     if !report.is_success() {

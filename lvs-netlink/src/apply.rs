@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
 
-/// How [`Ipvs::apply_ruleset`] goes about it.
+/// How [`Ipvs::apply`] goes about it.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -23,7 +23,7 @@ use std::net::SocketAddr;
 /// let options = ApplyOptions { keep_unlisted: true, drain: true, ..ApplyOptions::default() };
 /// let desired =
 ///     Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.15 -m\n")?;
-/// let report = Ipvs::new()?.apply_ruleset(&desired, &options)?;
+/// let report = Ipvs::new()?.apply(&desired, &options)?;
 /// print!("{report}");
 /// # Ok(())
 /// # }
@@ -47,7 +47,7 @@ pub struct ApplyOptions {
 /// use lvs_netlink::{ApplyOptions, Ipvs, Outcome};
 ///
 /// let desired = Ruleset::from_rules("-A -u 10.0.0.13:53 -s sh\n")?;
-/// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
+/// let report = Ipvs::new()?.apply(&desired, &ApplyOptions::default())?;
 /// for (step, outcome) in report.plan.steps.iter().zip(&report.outcomes) {
 ///     match outcome {
 ///         Outcome::Applied => {}
@@ -73,7 +73,7 @@ pub enum Outcome {
     Drifted(Error),
 }
 
-/// What [`Ipvs::apply_ruleset`] did: the plan, and the outcome of each of its steps.
+/// What [`Ipvs::apply`] did: the plan, and the outcome of each of its steps.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -81,7 +81,7 @@ pub enum Outcome {
 /// use lvs_netlink::{ApplyOptions, Ipvs};
 ///
 /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
-/// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
+/// let report = Ipvs::new()?.apply(&desired, &ApplyOptions::default())?;
 /// println!(
 ///     "{} applied, {} failed, {} not tried",
 ///     report.applied().count(),
@@ -105,7 +105,7 @@ impl Report {
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
-    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// let report = ipvs.apply(&desired, &Default::default())?;
     /// if !report.is_success() {
     ///     eprint!("{report}");
     ///     std::process::exit(1);
@@ -124,7 +124,7 @@ impl Report {
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
-    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// let report = ipvs.apply(&desired, &Default::default())?;
     /// for command in report.applied() {
     ///     println!("done: {}", lvs_core::rules::command_rule(command, Default::default()));
     /// }
@@ -141,7 +141,7 @@ impl Report {
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
-    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// let report = ipvs.apply(&desired, &Default::default())?;
     /// for (command, error) in report.failed() {
     ///     eprintln!("{command:?} refused: {error}");
     /// }
@@ -163,7 +163,7 @@ impl Report {
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// # let (ipvs, desired) = (lvs_netlink::Ipvs::new()?, lvs_core::Ruleset::new());
-    /// let report = ipvs.apply_ruleset(&desired, &Default::default())?;
+    /// let report = ipvs.apply(&desired, &Default::default())?;
     /// let skipped = report.not_tried().count();
     /// if skipped > 0 {
     ///     eprintln!("{skipped} changes not sent; fix the failure and apply again");
@@ -201,7 +201,7 @@ impl fmt::Display for Report {
 }
 
 impl Ipvs {
-    /// The plan that would bring the kernel to `desired` (what [`Ipvs::apply_ruleset`] would
+    /// The plan that would bring the kernel to `desired` (what [`Ipvs::apply`] would
     /// send), from one snapshot.
     ///
     /// ```no_run
@@ -211,7 +211,7 @@ impl Ipvs {
     ///
     /// // What would applying the file change? (`lvsadm diff`)
     /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
-    /// let plan = Ipvs::new()?.plan_ruleset(&desired, &ApplyOptions::default())?;
+    /// let plan = Ipvs::new()?.plan(&desired, &ApplyOptions::default())?;
     /// if plan.is_empty() {
     ///     println!("the kernel already matches");
     /// } else {
@@ -220,7 +220,7 @@ impl Ipvs {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn plan_ruleset(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Plan, Error> {
+    pub fn plan(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Plan, Error> {
         desired.validate()?;
         let snapshot = self.snapshot()?;
         Ok(plan_from(&snapshot, desired, options))
@@ -244,7 +244,7 @@ impl Ipvs {
     ///
     /// // Apply a rules file (as `ipvsadm-save -n` writes them) and print the report.
     /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
-    /// let report = Ipvs::new()?.apply_ruleset(&desired, &ApplyOptions::default())?;
+    /// let report = Ipvs::new()?.apply(&desired, &ApplyOptions::default())?;
     /// print!("{report}");
     /// if !report.is_success() {
     ///     std::process::exit(1);
@@ -252,11 +252,7 @@ impl Ipvs {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn apply_ruleset(
-        &self,
-        desired: &Ruleset,
-        options: &ApplyOptions,
-    ) -> Result<Report, Error> {
+    pub fn apply(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Report, Error> {
         desired.validate()?;
         let snapshot = self.snapshot()?;
         let plan = plan_from(&snapshot, desired, options);
@@ -266,13 +262,13 @@ impl Ipvs {
         Ok(self.execute_plan(plan))
     }
 
-    /// Carries out a plan made earlier (by [`Ipvs::plan_ruleset`] or [`lvs_core::plan()`]) in
+    /// Carries out a plan made earlier (by [`Ipvs::plan`] or [`lvs_core::plan()`]) in
     /// pipelined batches, one per group of stages: daemons that stop; the services and real
     /// servers (each new service's real servers right after it); the removals; the daemons
     /// that start. A step that depends on one that failed ([`lvs_core::Step::depends_on`]) is
     /// not sent.
     /// Someone else may have changed the table since the plan was made; the report says what
-    /// was refused, and [`Ipvs::apply_ruleset`] (which plans afresh) converges.
+    /// was refused, and [`Ipvs::apply`] (which plans afresh) converges.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -282,7 +278,7 @@ impl Ipvs {
     /// // Show the plan, ask, then carry out exactly that plan.
     /// let ipvs = Ipvs::new()?;
     /// let desired = Ruleset::from_rules(&std::fs::read_to_string("/etc/lvs/web.rules")?)?;
-    /// let plan = ipvs.plan_ruleset(&desired, &ApplyOptions::default())?;
+    /// let plan = ipvs.plan(&desired, &ApplyOptions::default())?;
     /// print!("{plan}apply? [y/N] ");
     /// let mut answer = String::new();
     /// std::io::stdin().read_line(&mut answer)?;

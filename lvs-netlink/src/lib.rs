@@ -3,7 +3,7 @@
 //!
 //! - [`Ipvs`] (in `client`): a handle on one network namespace's IPVS table: read
 //!   services, real servers, timeouts, daemons and counters; change them one at a time
-//!   ([`Ipvs::apply`]) or pipelined ([`Ipvs::batch`]); read everything at once
+//!   ([`Ipvs::execute`]) or pipelined ([`Ipvs::batch`]); read everything at once
 //!   ([`Ipvs::snapshot`]); open another namespace ([`Ipvs::in_netns`]). Every exchange has a
 //!   deadline ([`Ipvs::set_reply_timeout`]).
 //! - [`wire`]: the pure wire format, one module per attribute space, with no socket: requests
@@ -14,7 +14,7 @@
 //!   the socket only), or `fake::FakeKernel` (feature `fake`), an in-memory kernel to test
 //!   controllers without root; [`Ipvs::with_transport`] runs the client over either.
 //! - [`Snapshot`]: configuration plus state, as one read gives it.
-//! - [`Ipvs::apply_ruleset`]: bring the kernel to a desired ruleset with the fewest changes
+//! - [`Ipvs::apply`]: bring the kernel to a desired ruleset with the fewest changes
 //!   ([`ApplyOptions`], [`Report`]).
 //! - [`Reconciler`]: keep the kernel at a desired ruleset, sending only what changed, with
 //!   no read when nothing else changed the table.
@@ -61,7 +61,7 @@
 //!
 //! let ipvs = AsyncIpvs::new().await?;
 //! let wanted = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n")?;
-//! let report = ipvs.apply_ruleset(&wanted, &ApplyOptions::default()).await?;
+//! let report = ipvs.apply(&wanted, &ApplyOptions::default()).await?;
 //! assert!(report.is_success(), "{report}");
 //! # Ok(())
 //! # }

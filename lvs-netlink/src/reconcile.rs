@@ -1,7 +1,7 @@
 //! The Reconciler: keep the kernel at a desired ruleset at the cost of the change, not of the
 //! table.
 //!
-//! [`Ipvs::apply_ruleset`] reads the whole table on every call (one dump of the services and
+//! [`Ipvs::apply`] reads the whole table on every call (one dump of the services and
 //! one of each service's real servers). A [`Reconciler`] reads it once, then keeps its model
 //! of the kernel from its own acknowledged writes: each [`Reconciler::apply`] plans against
 //! the model and sends only the difference, with no read. When the kernel contradicts the
@@ -141,7 +141,7 @@ impl Reconciler {
     }
 
     /// Brings the kernel to `desired`, sending only what differs from the model: the same
-    /// plan, options and [`Report`] as [`Ipvs::apply_ruleset`], without its read. `desired`
+    /// plan, options and [`Report`] as [`Ipvs::apply`], without its read. `desired`
     /// is checked whole first; nothing is sent if it breaks a rule. A step the kernel
     /// answers with a contradiction (another writer changed that service) is reported as
     /// [`Outcome::Drifted`]; the service is read again, re-planned and repaired in the same
@@ -258,9 +258,9 @@ impl Reconciler {
             if !draining {
                 continue;
             }
-            for (d, state) in self.ipvs.destinations(&key)? {
-                if is_idle(&state) {
-                    idle.insert((key, d.addr));
+            for d in self.ipvs.destinations(&key)? {
+                if is_idle(&d.state) {
+                    idle.insert((key, d.destination.addr));
                 }
             }
         }
@@ -312,10 +312,10 @@ impl Reconciler {
             };
             let read = match self.ipvs.service(key)? {
                 None => None,
-                Some((service, _)) => {
+                Some(entry) => {
                     let dests = self.ipvs.destinations(key)?;
-                    let mut vs = VirtualService::new(service);
-                    vs.destinations = dests.into_iter().map(|(d, _)| d).collect();
+                    let mut vs = VirtualService::new(entry.service);
+                    vs.destinations = dests.into_iter().map(|d| d.destination).collect();
                     Some(vs)
                 }
             };
@@ -457,7 +457,11 @@ fn record(model: &mut Ruleset, report: &mut Report, from: usize) -> Recorded {
             Answer::Unknown => unknown = true,
         }
     }
-    if unknown || model.apply_all(acknowledged, &KernelProfile::ANY).is_err() {
+    if unknown
+        || model
+            .execute_all(acknowledged, &KernelProfile::ANY)
+            .is_err()
+    {
         Recorded::Unknown
     } else if drift.is_empty() {
         Recorded::Known

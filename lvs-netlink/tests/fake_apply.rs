@@ -1,4 +1,4 @@
-//! [`Ipvs::apply_ruleset`], [`Ipvs::plan_ruleset`] and [`Ipvs::execute_plan`] against the fake
+//! [`Ipvs::apply`], [`Ipvs::plan`] and [`Ipvs::execute_plan`] against the fake
 //! kernel, on the host (the VM's `kernel_apply.rs` is the proof on a real kernel).
 
 use lvs_core::{Command, DestinationState, Operation, Ruleset, ServiceKey, errno};
@@ -46,21 +46,15 @@ fn changes(kernel: &FakeKernel) -> usize {
 fn apply_a_then_b_gives_b_and_again_sends_nothing() {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
-    let first = ipvs
-        .apply_ruleset(&rules(A), &ApplyOptions::default())
-        .unwrap();
+    let first = ipvs.apply(&rules(A), &ApplyOptions::default()).unwrap();
     assert!(first.is_success(), "{first}");
     assert_eq!(services(&kernel), rules(A));
-    let second = ipvs
-        .apply_ruleset(&rules(B), &ApplyOptions::default())
-        .unwrap();
+    let second = ipvs.apply(&rules(B), &ApplyOptions::default()).unwrap();
     assert!(second.is_success(), "{second}");
     assert_eq!(second.plan.len(), 7, "{}", second.plan);
     assert_eq!(services(&kernel), rules(B));
     kernel.clear_requests();
-    let third = ipvs
-        .apply_ruleset(&rules(B), &ApplyOptions::default())
-        .unwrap();
+    let third = ipvs.apply(&rules(B), &ApplyOptions::default()).unwrap();
     assert!(third.plan.is_empty(), "{}", third.plan);
     assert_eq!(changes(&kernel), 0);
     // One read of the table: the services, each one's real servers, timeouts, daemons.
@@ -75,12 +69,10 @@ fn a_dry_run_and_a_plan_send_no_change() {
         dry_run: true,
         ..ApplyOptions::default()
     };
-    let report = ipvs.apply_ruleset(&rules(A), &dry).unwrap();
+    let report = ipvs.apply(&rules(A), &dry).unwrap();
     assert!(!report.plan.is_empty());
     assert_eq!(report.not_tried().count(), report.plan.len());
-    let plan = ipvs
-        .plan_ruleset(&rules(A), &ApplyOptions::default())
-        .unwrap();
+    let plan = ipvs.plan(&rules(A), &ApplyOptions::default()).unwrap();
     assert_eq!(changes(&kernel), 0);
     let report = ipvs.execute_plan(plan);
     assert!(report.is_success(), "{report}");
@@ -92,7 +84,7 @@ fn unlisted_services_are_kept_when_asked() {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
     assert!(
-        ipvs.apply_ruleset(&rules(A), &ApplyOptions::default())
+        ipvs.apply(&rules(A), &ApplyOptions::default())
             .unwrap()
             .is_success()
     );
@@ -102,7 +94,7 @@ fn unlisted_services_are_kept_when_asked() {
         keep_unlisted: true,
         ..ApplyOptions::default()
     };
-    let report = ipvs.apply_ruleset(&only_443, &keep).unwrap();
+    let report = ipvs.apply(&only_443, &keep).unwrap();
     assert_eq!(report.plan.len(), 1, "{}", report.plan);
     assert_eq!(kernel.ruleset().services.len(), 3);
 }
@@ -112,7 +104,7 @@ fn draining_waits_for_connections_to_end() {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
     assert!(
-        ipvs.apply_ruleset(&rules(A), &ApplyOptions::default())
+        ipvs.apply(&rules(A), &ApplyOptions::default())
             .unwrap()
             .is_success()
     );
@@ -128,11 +120,7 @@ fn draining_waits_for_connections_to_end() {
         drain: true,
         ..ApplyOptions::default()
     };
-    assert!(
-        ipvs.apply_ruleset(&without_16, &drain)
-            .unwrap()
-            .is_success()
-    );
+    assert!(ipvs.apply(&without_16, &drain).unwrap().is_success());
     let vs = kernel.ruleset().service(&key).cloned().unwrap();
     assert_eq!(
         vs.destination(&leaving).map(|d| d.weight),
@@ -140,11 +128,7 @@ fn draining_waits_for_connections_to_end() {
         "drained, kept"
     );
     assert!(kernel.set_destination_state(&key, &leaving, DestinationState::default()));
-    assert!(
-        ipvs.apply_ruleset(&without_16, &drain)
-            .unwrap()
-            .is_success()
-    );
+    assert!(ipvs.apply(&without_16, &drain).unwrap().is_success());
     assert_eq!(services(&kernel), without_16, "deleted once idle");
 }
 
@@ -153,9 +137,7 @@ fn a_refused_step_is_reported_with_the_kernels_words() {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
     kernel.inject_once(Operation::AddService, Fault::Refuse(errno::ENOENT));
-    let report = ipvs
-        .apply_ruleset(&rules(A), &ApplyOptions::default())
-        .unwrap();
+    let report = ipvs.apply(&rules(A), &ApplyOptions::default()).unwrap();
     let failed: Vec<(&Command, &Error)> = report.failed().collect();
     // The service, and its real servers after it ("Service not defined").
     assert_eq!(failed.len(), 4, "{report}");
@@ -169,9 +151,7 @@ fn a_refused_step_is_reported_with_the_kernels_words() {
     );
     assert!(!report.is_success());
     // The next apply converges.
-    let again = ipvs
-        .apply_ruleset(&rules(A), &ApplyOptions::default())
-        .unwrap();
+    let again = ipvs.apply(&rules(A), &ApplyOptions::default()).unwrap();
     assert!(again.is_success(), "{again}");
     assert_eq!(services(&kernel), rules(A));
 }
@@ -181,7 +161,7 @@ fn a_failed_read_changes_nothing() {
     let kernel = FakeKernel::new();
     let ipvs = kernel.ipvs().unwrap();
     assert!(
-        ipvs.apply_ruleset(&rules(A), &ApplyOptions::default())
+        ipvs.apply(&rules(A), &ApplyOptions::default())
             .unwrap()
             .is_success()
     );
@@ -193,13 +173,10 @@ fn a_failed_read_changes_nothing() {
             errno: libc::EINTR,
         },
     );
-    assert!(
-        ipvs.apply_ruleset(&rules(B), &ApplyOptions::default())
-            .is_err()
-    );
+    assert!(ipvs.apply(&rules(B), &ApplyOptions::default()).is_err());
     ipvs.set_reply_timeout(Duration::from_millis(20));
     kernel.inject_once(Operation::GetDestinations, Fault::Drop);
-    match ipvs.apply_ruleset(&rules(B), &ApplyOptions::default()) {
+    match ipvs.apply(&rules(B), &ApplyOptions::default()) {
         Err(Error::Timeout { op, .. }) => assert_eq!(op, Operation::GetDestinations),
         other => panic!("expected a timeout, got {other:?}"),
     }
@@ -209,9 +186,7 @@ fn a_failed_read_changes_nothing() {
     // servers are lost.
     kernel.inject(Operation::AddDestination, Fault::Drop);
     kernel.inject(Operation::EditDestination, Fault::Drop);
-    let report = ipvs
-        .apply_ruleset(&rules(B), &ApplyOptions::default())
-        .unwrap();
+    let report = ipvs.apply(&rules(B), &ApplyOptions::default()).unwrap();
     assert!(
         report
             .outcomes

@@ -61,17 +61,17 @@ async fn reads_and_changes_of_services_and_real_servers() {
         Some(RefusalKind::ServiceExists)
     );
     assert_eq!(
-        ipvs.service(&key()).await.unwrap().map(|(s, _)| s),
+        ipvs.service(&key()).await.unwrap().map(|e| e.service),
         Some(web.clone())
     );
-    ipvs.update_service(&web.clone().with_scheduler("wrr"))
+    ipvs.edit_service(&web.clone().with_scheduler("wrr"))
         .await
         .unwrap();
     let a = real("192.168.8.14:80").with_weight(3);
     let b = real("192.168.8.15:80");
     ipvs.add_destination(&key(), &a).await.unwrap();
     ipvs.add_destination(&key(), &b).await.unwrap();
-    ipvs.update_destination(&key(), &a.with_weight(0))
+    ipvs.edit_destination(&key(), &a.with_weight(0))
         .await
         .unwrap();
     assert!(kernel.set_destination_state(
@@ -83,7 +83,10 @@ async fn reads_and_changes_of_services_and_real_servers() {
         }
     ));
     let dests = ipvs.destinations(&key()).await.unwrap();
-    let read: Vec<(Destination, u32)> = dests.iter().map(|(d, s)| (*d, s.active_conns)).collect();
+    let read: Vec<(Destination, u32)> = dests
+        .iter()
+        .map(|d| (d.destination, d.state.active_conns))
+        .collect();
     assert_eq!(
         read,
         [(b, 0), (a.with_weight(0), 4)],
@@ -167,7 +170,7 @@ async fn invalid_input_is_refused_before_anything_is_sent() {
         destination: negative,
     };
     assert_eq!(
-        kind(ipvs.apply_unchecked(&command).await),
+        kind(ipvs.execute_unchecked(&command).await),
         Some(RefusalKind::OutOfRange)
     );
 }
@@ -230,10 +233,10 @@ async fn apply_plans_from_one_snapshot_and_converges() {
     )
     .unwrap();
     let options = ApplyOptions::default();
-    let plan = ipvs.plan_ruleset(&desired, &options).await.unwrap();
+    let plan = ipvs.plan(&desired, &options).await.unwrap();
     assert_eq!(plan.steps.len(), 5, "{plan}");
     let dry = ipvs
-        .apply_ruleset(
+        .apply(
             &desired,
             &ApplyOptions {
                 dry_run: true,
@@ -248,22 +251,17 @@ async fn apply_plans_from_one_snapshot_and_converges() {
         1,
         "a dry run sends nothing"
     );
-    let report = ipvs.apply_ruleset(&desired, &options).await.unwrap();
+    let report = ipvs.apply(&desired, &options).await.unwrap();
     assert!(report.is_success(), "{report}");
     assert_eq!(kernel.ruleset().services, desired.services);
-    assert!(
-        ipvs.plan_ruleset(&desired, &options)
-            .await
-            .unwrap()
-            .is_empty()
-    );
+    assert!(ipvs.plan(&desired, &options).await.unwrap().is_empty());
     // A refused step is reported; the removal that depends on it is not tried.
     let changed =
         Ruleset::from_rules("-A -t 10.0.0.14:80 -s rr\n-a -t 10.0.0.14:80 -r 192.168.8.16 -m\n")
             .unwrap();
     kernel.inject(Operation::AddService, Fault::Refuse(errno::ENOMEM));
     let report = ipvs
-        .execute_plan(ipvs.plan_ruleset(&changed, &options).await.unwrap())
+        .execute_plan(ipvs.plan(&changed, &options).await.unwrap())
         .await;
     assert!(!report.is_success());
     assert!(
@@ -271,12 +269,7 @@ async fn apply_plans_from_one_snapshot_and_converges() {
         "{report}"
     );
     kernel.clear_faults();
-    assert!(
-        ipvs.apply_ruleset(&changed, &options)
-            .await
-            .unwrap()
-            .is_success()
-    );
+    assert!(ipvs.apply(&changed, &options).await.unwrap().is_success());
     assert_eq!(kernel.ruleset().services, changed.services);
 }
 
@@ -319,7 +312,7 @@ async fn several_tasks_share_one_handle() {
                 let key = ServiceKey::tcp(([10, 2, t, i + 1], 80).into());
                 ipvs.add_service(&Service::new(key)).await?;
                 ipvs.add_destination(&key, &real("192.168.8.14:80")).await?;
-                let (_, _) = ipvs.service(&key).await?.ok_or(Error::MissingReply {
+                ipvs.service(&key).await?.ok_or(Error::MissingReply {
                     op: Operation::GetService,
                 })?;
             }

@@ -4,9 +4,9 @@
 //! one did (the captured replies of `tests/golden`).
 
 use lvs_core::{
-    Command, DaemonRole, Destination, DestinationState, Family, Forward, Operation, RefusalKind,
-    Service, ServiceKey, ServiceState, Stats, SyncDaemon, Timeouts, Tunnel, TunnelChecksum,
-    ValidationError,
+    Command, DaemonRole, Destination, DestinationEntry, DestinationState, Family, Forward,
+    Operation, RefusalKind, Service, ServiceEntry, ServiceKey, ServiceState, Stats, SyncDaemon,
+    Timeouts, Tunnel, TunnelChecksum, ValidationError,
 };
 use lvs_netlink::fake::FakeKernel;
 use lvs_netlink::wire::{GenlMessage, request};
@@ -93,7 +93,10 @@ fn services_are_added_read_edited_and_deleted() {
         kind(ipvs.add_service(&web)),
         Some(RefusalKind::ServiceExists)
     );
-    let (read, state) = ipvs.service(&key()).unwrap().expect("the service");
+    let ServiceEntry {
+        service: read,
+        state,
+    } = ipvs.service(&key()).unwrap().expect("the service");
     assert_eq!(read, web);
     assert_eq!(state.internal_flags, 2, "HASHED, as the kernel reports it");
     let dns = Service::new(ServiceKey::udp("[2001:db8::1]:53".parse().unwrap()));
@@ -104,13 +107,18 @@ fn services_are_added_read_edited_and_deleted() {
         .services()
         .unwrap()
         .into_iter()
-        .map(|(s, _)| s)
+        .map(|e| e.service)
         .collect();
     assert_eq!(all, [web.clone(), dns, fw]);
-    ipvs.update_service(&web.clone().with_scheduler("wrr"))
+    ipvs.edit_service(&web.clone().with_scheduler("wrr"))
         .unwrap();
     assert_eq!(
-        ipvs.service(&key()).unwrap().unwrap().0.scheduler.name(),
+        ipvs.service(&key())
+            .unwrap()
+            .unwrap()
+            .service
+            .scheduler
+            .name(),
         "wrr"
     );
     ipvs.delete_service(&key()).unwrap();
@@ -120,7 +128,7 @@ fn services_are_added_read_edited_and_deleted() {
         Some(RefusalKind::NoSuchService)
     );
     assert_eq!(
-        kind(ipvs.update_service(&web)),
+        kind(ipvs.edit_service(&web)),
         Some(RefusalKind::NoSuchService)
     );
     assert_eq!(kernel.ruleset().services.len(), 2);
@@ -139,13 +147,13 @@ fn invalid_input_is_refused_before_anything_is_sent() {
         other => panic!("expected Invalid, got {other:?}"),
     }
     assert!(kernel.requests().is_empty(), "nothing was sent");
-    // apply_unchecked lets the kernel say it: ERANGE.
+    // execute_unchecked lets the kernel say it: ERANGE.
     let command = Command::AddDestination {
         service: key(),
         destination: negative,
     };
     assert_eq!(
-        kind(ipvs.apply_unchecked(&command)),
+        kind(ipvs.execute_unchecked(&command)),
         Some(RefusalKind::OutOfRange)
     );
     assert_eq!(kernel.requests(), [Operation::AddDestination]);
@@ -173,7 +181,7 @@ fn real_servers_are_added_read_edited_and_deleted() {
         .destinations(&key())
         .unwrap()
         .into_iter()
-        .map(|(d, _)| d)
+        .map(|e| e.destination)
         .collect();
     assert_eq!(
         read,
@@ -186,8 +194,11 @@ fn real_servers_are_added_read_edited_and_deleted() {
         ..DestinationState::default()
     };
     assert!(kernel.set_destination_state(&key(), &a.addr, busy));
-    ipvs.update_destination(&key(), &a.with_weight(0)).unwrap();
-    let (drained, state) = ipvs.destinations(&key()).unwrap()[1];
+    ipvs.edit_destination(&key(), &a.with_weight(0)).unwrap();
+    let DestinationEntry {
+        destination: drained,
+        state,
+    } = ipvs.destinations(&key()).unwrap()[1];
     assert_eq!((drained.weight, state.active_conns), (0, 4));
     ipvs.delete_destination(&key(), &a.addr).unwrap();
     assert_eq!(
@@ -195,7 +206,7 @@ fn real_servers_are_added_read_edited_and_deleted() {
         Some(RefusalKind::NoSuchDestination)
     );
     assert_eq!(
-        kind(ipvs.update_destination(&key(), &a)),
+        kind(ipvs.edit_destination(&key(), &a)),
         Some(RefusalKind::NoSuchDestination)
     );
     let missing = ServiceKey::tcp("10.9.9.9:80".parse().unwrap());
@@ -237,15 +248,15 @@ fn zero_clears_counters_of_one_service_or_all() {
         };
         assert!(kernel.set_destination_state(&k, &dest, d));
     }
-    let conns = |k: &ServiceKey| ipvs.service(k).unwrap().unwrap().1.stats.conns;
+    let conns = |k: &ServiceKey| ipvs.service(k).unwrap().unwrap().state.stats.conns;
     assert_eq!(
-        ipvs.service(&key()).unwrap().unwrap().1.stats.inbytes,
+        ipvs.service(&key()).unwrap().unwrap().state.stats.inbytes,
         1 << 40,
         "64-bit counters"
     );
     ipvs.zero(Some(&key())).unwrap();
     assert_eq!((conns(&key()), conns(&other)), (0, 9));
-    let (_, d) = ipvs.destinations(&key()).unwrap()[0];
+    let d = ipvs.destinations(&key()).unwrap()[0].state;
     assert_eq!(
         (d.stats.conns, d.active_conns),
         (0, 2),

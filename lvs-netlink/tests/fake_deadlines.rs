@@ -128,7 +128,7 @@ fn every_call_to_a_silent_kernel_times_out() {
         .services()
         .unwrap()
         .into_iter()
-        .map(|(s, _)| s.key)
+        .map(|e| e.service.key)
         .collect();
     assert_eq!(
         now,

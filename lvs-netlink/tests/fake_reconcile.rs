@@ -357,7 +357,7 @@ proptest::proptest! {
         proptest::prop_assert!(report.is_success(), "{}", report);
         proptest::prop_assert_eq!(&report.plan, &whole);
         let mut fresh = model.clone();
-        fresh.apply_all(whole.commands(), &lvs_core::KernelProfile::ANY).expect("replay");
+        fresh.execute_all(whole.commands(), &lvs_core::KernelProfile::ANY).expect("replay");
         let sorted = |mut r: Ruleset| {
             r.services.sort_by_key(|vs| vs.service.key.to_string());
             r

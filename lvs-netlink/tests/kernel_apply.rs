@@ -33,13 +33,13 @@ const B: &str = "-A -t 10.0.0.13:80 -s wrr -p 600
 fn apply_a_then_b_equals_a_fresh_restore_of_b() {
     let ipvs = ipvs();
     let first = ipvs
-        .apply_ruleset(&model(A), &ApplyOptions::default())
+        .apply(&model(A), &ApplyOptions::default())
         .expect("apply A");
     assert!(first.is_success(), "{first}");
     assert_eq!(read_back(&ipvs), model(A));
 
     let second = ipvs
-        .apply_ruleset(&model(B), &ApplyOptions::default())
+        .apply(&model(B), &ApplyOptions::default())
         .expect("apply B");
     assert!(second.is_success(), "{second}");
     // Only what differs: the UDP service goes, .16 goes, .17 comes, :80 and .14 change, the
@@ -61,12 +61,12 @@ fn applying_the_same_ruleset_again_sends_nothing() {
     let ipvs = ipvs();
     let desired = model(B);
     assert!(
-        ipvs.apply_ruleset(&desired, &ApplyOptions::default())
+        ipvs.apply(&desired, &ApplyOptions::default())
             .expect("apply")
             .is_success()
     );
     let again = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect("apply again");
     assert!(
         again.plan.is_empty(),
@@ -87,7 +87,7 @@ fn keep_unlisted_and_dry_run() {
         dry_run: true,
         ..ApplyOptions::default()
     };
-    let report = ipvs.apply_ruleset(&only_web, &dry).expect("dry run");
+    let report = ipvs.apply(&only_web, &dry).expect("dry run");
     assert!(!report.plan.is_empty());
     assert!(
         report
@@ -101,11 +101,7 @@ fn keep_unlisted_and_dry_run() {
         keep_unlisted: true,
         ..ApplyOptions::default()
     };
-    assert!(
-        ipvs.apply_ruleset(&only_web, &keep)
-            .expect("apply")
-            .is_success()
-    );
+    assert!(ipvs.apply(&only_web, &keep).expect("apply").is_success());
     let now = read_back(&ipvs);
     assert_eq!(now.services.len(), 3, "the unlisted services stay");
     assert_eq!(
@@ -125,14 +121,14 @@ fn drain_keeps_busy_real_servers_at_weight_zero() {
         ..ApplyOptions::default()
     };
     // No connections: the first apply sets weight 0, the second deletes (idle by then).
-    let first = ipvs.apply_ruleset(&fewer, &drain).expect("drain");
+    let first = ipvs.apply(&fewer, &drain).expect("drain");
     assert!(first.is_success(), "{first}");
     assert!(
         first.plan.to_rules().contains("-r 192.168.8.16:80 -m -w 0"),
         "{}",
         first.plan
     );
-    let second = ipvs.apply_ruleset(&fewer, &drain).expect("delete drained");
+    let second = ipvs.apply(&fewer, &drain).expect("delete drained");
     assert_eq!(
         second.plan.to_rules(),
         "-d -t 10.0.0.13:80 -r 192.168.8.16:80\n"
@@ -146,9 +142,7 @@ fn a_failure_half_way_is_reported_and_a_rerun_converges() {
     let ipvs = ipvs();
     ipvsadm_restore(A);
     let desired = model(B);
-    let plan = ipvs
-        .plan_ruleset(&desired, &ApplyOptions::default())
-        .expect("plan");
+    let plan = ipvs.plan(&desired, &ApplyOptions::default()).expect("plan");
     // Someone else deletes the web service between the plan and its execution: the plan's
     // edit of it and of its real servers are refused, the deletion of its real server .16
     // (which depends on them) is not tried, and the rest of the plan is applied.
@@ -190,7 +184,7 @@ fn a_failure_half_way_is_reported_and_a_rerun_converges() {
     assert!(shown.contains("- -D -u 10.0.0.13:53\n"), "{report}");
 
     let rerun = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect("re-run");
     assert!(rerun.is_success(), "{rerun}");
     assert_eq!(read_back(&ipvs), desired);
@@ -209,7 +203,7 @@ fn a_refused_replacement_leaves_the_old_services_in_place() {
         missing_scheduler()
     ));
     let report = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect("apply");
     let failed: Vec<String> = report.failed().map(|(_, e)| e.to_string()).collect();
     assert_eq!(failed.len(), 2, "{report}");
@@ -241,7 +235,7 @@ fn a_refused_edit_holds_back_only_its_own_services_removals() {
         .replace("-a -t 10.0.0.13:80 -r 192.168.8.16 -m\n", "")
         .replace("-a -t 10.0.0.13:443 -r 192.168.8.15:443 -m\n", "");
     let report = ipvs
-        .apply_ruleset(&model_unchecked(&text), &ApplyOptions::default())
+        .apply(&model_unchecked(&text), &ApplyOptions::default())
         .expect("apply");
     let failed: Vec<String> = report.failed().map(|(_, e)| e.to_string()).collect();
     assert_eq!(failed.len(), 1, "{report}");
@@ -272,7 +266,7 @@ fn an_invalid_desired_ruleset_changes_nothing() {
     let mut desired = model("-A -t 10.0.0.14:80 -s rr\n");
     desired.services.push(desired.services[0].clone());
     let e = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect_err("a duplicate service is refused");
     assert_eq!(
         e.to_string(),
@@ -291,7 +285,7 @@ fn a_daemon_applied_twice_is_left_running() {
     let desired =
         model("-A -t 10.0.0.13:80 -s rr\n--start-daemon backup --mcast-interface lo --syncid 3\n");
     let first = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect("apply");
     assert!(first.is_success(), "{first}");
     let running = ipvs.daemons().expect("daemons");
@@ -301,7 +295,7 @@ fn a_daemon_applied_twice_is_left_running() {
         "the kernel's default: {running:?}"
     );
     let again = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .expect("apply again");
     assert!(again.plan.is_empty(), "{}", again.plan);
 }

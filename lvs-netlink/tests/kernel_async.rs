@@ -59,7 +59,7 @@ fn every_change_round_trips_and_ipvsadm_reads_it() {
         let ipvs = open().await;
         let want = model(RULES);
         for c in commands(RULES) {
-            ipvs.apply(&c)
+            ipvs.execute(&c)
                 .await
                 .unwrap_or_else(|e| panic!("{c:?}: {e}"));
         }
@@ -71,16 +71,19 @@ fn every_change_round_trips_and_ipvsadm_reads_it() {
 
         // Each read and change, one at a time, with ipvsadm as the witness.
         let key = ServiceKey::tcp("10.0.0.1:80".parse().unwrap());
-        let (svc, _) = ipvs.service(&key).await.expect("service").expect("there");
-        ipvs.update_service(&svc.clone().with_scheduler("wlc"))
+        let svc = ipvs
+            .service(&key)
+            .await
+            .expect("service")
+            .expect("there")
+            .service;
+        ipvs.edit_service(&svc.clone().with_scheduler("wlc"))
             .await
             .expect("edit");
         let real = Destination::new("192.168.1.1:80".parse().unwrap())
             .with_forward(Forward::Masquerade)
             .with_weight(7);
-        ipvs.update_destination(&key, &real)
-            .await
-            .expect("edit real");
+        ipvs.edit_destination(&key, &real).await.expect("edit real");
         ipvs.delete_destination(&key, &"192.168.1.3:80".parse().unwrap())
             .await
             .expect("delete real");
@@ -108,7 +111,7 @@ fn every_change_round_trips_and_ipvsadm_reads_it() {
             Command::DeleteService(ServiceKey::fwmark(lvs_core::Family::Inet6, 2)),
         ];
         expected
-            .apply_all(&edits, &lvs_core::KernelProfile::ANY)
+            .execute_all(&edits, &lvs_core::KernelProfile::ANY)
             .unwrap_or_else(|(i, e)| panic!("edit {i}: {e}"));
         assert_eq!(
             ipvs.snapshot().await.expect("snapshot").services(),
@@ -219,18 +222,18 @@ fn timeouts_and_daemons() {
 
 #[test]
 #[ignore = "kernel: needs IPVS; run by tests/harness.sh test"]
-fn apply_ruleset_converges_and_ipvsadm_agrees() {
+fn apply_converges_and_ipvsadm_agrees() {
     runtime().block_on(async {
         let ipvs = open().await;
         // Something to replace: a service the desired rules do not have.
         ipvsadm_restore("-A -t 10.0.0.99:80 -s rr\n-a -t 10.0.0.99:80 -r 192.168.9.9:80 -m\n");
         let desired = model(RULES);
         let options = ApplyOptions::default();
-        let report = ipvs.apply_ruleset(&desired, &options).await.expect("apply");
+        let report = ipvs.apply(&desired, &options).await.expect("apply");
         assert!(report.is_success(), "{report}");
         assert_eq!(ipvsadm_save(), expected_save(&desired));
         assert!(
-            ipvs.plan_ruleset(&desired, &options)
+            ipvs.plan(&desired, &options)
                 .await
                 .expect("plan")
                 .is_empty(),
@@ -246,7 +249,7 @@ fn apply_ruleset_converges_and_ipvsadm_agrees() {
                 .replace("-A -t 10.0.0.1:80 -s rr", "-A -t 10.0.0.1:80 -s wlc"),
         )
         .expect("rules");
-        let plan = ipvs.plan_ruleset(&changed, &options).await.expect("plan");
+        let plan = ipvs.plan(&changed, &options).await.expect("plan");
         assert!(!plan.is_empty());
         let report = ipvs.execute_plan(plan).await;
         assert!(report.is_success(), "{report}");
@@ -257,7 +260,7 @@ fn apply_ruleset_converges_and_ipvsadm_agrees() {
             missing_scheduler()
         ));
         let report = ipvs
-            .apply_ruleset(
+            .apply(
                 &refused,
                 &ApplyOptions {
                     keep_unlisted: true,
@@ -318,7 +321,7 @@ fn a_batch_of_a_thousand_services_matches_each_refusal() {
         let mut want = Ruleset::new();
         for (c, r) in commands.iter().zip(&results) {
             if r.is_ok() {
-                want.apply(c).expect("the model takes it");
+                want.execute(c).expect("the model takes it");
             }
         }
         assert_eq!(ipvs.snapshot().await.expect("snapshot").services(), want);

@@ -51,7 +51,7 @@ fn ten_thousand_services_with_four_destinations() {
     assert_eq!(snap.ruleset.services.len(), SERVICES as usize);
     assert_eq!(snap.object_count(), (SERVICES * (1 + DESTS)) as usize);
     let mut want = lvs_core::Ruleset::new();
-    want.apply_all(&commands, &lvs_core::KernelProfile::default())
+    want.execute_all(&commands, &lvs_core::KernelProfile::default())
         .expect("the model takes it");
     assert_eq!(
         snap.services(),
@@ -157,7 +157,7 @@ fn refusals_come_back_to_their_own_commands() {
     let mut accepted = lvs_core::Ruleset::new();
     for i in [0, 2, 5, 6] {
         accepted
-            .apply(&batch[i])
+            .execute(&batch[i])
             .expect("accepted by the kernel, so by the model");
     }
     assert_eq!(accepted.object_count(), 4);

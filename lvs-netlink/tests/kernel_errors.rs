@@ -77,7 +77,7 @@ fn missing_service() {
     let (ipvs, before) = setup();
     let other = ServiceKey::tcp("10.0.0.2:80".parse().unwrap());
     refused(
-        ipvs.update_service(&Service::new(other)),
+        ipvs.edit_service(&Service::new(other)),
         Operation::EditService,
         errno::ESRCH,
         RefusalKind::NoSuchService,
@@ -120,7 +120,7 @@ fn unknown_scheduler() {
         "Scheduler or persistence engine not found",
     );
     refused(
-        ipvs.update_service(&Service::new(key()).with_scheduler("nosuch")),
+        ipvs.edit_service(&Service::new(key()).with_scheduler("nosuch")),
         Operation::EditService,
         errno::ENOENT,
         RefusalKind::SchedulerNotFound,
@@ -142,13 +142,13 @@ fn unknown_scheduler() {
 #[track_caller]
 fn invalid_then_kernel(command: Command, invalid: ValidationError, errno: i32, kind: RefusalKind) {
     let (ipvs, before) = setup();
-    match ipvs.apply(&command) {
+    match ipvs.execute(&command) {
         Err(Error::Invalid(v)) => assert_eq!(v, invalid),
         other => panic!("expected Error::Invalid({invalid:?}), got {other:?}"),
     }
     unchanged(&ipvs, &before);
     let op = command.operation();
-    refused(ipvs.apply_unchecked(&command), op, errno, kind, "");
+    refused(ipvs.execute_unchecked(&command), op, errno, kind, "");
     unchanged(&ipvs, &before);
     // The batch API reports the same, per command.
     let results = ipvs.batch(&[command]);
@@ -218,7 +218,7 @@ fn mixed_family_without_tunnel() {
 fn missing_destination() {
     let (ipvs, before) = setup();
     refused(
-        ipvs.update_destination(&key(), &dest("192.168.1.2:80")),
+        ipvs.edit_destination(&key(), &dest("192.168.1.2:80")),
         Operation::EditDestination,
         errno::ENOENT,
         RefusalKind::NoSuchDestination,

@@ -3,6 +3,7 @@
 
 mod support;
 
+use lvs_core::ServiceEntry;
 use support::*;
 
 /// Every feature ipvsadm 1.31 can set, on IPv4, IPv6, TCP, UDP, SCTP and firewall marks, with
@@ -51,7 +52,7 @@ fn written_by_lvs_read_by_lvs_and_ipvsadm() {
     let ipvs = ipvs();
     let want = model(EVERYTHING);
     for c in commands(EVERYTHING) {
-        ipvs.apply(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+        ipvs.execute(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     }
     let got = read_back(&ipvs);
     assert_eq!(got, want, "lvs reads back what it wrote");
@@ -90,8 +91,8 @@ fn edits_round_trip() {
 ";
     let mut want = model(EVERYTHING);
     for c in commands(edits) {
-        want.apply(&c).expect("the model takes the edit");
-        ipvs.apply(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
+        want.execute(&c).expect("the model takes the edit");
+        ipvs.execute(&c).unwrap_or_else(|e| panic!("{c:?}: {e}"));
     }
     assert_eq!(read_back(&ipvs), want);
     assert_eq!(ipvsadm_save(), expected_save(&want));
@@ -103,7 +104,10 @@ fn single_reads_and_hashed_state() {
     let ipvs = ipvs();
     ipvsadm_restore(EVERYTHING);
     let key = lvs_core::ServiceKey::tcp("[2001:db8::1]:443".parse().unwrap());
-    let (svc, state) = ipvs.service(&key).expect("get").expect("present");
+    let ServiceEntry {
+        service: svc,
+        state,
+    } = ipvs.service(&key).expect("get").expect("present");
     assert_eq!(
         &svc,
         &model(EVERYTHING).service(&key).expect("in model").service

@@ -7,7 +7,7 @@ use crate::errors;
 use crate::plan::{PyPlan, PyReport};
 use crate::ruleset::{PyCommand, PyRuleset, dest_addr};
 use crate::service::{PyService, service_arg};
-use crate::state::{PyDestinationState, PyServiceState};
+use crate::state::{PyDestinationEntry, PyDestinationState, PyServiceEntry, PyServiceState};
 use lvs_core::Command;
 use lvs_netlink::{ApplyOptions, Error, Ipvs};
 use pyo3::exceptions::PyTypeError;
@@ -71,9 +71,6 @@ pub fn seconds_arg(seconds: f64) -> PyResult<Duration> {
         .filter(|d| !d.is_zero())
         .ok_or_else(|| errors::argument(format!("{seconds} is not a positive number of seconds")))
 }
-
-type ServicePair = (PyService, PyServiceState);
-type DestinationPair = (PyDestination, PyDestinationState);
 
 #[pymethods]
 impl PyIpvs {
@@ -149,33 +146,39 @@ impl PyIpvs {
             .map(|inner| PyFeatures { inner })
     }
 
-    /// Every service with its state (`ipvsadm -L` without the real servers).
-    fn services(&self, py: Python<'_>) -> PyResult<Vec<ServicePair>> {
+    /// Every service with its state (`ipvsadm -L` without the real servers), as
+    /// `ServiceEntry`s (`.service`, `.state`; they unpack as that pair).
+    fn services(&self, py: Python<'_>) -> PyResult<Vec<PyServiceEntry>> {
         let list = self.call(py, |i| i.services())?;
         Ok(list
             .into_iter()
-            .map(|(s, st)| (PyService { inner: s }, PyServiceState { inner: st }))
+            .map(|inner| PyServiceEntry { inner })
             .collect())
     }
 
-    /// The service with the identity of `service` and its state, or `None`.
-    fn service(&self, py: Python<'_>, service: &Bound<'_, PyAny>) -> PyResult<Option<ServicePair>> {
+    /// The `ServiceEntry` of the service with the identity of `service`, or `None`.
+    fn service(
+        &self,
+        py: Python<'_>,
+        service: &Bound<'_, PyAny>,
+    ) -> PyResult<Option<PyServiceEntry>> {
         let key = service_arg(service)?.key;
         let found = self.call(py, move |i| i.service(&key))?;
-        Ok(found.map(|(s, st)| (PyService { inner: s }, PyServiceState { inner: st })))
+        Ok(found.map(|inner| PyServiceEntry { inner }))
     }
 
-    /// A service's real servers with their state; raises `NoSuchService`.
+    /// A service's real servers with their state, as `DestinationEntry`s (`.destination`,
+    /// `.state`; they unpack as that pair); raises `NoSuchService`.
     fn destinations(
         &self,
         py: Python<'_>,
         service: &Bound<'_, PyAny>,
-    ) -> PyResult<Vec<DestinationPair>> {
+    ) -> PyResult<Vec<PyDestinationEntry>> {
         let key = service_arg(service)?.key;
         let list = self.call(py, move |i| i.destinations(&key))?;
         Ok(list
             .into_iter()
-            .map(|(d, st)| (PyDestination { inner: d }, PyDestinationState { inner: st }))
+            .map(|inner| PyDestinationEntry { inner })
             .collect())
     }
 
@@ -186,9 +189,9 @@ impl PyIpvs {
     }
 
     /// `ipvsadm -E`: replaces the configuration of the service with the same identity.
-    fn update_service(&self, py: Python<'_>, service: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn edit_service(&self, py: Python<'_>, service: &Bound<'_, PyAny>) -> PyResult<()> {
         let s = service_arg(service)?;
-        self.call(py, move |i| i.update_service(&s))
+        self.call(py, move |i| i.edit_service(&s))
     }
 
     /// `ipvsadm -D`.
@@ -210,7 +213,7 @@ impl PyIpvs {
     }
 
     /// `ipvsadm -e`.
-    fn update_destination(
+    fn edit_destination(
         &self,
         py: Python<'_>,
         service: &Bound<'_, PyAny>,
@@ -218,7 +221,7 @@ impl PyIpvs {
     ) -> PyResult<()> {
         let key = service_arg(service)?.key;
         let d = destination_arg(destination)?;
-        self.call(py, move |i| i.update_destination(&key, &d))
+        self.call(py, move |i| i.edit_destination(&key, &d))
     }
 
     /// `ipvsadm -d`: `destination` is a `Destination` or `(address, port)`.
@@ -275,33 +278,33 @@ impl PyIpvs {
         self.call(py, move |i| i.stop_daemon(role))
     }
 
-    /// With a `Command`: carries it out after lvs's checks (nothing changed on error).
-    /// With a `Ruleset`: brings the kernel to it with the fewest changes, never a flush (one
-    /// snapshot, a plan, three pipelined batches) and returns the `Report`;
-    /// `keep_unlisted` leaves other services alone, `drain` sets real servers that go to weight
-    /// 0 (deleted by a later apply once idle), `dry_run` sends nothing.
-    #[pyo3(signature = (target, *, keep_unlisted=false, drain=false, dry_run=false))]
+    /// Carries out one `Command` after lvs's checks (nothing changed on error).
+    fn execute(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<()> {
+        let c = command.inner.clone();
+        self.call(py, move |i| i.execute(&c))
+    }
+
+    /// Brings the kernel to the desired `ruleset` with the fewest changes, never a flush (one
+    /// snapshot, a plan, three pipelined batches) and returns the `Report`; `keep_unlisted`
+    /// leaves other services alone, `drain` sets real servers that go to weight 0 (deleted by
+    /// a later apply once idle), `dry_run` sends nothing. One `Command` goes to `execute()`.
+    #[pyo3(signature = (ruleset, *, keep_unlisted=false, drain=false, dry_run=false))]
     fn apply(
         &self,
         py: Python<'_>,
-        target: &Bound<'_, PyAny>,
+        ruleset: &Bound<'_, PyAny>,
         keep_unlisted: bool,
         drain: bool,
         dry_run: bool,
-    ) -> PyResult<Option<PyReport>> {
-        if let Ok(command) = target.cast::<PyCommand>() {
-            if keep_unlisted || drain || dry_run {
-                return Err(PyTypeError::new_err(
-                    "keep_unlisted, drain and dry_run are for applying a Ruleset",
-                ));
-            }
-            let c = command.get().inner.clone();
-            self.call(py, move |i| i.apply(&c))?;
-            return Ok(None);
+    ) -> PyResult<PyReport> {
+        if ruleset.cast::<PyCommand>().is_ok() {
+            return Err(PyTypeError::new_err(
+                "apply() takes a Ruleset (the desired state); one Command goes to execute()",
+            ));
         }
-        let desired = target
+        let desired = ruleset
             .cast::<PyRuleset>()
-            .map_err(|_| PyTypeError::new_err("apply() takes a Command or a Ruleset"))?
+            .map_err(|_| PyTypeError::new_err("apply() takes a Ruleset"))?
             .get()
             .inner
             .clone();
@@ -310,13 +313,13 @@ impl PyIpvs {
             drain,
             dry_run,
         };
-        let report = self.call(py, move |i| i.apply_ruleset(&desired, &options))?;
-        Ok(Some(PyReport { inner: report }))
+        let report = self.call(py, move |i| i.apply(&desired, &options))?;
+        Ok(PyReport { inner: report })
     }
 
     /// The plan that `apply(ruleset)` would carry out now, from one snapshot; sends nothing.
     #[pyo3(signature = (ruleset, *, keep_unlisted=false, drain=false))]
-    fn diff(
+    fn plan(
         &self,
         py: Python<'_>,
         ruleset: PyRef<'_, PyRuleset>,
@@ -329,11 +332,11 @@ impl PyIpvs {
             drain,
             dry_run: true,
         };
-        let plan = self.call(py, move |i| i.plan_ruleset(&desired, &options))?;
+        let plan = self.call(py, move |i| i.plan(&desired, &options))?;
         Ok(PyPlan { inner: plan })
     }
 
-    /// Carries out a plan made earlier (`lvs.plan()` or `diff()`), stage by stage, stopping
+    /// Carries out a plan made earlier (`lvs.plan()` or `Ipvs.plan()`), stage by stage, stopping
     /// after the first stage with a failure.
     fn execute_plan(&self, py: Python<'_>, plan: PyRef<'_, PyPlan>) -> PyResult<PyReport> {
         let p = plan.inner.clone();
@@ -343,9 +346,9 @@ impl PyIpvs {
     }
 
     /// Sends one command with no checks of lvs's own, so the kernel's own answer comes back.
-    fn apply_unchecked(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<()> {
+    fn execute_unchecked(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<()> {
         let c = command.inner.clone();
-        self.call(py, move |i| i.apply_unchecked(&c))
+        self.call(py, move |i| i.execute_unchecked(&c))
     }
 
     /// Carries out many commands, pipelined, in order; the kernel goes on after a failure.

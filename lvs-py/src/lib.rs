@@ -6,7 +6,7 @@
 //!
 //! - [`service`], [`destination`]: `Service`, `Destination`.
 //! - [`ruleset`]: `VirtualService`, `Ruleset` (rule files, JSON), `Command`, `parse_rules`.
-//! - [`state`]: `Stats`, `ServiceState`, `DestinationState`.
+//! - [`state`]: `Stats`, `ServiceState`, `DestinationState`, `ServiceEntry`, `DestinationEntry`.
 //! - [`config`]: `Timeouts`, `Daemon`, `Info`, `Features`, `Connection`.
 //! - [`ipvs`]: `Ipvs` (kernel I/O with the GIL released) and `Snapshot`.
 //! - [`plan`]: `plan()`, `Plan`, `Report` (declarative apply).
@@ -40,6 +40,8 @@ fn _lvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::PyStats>()?;
     m.add_class::<state::PyServiceState>()?;
     m.add_class::<state::PyDestinationState>()?;
+    m.add_class::<state::PyServiceEntry>()?;
+    m.add_class::<state::PyDestinationEntry>()?;
     m.add_class::<config::PyTimeouts>()?;
     m.add_class::<config::PyDaemon>()?;
     m.add_class::<config::PyInfo>()?;

@@ -1,5 +1,5 @@
 //! `lvs.plan()`, `Plan` and `Report`: the declarative side (`lvs_core::plan`,
-//! `lvs_netlink::Ipvs::apply_ruleset`).
+//! `lvs_netlink::Ipvs::apply`).
 
 use crate::errors;
 use crate::ruleset::{PyCommand, PyRuleset};

@@ -230,12 +230,13 @@ impl PyRuleset {
         self.inner.object_count()
     }
 
-    /// The ruleset with `command` applied as the kernel would (a fresh Debian kernel), without
-    /// touching any kernel; raises what the kernel would raise.
-    fn applied(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<Self> {
+    /// The ruleset after `command`, carried out as the kernel would (a fresh Debian kernel),
+    /// without touching any kernel (`lvs_core::Ruleset::execute`); raises what the kernel would
+    /// raise.
+    fn executed(&self, py: Python<'_>, command: PyRef<'_, PyCommand>) -> PyResult<Self> {
         let mut inner = self.inner.clone();
         inner
-            .apply(&command.inner)
+            .execute(&command.inner)
             .map_err(|r| errors::netlink(py, &lvs_netlink::Error::Kernel(r)))?;
         Ok(PyRuleset { inner })
     }

@@ -1,9 +1,13 @@
-//! What the kernel reports beyond configuration: `Stats`, `ServiceState`, `DestinationState`.
+//! What the kernel reports beyond configuration: `Stats`, `ServiceState`, `DestinationState`;
+//! and what a read gives, configuration and state together: `ServiceEntry`,
+//! `DestinationEntry`.
 
 use crate::convert;
-use lvs_core::{DestinationState, ServiceState, Stats};
+use crate::destination::PyDestination;
+use crate::service::PyService;
+use lvs_core::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
+use pyo3::types::{PyIterator, PyTuple, PyType};
 
 /// The ten IPVS counters: totals since creation or the last zero, and estimated rates.
 #[pyclass(frozen, eq, hash, name = "Stats", module = "lvs")]
@@ -306,6 +310,180 @@ impl PyDestinationState {
             self.inner.inactive_conns,
             self.inner.persistent_conns,
             self.stats().__repr__()
+        )
+    }
+}
+
+/// A service as `Ipvs.services()` and `Ipvs.service()` read it: `.service`, its configuration,
+/// and `.state`, what the kernel reports about it. It unpacks as that pair too:
+/// `for service, state in ipvs.services()`.
+#[pyclass(frozen, eq, hash, name = "ServiceEntry", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyServiceEntry {
+    pub inner: ServiceEntry,
+}
+
+#[pymethods]
+impl PyServiceEntry {
+    #[new]
+    fn new(service: PyRef<'_, PyService>, state: PyRef<'_, PyServiceState>) -> Self {
+        PyServiceEntry {
+            inner: ServiceEntry {
+                service: service.inner.clone(),
+                state: state.inner,
+            },
+        }
+    }
+
+    /// The configuration: what identifies the service and how it schedules.
+    #[getter]
+    fn service(&self) -> PyService {
+        PyService {
+            inner: self.inner.service.clone(),
+        }
+    }
+
+    /// Its counters and the kernel's own flags.
+    #[getter]
+    fn state(&self) -> PyServiceState {
+        PyServiceState {
+            inner: self.inner.state,
+        }
+    }
+
+    /// `service, state = entry`.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        PyTuple::new(
+            py,
+            [
+                Bound::new(py, self.service())?.into_any(),
+                Bound::new(py, self.state())?.into_any(),
+            ],
+        )?
+        .try_iter()
+    }
+
+    /// The entry as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// An entry from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyServiceEntry {
+            inner: convert::from_dict(data, "service entry")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "ServiceEntry(service={}, state={})",
+            self.service().__repr__(),
+            self.state().__repr__()
+        )
+    }
+}
+
+/// A real server as `Ipvs.destinations()` reads it: `.destination`, its configuration, and
+/// `.state`, what the kernel reports about it. It unpacks as that pair too:
+/// `for destination, state in ipvs.destinations(service)`.
+#[pyclass(frozen, eq, hash, name = "DestinationEntry", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyDestinationEntry {
+    pub inner: DestinationEntry,
+}
+
+#[pymethods]
+impl PyDestinationEntry {
+    #[new]
+    fn new(destination: PyRef<'_, PyDestination>, state: PyRef<'_, PyDestinationState>) -> Self {
+        PyDestinationEntry {
+            inner: DestinationEntry {
+                destination: destination.inner,
+                state: state.inner,
+            },
+        }
+    }
+
+    /// The configuration: address, forwarding method, weight, thresholds.
+    #[getter]
+    fn destination(&self) -> PyDestination {
+        PyDestination {
+            inner: self.inner.destination,
+        }
+    }
+
+    /// Its connection counts and counters.
+    #[getter]
+    fn state(&self) -> PyDestinationState {
+        PyDestinationState {
+            inner: self.inner.state,
+        }
+    }
+
+    /// `destination, state = entry`.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        PyTuple::new(
+            py,
+            [
+                Bound::new(py, self.destination())?.into_any(),
+                Bound::new(py, self.state())?.into_any(),
+            ],
+        )?
+        .try_iter()
+    }
+
+    /// The entry as plain data (JSON-ready dicts and strings).
+    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    /// An entry from `to_dict`'s shape.
+    #[classmethod]
+    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
+        Ok(PyDestinationEntry {
+            inner: convert::from_dict(data, "destination entry")?,
+        })
+    }
+
+    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
+    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
+        convert::reduce(slf.as_any(), &slf.get().inner)
+    }
+
+    /// The value is immutable: its copy is itself.
+    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
+        slf
+    }
+
+    /// The value is immutable: its deep copy is itself.
+    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
+        let _ = memo;
+        slf
+    }
+
+    fn __repr__(&self) -> String {
+        format!(
+            "DestinationEntry(destination={}, state={})",
+            self.destination().__repr__(),
+            self.state().__repr__()
         )
     }
 }

@@ -123,7 +123,7 @@ def test_lvs_reads_what_pyroute2_writes(ipvs: lvs.Ipvs) -> None:
     finally:
         pr.close()
     svc = lvs.Service("10.0.0.13", 80, scheduler="rr")
-    assert [s for s, _ in ipvs.services()] == [svc]
-    assert [d for d, _ in ipvs.destinations(svc)] == [
+    assert [e.service for e in ipvs.services()] == [svc]
+    assert [e.destination for e in ipvs.destinations(svc)] == [
         lvs.Destination("192.168.8.14", 80, forward="masq", weight=5)
     ]

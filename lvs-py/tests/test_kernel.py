@@ -42,18 +42,21 @@ def test_info_features_and_context_manager() -> None:
     assert "closed" in repr(ipvs)
 
 
-def test_services_add_get_update_delete(ipvs: lvs.Ipvs) -> None:
+def test_services_add_get_edit_delete(ipvs: lvs.Ipvs) -> None:
     assert ipvs.services() == []
     ipvs.add_service(SVC)
-    [(svc, state)] = ipvs.services()
+    [entry] = ipvs.services()
+    svc, state = entry.service, entry.state
     assert svc == SVC and isinstance(svc.address, ipaddress.IPv4Address)
     assert state.stats == lvs.Stats()
+    # An entry still unpacks as the (service, state) pair the reads used to return.
+    assert list(entry) == [svc, state]
     got = ipvs.service(lvs.Service("10.0.0.13", 80))
-    assert got is not None and got[0] == SVC
+    assert got == entry and got is not None and got.service == SVC
     assert ipvs.service(lvs.Service("10.0.0.13", 81)) is None
     changed = SVC.replace(scheduler="wrr", persistence=300, netmask="255.255.255.0")
-    ipvs.update_service(changed)
-    assert [s for s, _ in ipvs.services()] == [changed]
+    ipvs.edit_service(changed)
+    assert [e.service for e in ipvs.services()] == [changed]
     ipvs.delete_service(SVC)
     assert ipvs.services() == []
 
@@ -70,22 +73,23 @@ def test_service_kinds_round_trip(ipvs: lvs.Ipvs) -> None:
     ]
     for s in services:
         ipvs.add_service(s)
-    assert {s for s, _ in ipvs.services()} == set(services)
+    assert {e.service for e in ipvs.services()} == set(services)
 
 
-def test_destinations_add_get_update_delete(ipvs: lvs.Ipvs) -> None:
+def test_destinations_add_get_edit_delete(ipvs: lvs.Ipvs) -> None:
     ipvs.add_service(SVC)
     for d in REALS:
         ipvs.add_destination(SVC, d)
     got = ipvs.destinations(SVC)
-    assert {d for d, _ in got} == set(REALS)
-    assert all(st.active_conns == 0 and st.stats == lvs.Stats() for _, st in got)
+    assert {e.destination for e in got} == set(REALS)
+    assert all(e.state.active_conns == 0 and e.state.stats == lvs.Stats() for e in got)
+    assert [list(e) for e in got] == [[e.destination, e.state] for e in got]
     heavier = REALS[0].replace(weight=3, upper_threshold=100, lower_threshold=50)
-    ipvs.update_destination(SVC, heavier)
-    assert heavier in {d for d, _ in ipvs.destinations(SVC)}
+    ipvs.edit_destination(SVC, heavier)
+    assert heavier in {e.destination for e in ipvs.destinations(SVC)}
     ipvs.delete_destination(SVC, REALS[1])
     ipvs.delete_destination(SVC, ("192.168.8.16", 80))
-    assert [d for d, _ in ipvs.destinations(SVC)] == [heavier]
+    assert [e.destination for e in ipvs.destinations(SVC)] == [heavier]
 
 
 def test_tunnel_and_mixed_family_destinations(ipvs: lvs.Ipvs) -> None:
@@ -100,7 +104,7 @@ def test_tunnel_and_mixed_family_destinations(ipvs: lvs.Ipvs) -> None:
     ]
     for d in tunnels:
         ipvs.add_destination(SVC, d)
-    assert {d for d, _ in ipvs.destinations(SVC)} == set(tunnels)
+    assert {e.destination for e in ipvs.destinations(SVC)} == set(tunnels)
 
 
 def test_zero_and_flush(ipvs: lvs.Ipvs) -> None:
@@ -134,20 +138,20 @@ def test_daemons(ipvs: lvs.Ipvs) -> None:
         ipvs.stop_daemon("master")
 
 
-def test_apply_and_apply_unchecked(ipvs: lvs.Ipvs) -> None:
-    ipvs.apply(lvs.Command.add_service(SVC))
-    ipvs.apply(lvs.Command.add_destination(SVC, REALS[0]))
+def test_execute_and_execute_unchecked(ipvs: lvs.Ipvs) -> None:
+    ipvs.execute(lvs.Command.add_service(SVC))
+    ipvs.execute(lvs.Command.add_destination(SVC, REALS[0]))
     assert ipvs.snapshot().services() == lvs.Ruleset([lvs.VirtualService(SVC, [REALS[0]])])
     # lvs's own check refuses a negative weight before sending; unchecked, the kernel refuses
     # it itself (ERANGE).
     negative = lvs.Command.add_destination(SVC, REALS[1].replace(weight=-1))
     with pytest.raises(lvs.InvalidArgument) as checked:
-        ipvs.apply(negative)
+        ipvs.execute(negative)
     assert checked.value.errno is None and "weight" in str(checked.value)
     with pytest.raises(lvs.InvalidArgument) as raw:
-        ipvs.apply_unchecked(negative)
+        ipvs.execute_unchecked(negative)
     assert raw.value.errno == 34 and raw.value.operation == "add destination"
-    ipvs.apply(lvs.Command.flush())
+    ipvs.execute(lvs.Command.flush())
     assert ipvs.services() == []
 
 
@@ -183,7 +187,7 @@ def test_snapshot(ipvs: lvs.Ipvs) -> None:
 
 def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
     with pytest.raises(lvs.NoSuchService) as e:
-        ipvs.update_service(SVC)
+        ipvs.edit_service(SVC)
     assert e.value.errno == 3 and e.value.operation == "edit service"
     assert "No such service" in str(e.value)
     with pytest.raises(lvs.NoSuchService):
@@ -199,7 +203,7 @@ def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:
         # A name outside mainline Linux's schedulers is typed with a cast (the stubs' Literal).
         ipvs.add_service(lvs.Service("10.0.0.14", 80, scheduler=cast(lvs.SchedulerName, "nosuch")))
     with pytest.raises(lvs.NoSuchDestination):
-        ipvs.update_destination(SVC, REALS[0])
+        ipvs.edit_destination(SVC, REALS[0])
     with pytest.raises(lvs.NoSuchDestination):
         ipvs.delete_destination(SVC, REALS[0])
     ipvs.add_destination(SVC, REALS[0])
@@ -307,13 +311,13 @@ def test_connections_through_a_nat_service(netns: List[str]) -> None:
                        and c.protocol == "tcp" for c in conns), conns
             # The kernel folds its per-CPU counters into the totals every two seconds.
             deadline = time.monotonic() + 10
-            [(_, state)] = ipvs.services()
-            while state.stats.conns < 1 and time.monotonic() < deadline:
+            [entry] = ipvs.services()
+            while entry.state.stats.conns < 1 and time.monotonic() < deadline:
                 time.sleep(0.5)
-                [(_, state)] = ipvs.services()
-            assert state.stats.conns == 1 and state.stats.inpkts > 0
-            [(_, dstate)] = ipvs.destinations(SVC)
-            assert dstate.stats.conns == 1
+                [entry] = ipvs.services()
+            assert entry.state.stats.conns == 1 and entry.state.stats.inpkts > 0
+            [real] = ipvs.destinations(SVC)
+            assert real.state.stats.conns == 1
     finally:
         server.kill()
         server.wait(timeout=30)
@@ -345,19 +349,19 @@ def test_gil_is_released_during_kernel_io(ipvs: lvs.Ipvs) -> None:
     assert during > 5, f"the other thread ran {during} times during the batch"
 
 
-def test_declarative_apply_diff_and_execute_plan(ipvs: lvs.Ipvs) -> None:
+def test_declarative_apply_plan_and_execute_plan(ipvs: lvs.Ipvs) -> None:
     desired = lvs.Ruleset([lvs.VirtualService(SVC, REALS)])
-    assert [str(c) for c in ipvs.diff(desired).commands][:1] == ["-A -t 10.0.0.13:80 -s rr"]
+    assert [str(c) for c in ipvs.plan(desired).commands][:1] == ["-A -t 10.0.0.13:80 -s rr"]
     dry = ipvs.apply(desired, dry_run=True)
     assert len(dry.not_tried) == 4 and ipvs.services() == []
     report = ipvs.apply(desired)
     assert report and report.is_success and len(report.applied) == 4 and report.failed == []
     assert ipvs.snapshot().services() == desired
-    assert len(ipvs.diff(desired)) == 0
+    assert len(ipvs.plan(desired)) == 0
     again = ipvs.apply(desired)
     assert again.is_success and len(again.plan) == 0
     # Someone deletes the service behind the plan's back: the step fails, with the exception.
-    plan = ipvs.diff(lvs.Ruleset([lvs.VirtualService(SVC.replace(scheduler="wlc"), REALS)]))
+    plan = ipvs.plan(lvs.Ruleset([lvs.VirtualService(SVC.replace(scheduler="wlc"), REALS)]))
     ipvs.delete_service(SVC)
     stale = ipvs.execute_plan(plan)
     assert not stale and len(stale.failed) == 1
@@ -369,9 +373,11 @@ def test_declarative_apply_diff_and_execute_plan(ipvs: lvs.Ipvs) -> None:
     assert ipvs.apply(desired, keep_unlisted=True).is_success
     assert len(ipvs.services()) == 2
     assert ipvs.apply(desired).is_success
-    assert [s for s, _ in ipvs.services()] == [SVC]
-    with pytest.raises(TypeError):
-        ipvs.apply(lvs.Command.flush(), dry_run=True)  # type: ignore[call-overload]
+    assert [e.service for e in ipvs.services()] == [SVC]
+    # apply() is for the desired state only: one Command is refused, naming execute().
+    with pytest.raises(TypeError, match=r"execute\(\)"):
+        ipvs.apply(lvs.Command.flush())  # type: ignore[arg-type]
+    assert len(ipvs.services()) == 1
 
 
 def test_seed_nat_example() -> None:
@@ -438,10 +444,12 @@ def test_kernel_handles_refuse_pickle_and_copy_and_what_they_read_pickles() -> N
                     attempt(handle)
         # What the kernel gave back is values: they pickle, equal to the originals.
         features = ipvs.features()
-        [(svc, state)] = ipvs.services()
-        [(dest, dstate)] = ipvs.destinations(svc)
+        [entry] = ipvs.services()
+        [real] = ipvs.destinations(entry.service)
+        svc, dest = entry.service, real.destination
         snap = ipvs.snapshot()
-        read = [ipvs.info(), features, svc, state, dest, dstate, snap.ruleset, snap.service_state]
+        read = [ipvs.info(), features, entry, entry.state, real, real.state, snap.ruleset,
+                snap.service_state]
         assert pickle.loads(pickle.dumps(read)) == read
         assert (svc, dest) == (SVC, REALS[0])
         # The handle still works after the refusals.

@@ -185,14 +185,14 @@ def test_parse_error_has_line_and_column() -> None:
 
 def test_applied_simulates_the_kernel() -> None:
     svc = lvs.Service("10.0.0.13", 80)
-    r = lvs.Ruleset().applied(lvs.Command.add_service(svc))
+    r = lvs.Ruleset().executed(lvs.Command.add_service(svc))
     assert r.service(svc) is not None
     with pytest.raises(lvs.ServiceExists):
-        r.applied(lvs.Command.add_service(svc))
+        r.executed(lvs.Command.add_service(svc))
     with pytest.raises(lvs.NoSuchService):
-        lvs.Ruleset().applied(lvs.Command.delete_service(svc))
+        lvs.Ruleset().executed(lvs.Command.delete_service(svc))
     with pytest.raises(lvs.NoSuchDestination):
-        r.applied(lvs.Command.delete_destination(svc, ("10.0.0.2", 80)))
+        r.executed(lvs.Command.delete_destination(svc, ("10.0.0.2", 80)))
 
 
 def test_commands() -> None:
@@ -262,6 +262,20 @@ def test_state_and_info_values() -> None:
     assert st.stats == s and st.internal_flags == 2
     ds = lvs.DestinationState(active_conns=1, inactive_conns=2, persistent_conns=3)
     assert (ds.active_conns, ds.inactive_conns, ds.persistent_conns, ds.stats) == (1, 2, 3, lvs.Stats())
+    # What Ipvs.services()/service()/destinations() return: named fields, and still the pair
+    # when unpacked.
+    svc = lvs.Service("10.0.0.13", 80)
+    entry = lvs.ServiceEntry(svc, st)
+    assert (entry.service, entry.state) == (svc, st)
+    service, state = entry
+    assert (service, state) == (svc, st)
+    assert entry == lvs.ServiceEntry(svc, st) != lvs.ServiceEntry(svc, lvs.ServiceState())
+    assert repr(entry) == f"ServiceEntry(service={svc!r}, state={st!r})"
+    real = lvs.Destination("192.168.8.14", 80, forward="masq")
+    dentry = lvs.DestinationEntry(real, ds)
+    assert (dentry.destination, dentry.state) == (real, ds) and list(dentry) == [real, ds]
+    assert repr(dentry) == f"DestinationEntry(destination={real!r}, state={ds!r})"
+    assert lvs.DestinationEntry.from_dict(dentry.to_dict()) == dentry
     i = lvs.Info(version="1.2.1", conn_table_size=4096)
     assert (i.version, i.version_info, i.conn_table_size) == ("1.2.1", (1, 2, 1), 4096)
     with pytest.raises(lvs.InvalidArgument):

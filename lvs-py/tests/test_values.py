@@ -45,6 +45,9 @@ def values() -> List[Any]:
         lvs.ServiceState(stats=lvs.Stats(conns=4), internal_flags=2),
         lvs.DestinationState(active_conns=1, inactive_conns=2, persistent_conns=3,
                              stats=lvs.Stats(outbytes=9)),
+        lvs.ServiceEntry(svc, lvs.ServiceState(stats=lvs.Stats(inbytes=7), internal_flags=2)),
+        lvs.DestinationEntry(ruleset.services[0].destinations[1],
+                             lvs.DestinationState(active_conns=5, stats=lvs.Stats(conns=6))),
         lvs.Timeouts(900, 120, 300),
         lvs.Daemon("backup", "eth1", 9, maxlen=1400, group="239.1.1.1", port=8848, ttl=2),
         lvs.Info(version="1.2.1", conn_table_size=4096),
@@ -141,6 +144,11 @@ def test_forward_names_round_trip_and_are_all_of_them() -> None:
         assert d.forward == name
         assert lvs.Destination("10.0.0.1", 80, forward=d.forward) == d
         assert pickle.loads(pickle.dumps(d)).forward == name
+        # The dict form spells it the same (issue 16: it once said "masquerade", which the
+        # constructor then refused).
+        spelt = d.to_dict()["forward"]
+        assert (next(iter(spelt)) if isinstance(spelt, dict) else spelt) == name
+        assert lvs.Destination.from_dict(d.to_dict()).forward == name
     # A method lvs has no name for goes both ways as the kernel's number.
     assert lvs.Destination("10.0.0.1", 80, forward=7).forward == 7
 

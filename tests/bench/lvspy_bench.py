@@ -29,7 +29,7 @@ def restore(path: str, one_by_one: bool) -> str:
     with lvs.Ipvs() as ipvs:
         if one_by_one:
             for command in commands:
-                ipvs.apply(command)
+                ipvs.execute(command)
             failed = 0
         else:
             errors = [e for e in ipvs.batch(commands) if e is not None]

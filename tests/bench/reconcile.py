@@ -12,7 +12,7 @@ single one), next to the whole-process wall time of the tools that are one-shot
 (ipvsadm-restore, `ipvsadm -e`, `lvsadm apply`).
 
   W3  1% of 10,000 services x 4 changed (400 weights, 50 real servers removed, 50 added):
-      ipvsadm-restore (flush + replay), Ipvs::apply_ruleset (bench apply), lvsadm apply, the
+      ipvsadm-restore (flush + replay), Ipvs::apply (bench apply), lvsadm apply, the
       Reconciler (Rust, lvs-py): time, and netlink requests during the Reconciler's apply
   W6  one weight changed on 1,000, 10,000 and 50,000 services x 4: the Reconciler given the
       whole desired table, and given only the changed service (keep_unlisted), in Rust and

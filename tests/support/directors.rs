@@ -93,7 +93,7 @@ fn ipvs_of(ns: &Netns) -> Result<Ipvs, String> {
 fn apply(who: &str, ipvs: &Ipvs, rules: &str) -> Result<(), String> {
     let desired = Ruleset::from_rules(rules).map_err(|e| e.to_string())?;
     let report = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .map_err(|e| format!("{who}: {e}"))?;
     println!("   {who}:");
     for line in report.to_string().lines() {
@@ -130,7 +130,7 @@ fn print_entries(who: &str, conns: &[Connection]) {
 /// which it does every two seconds).
 fn service_inpkts(ipvs: &Ipvs) -> Result<u64, String> {
     let services = ipvs.services().map_err(|e| e.to_string())?;
-    Ok(services.iter().map(|(_, state)| state.stats.inpkts).sum())
+    Ok(services.iter().map(|s| s.state.stats.inpkts).sum())
 }
 
 fn print_stats(who: &str, ipvs: &Ipvs) -> Result<(), String> {

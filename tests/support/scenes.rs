@@ -1,6 +1,6 @@
 //! The LVS tutorial's practices as scenes: each builds its own namespaces (named after the scene,
 //! so scenes run one after another in one boot; all removed on drop), configures IPVS through lvs
-//! only (`Ruleset::from_rules`, `Ipvs::in_netns`, `apply_ruleset`), sends real requests, narrates
+//! only (`Ruleset::from_rules`, `Ipvs::in_netns`, `Ipvs::apply`), sends real requests, narrates
 //! what a learner should see, and returns its findings for the kernel test to assert on.
 //!
 //! [`SCENES`] is the demo's table (`tests/harness.sh demo [SCENE | --list]`); the kernel tests are
@@ -235,7 +235,7 @@ pub fn nat() -> Result<NatFindings, String> {
     step("the same ruleset again: nothing to send");
     let desired = lvs::Ruleset::from_rules(weighted).map_err(|e| e.to_string())?;
     let again = ipvs
-        .plan_ruleset(&desired, &lvs::netlink::ApplyOptions::default())
+        .plan(&desired, &lvs::netlink::ApplyOptions::default())
         .map_err(|e| e.to_string())?;
     detail(&format!("{} change(s)", again.len()));
 

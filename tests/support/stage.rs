@@ -422,7 +422,7 @@ pub fn ipvs_in(ns: &Netns) -> Result<Ipvs, String> {
 pub fn apply(ipvs: &Ipvs, rules: &str) -> Result<(), String> {
     let desired = Ruleset::from_rules(rules).map_err(|e| e.to_string())?;
     let report = ipvs
-        .apply_ruleset(&desired, &ApplyOptions::default())
+        .apply(&desired, &ApplyOptions::default())
         .map_err(|e| e.to_string())?;
     print!("{}", indent(&report.to_string()));
     if report.is_success() {

@@ -217,10 +217,10 @@ fn read_line(
 }
 
 impl Ruleset {
-    /// Reads a rule file and applies it to an empty table, as `ipvsadm -C; ipvsadm -R` would on
+    /// Reads a rule file and executes it on an empty table, as `ipvsadm -C; ipvsadm -R` would on
     /// a fresh kernel, refusing the first line that ipvsadm or the kernel would refuse.
     pub fn from_rules(text: &str) -> Result<Ruleset, RulesError> {
-        // What apply_rules does on an empty ruleset, but applying each rule as it is read, so
+        // What execute_rules does on an empty ruleset, but executing each rule as it is read, so
         // that the rules are never all held at once: after a refusal the rest is only checked
         // for syntax errors, which take precedence wherever they are.
         let mut ruleset = Ruleset::new();
@@ -229,7 +229,7 @@ impl Ruleset {
         let mut refused = None;
         for_each_rule(text, &NumericOnly, |rule| {
             if refused.is_none() {
-                if let Err(refusal) = batch.apply(&rule.command) {
+                if let Err(refusal) = batch.execute(&rule.command) {
                     refused = Some(RulesError::Refused {
                         line: rule.line,
                         column: rule.column,
@@ -253,12 +253,13 @@ impl Ruleset {
         Ruleset::from_rules(decode(bytes)?)
     }
 
-    /// Reads a rule file and applies it to this ruleset. A syntax error anywhere applies
-    /// nothing; a line the kernel would refuse stops there, with the lines before it applied
-    /// (as `ipvsadm -R` leaves them).
-    pub fn apply_rules(&mut self, text: &str) -> Result<(), RulesError> {
+    /// Reads a rule file and executes its commands on this ruleset, one by one as
+    /// [`Ruleset::execute`] would (`ipvsadm -R`). A syntax error anywhere executes nothing; a
+    /// line the kernel would refuse stops there, with the lines before it executed (as
+    /// `ipvsadm -R` leaves them).
+    pub fn execute_rules(&mut self, text: &str) -> Result<(), RulesError> {
         let rules = parse(text)?;
-        self.apply_all(
+        self.execute_all(
             rules.iter().map(|r| &r.command),
             &crate::KernelProfile::default(),
         )

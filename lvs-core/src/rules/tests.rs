@@ -269,7 +269,7 @@ fn destinations_sort_like_libipvs() {
 }
 
 #[test]
-fn reading_refuses_like_applying_to_an_empty_ruleset() {
+fn reading_refuses_like_executing_on_an_empty_ruleset() {
     let twice = "-A -t 10.0.0.1:80\n-A -t 10.0.0.1:80\n";
     let cases = [
         // A refusal, then a syntax error further on: the syntax error wins.
@@ -284,7 +284,7 @@ fn reading_refuses_like_applying_to_an_empty_ruleset() {
     ];
     for text in &cases {
         let mut applied = Ruleset::new();
-        let two_pass = applied.apply_rules(text).map(|()| applied);
+        let two_pass = applied.execute_rules(text).map(|()| applied);
         assert_eq!(Ruleset::from_rules(text), two_pass, "{text}");
     }
     assert!(matches!(

@@ -5,7 +5,7 @@ use crate::Error;
 use lvs_core::Command;
 
 impl Ipvs {
-    /// Carries out many commands, pipelined: each is checked (as [`Ipvs::apply`] does), then
+    /// Carries out many commands, pipelined: each is checked (as [`Ipvs::execute`] does), then
     /// as many requests as the socket buffers hold go out in one datagram, each with its own
     /// sequence number. Only the datagram's last request asks for an ack (`NLM_F_ACK`): the
     /// kernel answers the others only when it refuses them, and those answers are matched back

@@ -20,7 +20,7 @@ impl Ipvs {
     ///     .with_persistence(300);
     /// match ipvs.add_service(&web) {
     ///     Err(e) if e.refusal().is_some_and(|r| r.kind() == RefusalKind::ServiceExists) => {
-    ///         ipvs.update_service(&web)?
+    ///         ipvs.edit_service(&web)?
     ///     }
     ///     other => other?,
     /// }
@@ -28,7 +28,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn add_service(&self, service: &Service) -> Result<(), Error> {
-        self.apply(&Command::AddService(service.clone()))
+        self.execute(&Command::AddService(service.clone()))
     }
 
     /// `ipvsadm -E`: replaces a service's configuration.
@@ -39,14 +39,14 @@ impl Ipvs {
     ///
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
-    /// let (service, _) = ipvs.service(&key)?.ok_or("no such service")?;
+    /// let entry = ipvs.service(&key)?.ok_or("no such service")?;
     /// // Switch to weighted round robin; the real servers and their connections stay.
-    /// ipvs.update_service(&service.with_scheduler("wrr"))?;
+    /// ipvs.edit_service(&entry.service.with_scheduler("wrr"))?;
     /// # Ok(())
     /// # }
     /// ```
-    pub fn update_service(&self, service: &Service) -> Result<(), Error> {
-        self.apply(&Command::EditService(service.clone()))
+    pub fn edit_service(&self, service: &Service) -> Result<(), Error> {
+        self.execute(&Command::EditService(service.clone()))
     }
 
     /// `ipvsadm -D`: deletes a service and its real servers.
@@ -62,7 +62,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn delete_service(&self, key: &ServiceKey) -> Result<(), Error> {
-        self.apply(&Command::DeleteService(*key))
+        self.execute(&Command::DeleteService(*key))
     }
 
     /// `ipvsadm -a`: adds a real server to a service.
@@ -85,7 +85,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn add_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
-        self.apply(&Command::AddDestination {
+        self.execute(&Command::AddDestination {
             service: *key,
             destination: *dest,
         })
@@ -102,18 +102,18 @@ impl Ipvs {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
     /// let addr: SocketAddr = "192.168.8.14:80".parse()?;
-    /// let (real, state) = ipvs
+    /// let entry = ipvs
     ///     .destinations(&key)?
     ///     .into_iter()
-    ///     .find(|(real, _)| real.addr == addr)
+    ///     .find(|e| e.destination.addr == addr)
     ///     .ok_or("not a real server of the service")?;
-    /// ipvs.update_destination(&key, &real.with_weight(0))?;
-    /// println!("draining {addr}: {} active connections left", state.active_conns);
+    /// ipvs.edit_destination(&key, &entry.destination.with_weight(0))?;
+    /// println!("draining {addr}: {} active connections left", entry.state.active_conns);
     /// # Ok(())
     /// # }
     /// ```
-    pub fn update_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
-        self.apply(&Command::EditDestination {
+    pub fn edit_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
+        self.execute(&Command::EditDestination {
             service: *key,
             destination: *dest,
         })
@@ -132,7 +132,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn delete_destination(&self, key: &ServiceKey, addr: &SocketAddr) -> Result<(), Error> {
-        self.apply(&Command::DeleteDestination {
+        self.execute(&Command::DeleteDestination {
             service: *key,
             addr: *addr,
         })
@@ -151,7 +151,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn zero(&self, key: Option<&ServiceKey>) -> Result<(), Error> {
-        self.apply(&Command::Zero(key.copied()))
+        self.execute(&Command::Zero(key.copied()))
     }
 
     /// `ipvsadm -C`: deletes every service.
@@ -165,7 +165,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn flush(&self) -> Result<(), Error> {
-        self.apply(&Command::Flush)
+        self.execute(&Command::Flush)
     }
 
     /// `ipvsadm --set`: sets timeouts (0 keeps a value).
@@ -181,7 +181,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
-        self.apply(&Command::SetTimeouts(*timeouts))
+        self.execute(&Command::SetTimeouts(*timeouts))
     }
 
     /// `ipvsadm --start-daemon`.
@@ -198,7 +198,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn start_daemon(&self, daemon: &SyncDaemon) -> Result<(), Error> {
-        self.apply(&Command::StartDaemon(daemon.clone()))
+        self.execute(&Command::StartDaemon(daemon.clone()))
     }
 
     /// `ipvsadm --stop-daemon`.
@@ -212,7 +212,7 @@ impl Ipvs {
     /// # }
     /// ```
     pub fn stop_daemon(&self, role: DaemonRole) -> Result<(), Error> {
-        self.apply(&Command::StopDaemon(role))
+        self.execute(&Command::StopDaemon(role))
     }
 
     /// Carries out one command, after checking it ([`Error::Invalid`]) and that the kernel
@@ -224,14 +224,14 @@ impl Ipvs {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let text = std::fs::read_to_string("/etc/lvs/web.rules")?;
     /// for rule in lvs_core::rules::parse(&text)? {
-    ///     if let Err(e) = ipvs.apply(&rule.command) {
+    ///     if let Err(e) = ipvs.execute(&rule.command) {
     ///         eprintln!("web.rules:{}: {e}", rule.line);
     ///     }
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn apply(&self, command: &Command) -> Result<(), Error> {
+    pub fn execute(&self, command: &Command) -> Result<(), Error> {
         let req = self.common.check(command)?;
         let answer = self.request(&req, |_| Ok(()));
         self.confirm(command, answer)
@@ -244,18 +244,18 @@ impl Ipvs {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// use lvs_core::{Command, Destination, ServiceKey};
     ///
-    /// // What does the kernel itself say to a negative weight? (`apply` would not send it.)
+    /// // What does the kernel itself say to a negative weight? (`execute` would not send it.)
     /// let command = Command::AddDestination {
     ///     service: ServiceKey::tcp("10.0.0.13:80".parse()?),
     ///     destination: Destination::new("192.168.8.14:80".parse()?).with_weight(-1),
     /// };
-    /// if let Err(e) = lvs_netlink::Ipvs::new()?.apply_unchecked(&command) {
+    /// if let Err(e) = lvs_netlink::Ipvs::new()?.execute_unchecked(&command) {
     ///     println!("the kernel: {e}");
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
+    pub fn execute_unchecked(&self, command: &Command) -> Result<(), Error> {
         let req = request::command(command).ok_or_else(|| common::unknown_command(command))?;
         self.request(&req, |_| Ok(()))
     }

@@ -9,8 +9,8 @@ use crate::features::{self, Features, Observed};
 use crate::wire::request::{self, Request};
 use crate::wire::{attrs_of, cmd_attr, command_nest, config, daemon, dest, service};
 use lvs_core::{
-    Command, Destination, DestinationState, Info, Operation, Refusal, Ruleset, Service, ServiceKey,
-    ServiceState, SyncDaemon, Timeouts, Version, VirtualService, errno,
+    Command, DestinationEntry, Info, Operation, Refusal, Ruleset, ServiceEntry, ServiceKey,
+    SyncDaemon, Timeouts, Version, VirtualService, errno,
 };
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -66,17 +66,20 @@ impl Common {
         Features::from_parts(version, self.release.clone(), seen)
     }
 
-    pub(crate) fn decode_service(&self, payload: &[u8]) -> Result<(Service, ServiceState), Error> {
+    pub(crate) fn decode_service(&self, payload: &[u8]) -> Result<ServiceEntry, Error> {
         let r = service::decode(command_nest(attrs_of(payload)?, cmd_attr::SERVICE)?)?;
         self.observe(|o| o.stats64 = Some(r.has_stats64));
-        Ok((r.service, r.state))
+        Ok(ServiceEntry {
+            service: r.service,
+            state: r.state,
+        })
     }
 
     pub(crate) fn decode_destination(
         &self,
         payload: &[u8],
         key: &ServiceKey,
-    ) -> Result<(Destination, DestinationState), Error> {
+    ) -> Result<DestinationEntry, Error> {
         let nest = command_nest(attrs_of(payload)?, cmd_attr::DEST)?;
         let r = dest::decode(nest, key.family())?;
         self.observe(|o| {
@@ -85,10 +88,13 @@ impl Common {
             o.tunnel_type = Some(r.has_tun_type);
             o.tunnel_flags = Some(r.has_tun_flags);
         });
-        Ok((r.destination, r.state))
+        Ok(DestinationEntry {
+            destination: r.destination,
+            state: r.state,
+        })
     }
 
-    /// The checks a change is made after ([`crate::Ipvs::apply`]), and the request to send.
+    /// The checks a change is made after ([`crate::Ipvs::execute`]), and the request to send.
     pub(crate) fn check(&self, command: &Command) -> Result<Request, Error> {
         match command {
             Command::AddService(s) | Command::EditService(s) => s.validate()?,
@@ -225,8 +231,8 @@ pub(crate) fn no_such_service() -> Error {
 /// A snapshot from its reads: the services, each one's real servers in the same order, the
 /// timeouts and the daemons.
 pub(crate) fn assemble_snapshot(
-    services: Vec<(Service, ServiceState)>,
-    dests: Vec<Vec<(Destination, DestinationState)>>,
+    services: Vec<ServiceEntry>,
+    dests: Vec<Vec<DestinationEntry>>,
     timeouts: Timeouts,
     daemons: Vec<SyncDaemon>,
 ) -> Snapshot {
@@ -236,12 +242,13 @@ pub(crate) fn assemble_snapshot(
         service_state: HashMap::with_capacity(services.len()),
         destination_state: HashMap::new(),
     };
-    for (svc, state) in services {
-        let key = svc.key;
-        let mut vs = VirtualService::new(svc);
-        for (d, dstate) in dests.next().unwrap_or_default() {
-            snap.destination_state.insert((key, d.addr), dstate);
-            vs.destinations.push(d);
+    for ServiceEntry { service, state } in services {
+        let key = service.key;
+        let mut vs = VirtualService::new(service);
+        for d in dests.next().unwrap_or_default() {
+            snap.destination_state
+                .insert((key, d.destination.addr), d.state);
+            vs.destinations.push(d.destination);
         }
         snap.service_state.insert(key, state);
         snap.ruleset.services.push(vs);

@@ -36,7 +36,7 @@ use std::time::Duration;
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-/// use lvs_core::{Destination, Forward, Service, ServiceKey};
+/// use lvs_core::{Destination, Forward, Service, ServiceEntry, ServiceKey};
 /// use lvs_netlink::Ipvs;
 ///
 /// let ipvs = Ipvs::new()?;
@@ -44,7 +44,7 @@ use std::time::Duration;
 /// ipvs.add_service(&Service::new(key).with_scheduler("rr"))?;
 /// let real = Destination::new("192.168.8.14:80".parse()?);
 /// ipvs.add_destination(&key, &real.with_forward(Forward::Masquerade))?;
-/// for (service, state) in ipvs.services()? {
+/// for ServiceEntry { service, state } in ipvs.services()? {
 ///     println!("{} {} conns={}", service.key, service.scheduler, state.stats.conns);
 /// }
 /// # Ok(())
@@ -104,8 +104,8 @@ impl Ipvs {
     ///
     /// // The director of a lab built with `ip netns add director`.
     /// let director = Ipvs::in_netns("director")?;
-    /// for (service, state) in director.services()? {
-    ///     println!("{} {}", service.key, state.stats.conns);
+    /// for entry in director.services()? {
+    ///     println!("{} {}", entry.service.key, entry.state.stats.conns);
     /// }
     /// # Ok(())
     /// # }

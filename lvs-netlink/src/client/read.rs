@@ -5,10 +5,7 @@ use crate::Error;
 use crate::features::Features;
 use crate::wire::request;
 use lvs_core::conn::Connection;
-use lvs_core::{
-    Destination, DestinationState, Info, Operation, Service, ServiceKey, ServiceState, SyncDaemon,
-    Timeouts,
-};
+use lvs_core::{DestinationEntry, Info, Operation, ServiceEntry, ServiceKey, SyncDaemon, Timeouts};
 
 impl Ipvs {
     /// The IPVS version and connection table size (the first line of `ipvsadm -L`).
@@ -54,12 +51,12 @@ impl Ipvs {
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let services = ipvs.services()?;
-    /// let total: u64 = services.iter().map(|(_, state)| state.stats.conns).sum();
+    /// let total: u64 = services.iter().map(|s| s.state.stats.conns).sum();
     /// println!("{} services, {total} connections scheduled", services.len());
     /// # Ok(())
     /// # }
     /// ```
-    pub fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
+    pub fn services(&self) -> Result<Vec<ServiceEntry>, Error> {
         let mut out = Vec::new();
         self.request(&request::get_services(), |payload| {
             out.push(self.common.decode_service(payload)?);
@@ -77,13 +74,13 @@ impl Ipvs {
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
     /// match ipvs.service(&key)? {
-    ///     Some((service, _)) => println!("{key} is scheduled by {}", service.scheduler),
+    ///     Some(entry) => println!("{key} is scheduled by {}", entry.service.scheduler),
     ///     None => println!("{key} is not configured"),
     /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn service(&self, key: &ServiceKey) -> Result<Option<(Service, ServiceState)>, Error> {
+    pub fn service(&self, key: &ServiceKey) -> Result<Option<ServiceEntry>, Error> {
         let mut found = None;
         let asked = self.request(&request::get_service(key), |payload| {
             found = Some(self.common.decode_service(payload)?);
@@ -97,7 +94,7 @@ impl Ipvs {
         &self,
         link: &mut super::Link,
         key: &ServiceKey,
-    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+    ) -> Result<Vec<DestinationEntry>, Error> {
         let mut out = Vec::new();
         let timeout = self.reply_timeout();
         link.request(&request::get_destinations(key), timeout, &mut |payload| {
@@ -112,11 +109,11 @@ impl Ipvs {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::ServiceKey;
+    /// use lvs_core::{DestinationEntry, ServiceKey};
     ///
     /// let ipvs = lvs_netlink::Ipvs::new()?;
     /// let key = ServiceKey::tcp("10.0.0.13:80".parse()?);
-    /// for (real, state) in ipvs.destinations(&key)? {
+    /// for DestinationEntry { destination: real, state } in ipvs.destinations(&key)? {
     ///     println!(
     ///         "  -> {} {} weight {}: {} active, {} inactive",
     ///         real.addr, real.forward, real.weight, state.active_conns, state.inactive_conns
@@ -125,10 +122,7 @@ impl Ipvs {
     /// # Ok(())
     /// # }
     /// ```
-    pub fn destinations(
-        &self,
-        key: &ServiceKey,
-    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+    pub fn destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
         let dests = self.with_dump_link(|link| self.dump_destinations(link, key))?;
         // The kernel answers a dump for a missing service with an empty list.
         if dests.is_empty() && self.service(key)?.is_none() {

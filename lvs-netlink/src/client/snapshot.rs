@@ -27,7 +27,7 @@ impl Ipvs {
         let dests = self.with_dump_link(|link| {
             services
                 .iter()
-                .map(|(s, _)| self.dump_destinations(link, &s.key))
+                .map(|s| self.dump_destinations(link, &s.service.key))
                 .collect::<Result<Vec<_>, Error>>()
         })?;
         let timeouts = self.timeouts()?;

@@ -54,7 +54,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use lvs_core::{Destination, Forward, Service, ServiceKey};
+/// use lvs_core::{Destination, Forward, Service, ServiceEntry, ServiceKey};
 /// use lvs_netlink::AsyncIpvs;
 ///
 /// let ipvs = AsyncIpvs::new().await?;
@@ -62,7 +62,7 @@ use tokio::sync::{MappedMutexGuard, Mutex, MutexGuard};
 /// ipvs.add_service(&Service::new(key).with_scheduler("rr")).await?;
 /// let real = Destination::new("192.168.8.14:80".parse()?);
 /// ipvs.add_destination(&key, &real.with_forward(Forward::Masquerade)).await?;
-/// for (service, state) in ipvs.services().await? {
+/// for ServiceEntry { service, state } in ipvs.services().await? {
 ///     println!("{} {} conns={}", service.key, service.scheduler, state.stats.conns);
 /// }
 /// # Ok(())
@@ -281,7 +281,7 @@ mod tests {
             let ipvs = AsyncIpvs::new().await?;
             ipvs.snapshot().await?;
             ipvs.batch(&[]).await;
-            ipvs.apply_ruleset(&lvs_core::Ruleset::new(), &Default::default())
+            ipvs.apply(&lvs_core::Ruleset::new(), &Default::default())
                 .await
         };
         sendable(&never);

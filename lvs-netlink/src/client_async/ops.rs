@@ -11,8 +11,8 @@ use crate::wire::request::{self, Request};
 use crate::{ApplyOptions, Error, Outcome, Report, Snapshot};
 use lvs_core::conn::Connection;
 use lvs_core::{
-    Command, DaemonRole, Destination, DestinationState, Info, Operation, Plan, Ruleset, Service,
-    ServiceKey, ServiceState, Step, SyncDaemon, Timeouts,
+    Command, DaemonRole, Destination, DestinationEntry, Info, Operation, Plan, Ruleset, Service,
+    ServiceEntry, ServiceKey, Step, SyncDaemon, Timeouts,
 };
 use std::net::SocketAddr;
 
@@ -42,7 +42,7 @@ impl AsyncIpvs {
     }
 
     /// Every service with its counters ([`crate::Ipvs::services`]).
-    pub async fn services(&self) -> Result<Vec<(Service, ServiceState)>, Error> {
+    pub async fn services(&self) -> Result<Vec<ServiceEntry>, Error> {
         let mut out = Vec::new();
         let common = &self.common;
         self.request(&request::get_services(), &mut |payload| {
@@ -54,10 +54,7 @@ impl AsyncIpvs {
     }
 
     /// One service, or `None` if there is no such service ([`crate::Ipvs::service`]).
-    pub async fn service(
-        &self,
-        key: &ServiceKey,
-    ) -> Result<Option<(Service, ServiceState)>, Error> {
+    pub async fn service(&self, key: &ServiceKey) -> Result<Option<ServiceEntry>, Error> {
         let mut found = None;
         let common = &self.common;
         let asked = self
@@ -70,10 +67,7 @@ impl AsyncIpvs {
     }
 
     /// One `GET_DEST` dump on the dump link, decoded.
-    async fn dump_destinations(
-        &self,
-        key: &ServiceKey,
-    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+    async fn dump_destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
         let mut out = Vec::new();
         let timeout = self.reply_timeout();
         let common = &self.common;
@@ -89,10 +83,7 @@ impl AsyncIpvs {
 
     /// A service's real servers with their counters; a missing service is an error
     /// ([`crate::Ipvs::destinations`]).
-    pub async fn destinations(
-        &self,
-        key: &ServiceKey,
-    ) -> Result<Vec<(Destination, DestinationState)>, Error> {
+    pub async fn destinations(&self, key: &ServiceKey) -> Result<Vec<DestinationEntry>, Error> {
         let dests = self.dump_destinations(key).await?;
         if dests.is_empty() && self.service(key).await?.is_none() {
             return Err(common::no_such_service());
@@ -154,8 +145,8 @@ impl AsyncIpvs {
     pub async fn snapshot(&self) -> Result<Snapshot, Error> {
         let services = self.services().await?;
         let mut dests = Vec::with_capacity(services.len());
-        for (s, _) in &services {
-            dests.push(self.dump_destinations(&s.key).await?);
+        for s in &services {
+            dests.push(self.dump_destinations(&s.service.key).await?);
         }
         let timeouts = self.timeouts().await?;
         let daemons = self.daemons().await?;
@@ -169,35 +160,35 @@ impl AsyncIpvs {
 impl AsyncIpvs {
     /// `ipvsadm -A` ([`crate::Ipvs::add_service`]).
     pub async fn add_service(&self, service: &Service) -> Result<(), Error> {
-        self.apply(&Command::AddService(service.clone())).await
+        self.execute(&Command::AddService(service.clone())).await
     }
 
-    /// `ipvsadm -E` ([`crate::Ipvs::update_service`]).
-    pub async fn update_service(&self, service: &Service) -> Result<(), Error> {
-        self.apply(&Command::EditService(service.clone())).await
+    /// `ipvsadm -E` ([`crate::Ipvs::edit_service`]).
+    pub async fn edit_service(&self, service: &Service) -> Result<(), Error> {
+        self.execute(&Command::EditService(service.clone())).await
     }
 
     /// `ipvsadm -D` ([`crate::Ipvs::delete_service`]).
     pub async fn delete_service(&self, key: &ServiceKey) -> Result<(), Error> {
-        self.apply(&Command::DeleteService(*key)).await
+        self.execute(&Command::DeleteService(*key)).await
     }
 
     /// `ipvsadm -a` ([`crate::Ipvs::add_destination`]).
     pub async fn add_destination(&self, key: &ServiceKey, dest: &Destination) -> Result<(), Error> {
-        self.apply(&Command::AddDestination {
+        self.execute(&Command::AddDestination {
             service: *key,
             destination: *dest,
         })
         .await
     }
 
-    /// `ipvsadm -e` ([`crate::Ipvs::update_destination`]).
-    pub async fn update_destination(
+    /// `ipvsadm -e` ([`crate::Ipvs::edit_destination`]).
+    pub async fn edit_destination(
         &self,
         key: &ServiceKey,
         dest: &Destination,
     ) -> Result<(), Error> {
-        self.apply(&Command::EditDestination {
+        self.execute(&Command::EditDestination {
             service: *key,
             destination: *dest,
         })
@@ -210,7 +201,7 @@ impl AsyncIpvs {
         key: &ServiceKey,
         addr: &SocketAddr,
     ) -> Result<(), Error> {
-        self.apply(&Command::DeleteDestination {
+        self.execute(&Command::DeleteDestination {
             service: *key,
             addr: *addr,
         })
@@ -219,32 +210,32 @@ impl AsyncIpvs {
 
     /// `ipvsadm -Z`: one service's counters, or every counter ([`crate::Ipvs::zero`]).
     pub async fn zero(&self, key: Option<&ServiceKey>) -> Result<(), Error> {
-        self.apply(&Command::Zero(key.copied())).await
+        self.execute(&Command::Zero(key.copied())).await
     }
 
     /// `ipvsadm -C` ([`crate::Ipvs::flush`]).
     pub async fn flush(&self) -> Result<(), Error> {
-        self.apply(&Command::Flush).await
+        self.execute(&Command::Flush).await
     }
 
     /// `ipvsadm --set`; 0 keeps a value ([`crate::Ipvs::set_timeouts`]).
     pub async fn set_timeouts(&self, timeouts: &Timeouts) -> Result<(), Error> {
-        self.apply(&Command::SetTimeouts(*timeouts)).await
+        self.execute(&Command::SetTimeouts(*timeouts)).await
     }
 
     /// `ipvsadm --start-daemon` ([`crate::Ipvs::start_daemon`]).
     pub async fn start_daemon(&self, daemon: &SyncDaemon) -> Result<(), Error> {
-        self.apply(&Command::StartDaemon(daemon.clone())).await
+        self.execute(&Command::StartDaemon(daemon.clone())).await
     }
 
     /// `ipvsadm --stop-daemon` ([`crate::Ipvs::stop_daemon`]).
     pub async fn stop_daemon(&self, role: DaemonRole) -> Result<(), Error> {
-        self.apply(&Command::StopDaemon(role)).await
+        self.execute(&Command::StopDaemon(role)).await
     }
 
-    /// Carries out one command after the checks of [`crate::Ipvs::apply`]
+    /// Carries out one command after the checks of [`crate::Ipvs::execute`]
     /// ([`Error::Invalid`], [`Error::NotSupported`]); on error nothing changed.
-    pub async fn apply(&self, command: &Command) -> Result<(), Error> {
+    pub async fn execute(&self, command: &Command) -> Result<(), Error> {
         let req = self.common.check(command)?;
         let answer = self.request(&req, &mut |_| Ok(())).await;
         let mut answers = [answer];
@@ -254,8 +245,8 @@ impl AsyncIpvs {
         answer
     }
 
-    /// Sends `command` with no checks of lvs's own ([`crate::Ipvs::apply_unchecked`]).
-    pub async fn apply_unchecked(&self, command: &Command) -> Result<(), Error> {
+    /// Sends `command` with no checks of lvs's own ([`crate::Ipvs::execute_unchecked`]).
+    pub async fn execute_unchecked(&self, command: &Command) -> Result<(), Error> {
         let req = request::command(command).ok_or_else(|| common::unknown_command(command))?;
         self.request(&req, &mut |_| Ok(())).await
     }
@@ -305,19 +296,15 @@ impl AsyncIpvs {
 /// Declarative apply.
 impl AsyncIpvs {
     /// The plan that would bring the kernel to `desired`, from one snapshot
-    /// ([`crate::Ipvs::plan_ruleset`]).
-    pub async fn plan_ruleset(
-        &self,
-        desired: &Ruleset,
-        options: &ApplyOptions,
-    ) -> Result<Plan, Error> {
+    /// ([`crate::Ipvs::plan`]).
+    pub async fn plan(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Plan, Error> {
         desired.validate()?;
         let snapshot = self.snapshot().await?;
         Ok(apply::plan_from(&snapshot, desired, options))
     }
 
     /// Brings the kernel to `desired` with the fewest changes: the ruleset checked whole,
-    /// one snapshot, a plan, the plan in pipelined batches ([`crate::Ipvs::apply_ruleset`]).
+    /// one snapshot, a plan, the plan in pipelined batches ([`crate::Ipvs::apply`]).
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -325,17 +312,13 @@ impl AsyncIpvs {
     /// use lvs_netlink::{ApplyOptions, AsyncIpvs};
     ///
     /// let desired = Ruleset::from_rules("-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n")?;
-    /// let report = AsyncIpvs::new().await?.apply_ruleset(&desired, &ApplyOptions::default()).await?;
+    /// let report = AsyncIpvs::new().await?.apply(&desired, &ApplyOptions::default()).await?;
     /// print!("{report}");
     /// # Ok(())
     /// # }
     /// ```
-    pub async fn apply_ruleset(
-        &self,
-        desired: &Ruleset,
-        options: &ApplyOptions,
-    ) -> Result<Report, Error> {
-        let plan = self.plan_ruleset(desired, options).await?;
+    pub async fn apply(&self, desired: &Ruleset, options: &ApplyOptions) -> Result<Report, Error> {
+        let plan = self.plan(desired, options).await?;
         if options.dry_run {
             return Ok(apply::dry_run(plan));
         }

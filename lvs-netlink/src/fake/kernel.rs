@@ -308,7 +308,7 @@ impl Kernel {
             *self.index.get_mut() = None;
         }
         self.table
-            .apply_with(command, &self.profile)
+            .execute_with(command, &self.profile)
             .map_err(|r| r.errno)?;
         match command {
             Command::AddService(s) => {

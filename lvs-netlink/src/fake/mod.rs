@@ -2,14 +2,14 @@
 //! without root, without IPVS, in milliseconds.
 //!
 //! [`FakeKernel`] holds an IPVS table and changes it with lvs-core's kernel simulation
-//! ([`Ruleset::apply_with`], with a [`KernelProfile`] of the modules it has), so it refuses
+//! ([`Ruleset::execute_with`], with a [`KernelProfile`] of the modules it has), so it refuses
 //! what the kernel refuses, with the kernel's errno. Its connections ([`FakeTransport`]) speak
 //! the kernel's bytes: they read the same request datagrams the kernel gets (every one,
 //! including the generic-netlink family lookup, through [`crate::wire::request::parse`]) and
 //! answer with the datagrams the kernel sends (acks and errors with `NETLINK_CAP_ACK`, dump
 //! messages packed as the kernel packs them, its end on a datagram of its own, replies written
 //! by [`crate::wire::reply`], which is checked against a real kernel's captured replies). So
-//! the client, [`Ipvs::batch`], [`Ipvs::snapshot`], [`Ipvs::apply_ruleset`] and your code over
+//! the client, [`Ipvs::batch`], [`Ipvs::snapshot`], [`Ipvs::apply`] and your code over
 //! them run unchanged against it. What it does not model: traffic (connections and counters
 //! stay as you set them), network devices (every interface exists), other processes' sockets.
 //!
@@ -27,14 +27,14 @@
 //! let desired = Ruleset::from_rules(
 //!     "-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m\n",
 //! )?;
-//! let report = ipvs.apply_ruleset(&desired, &ApplyOptions::default())?;
+//! let report = ipvs.apply(&desired, &ApplyOptions::default())?;
 //! assert!(report.is_success());
 //! assert_eq!(kernel.ruleset().services, desired.services);
 //!
 //! // Another writer deletes the service; a refused real server is reported, not fatal.
 //! kernel.execute(&lvs_core::Command::Flush)?;
 //! kernel.inject(Operation::AddDestination, Fault::Refuse(errno::ENOMEM));
-//! let report = ipvs.apply_ruleset(&desired, &ApplyOptions::default())?;
+//! let report = ipvs.apply(&desired, &ApplyOptions::default())?;
 //! assert_eq!(report.failed().count(), 1);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
@@ -214,7 +214,7 @@ impl FakeKernel {
     /// ipvs.add_destination(&key, &Destination::new(real))?;
     /// let busy = DestinationState { active_conns: 3, ..DestinationState::default() };
     /// assert!(kernel.set_destination_state(&key, &real, busy));
-    /// assert_eq!(ipvs.destinations(&key)?[0].1.active_conns, 3);
+    /// assert_eq!(ipvs.destinations(&key)?[0].state.active_conns, 3);
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn set_destination_state(

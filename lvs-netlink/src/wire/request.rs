@@ -41,7 +41,7 @@ fn key_nest(w: &mut AttrWriter, key: &ServiceKey) {
 }
 
 /// The request that carries out `command`, or `None` for a command this version of lvs
-/// does not know how to send. Nothing is validated here: see [`crate::Ipvs::apply`] for the
+/// does not know how to send. Nothing is validated here: see [`crate::Ipvs::execute`] for the
 /// checks made before sending.
 ///
 /// ```

@@ -92,7 +92,7 @@ pub fn model(text: &str) -> Ruleset {
 pub fn model_unchecked(text: &str) -> Ruleset {
     let mut ruleset = Ruleset::new();
     ruleset
-        .apply_all(&commands(text), &lvs_core::KernelProfile::ANY)
+        .execute_all(&commands(text), &lvs_core::KernelProfile::ANY)
         .unwrap_or_else(|(i, e)| panic!("bad rules, command {i}: {e}"));
     ruleset
 }
