@@ -823,8 +823,12 @@ fn check_destination(e: &mut Entry<'_>) -> Result<(), ArgError> {
         Optc::TunCsum,
         Optc::TunRemcsum,
     ];
-    let any_tun = tun_opts.iter().any(|o| e.options & (1 << *o as u64) != 0);
-    if any_tun && fwd != FWD_TUNNEL {
+    let tun_bits = tun_opts.iter().fold(0u64, |bits, o| bits | 1 << *o as u64);
+    if e.options & tun_bits == 0 {
+        // No tunnel option: an IPIP tunnel with none, which `tunnel_opt_check` passes.
+        return Ok(());
+    }
+    if fwd != FWD_TUNNEL {
         return fail(e.cmd_col, "Tunnel options conflict with forward method");
     }
     tunnel_opt_check(e)

@@ -313,6 +313,7 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
         "é\t ipvsadm -A --tcp-service=10.0.0.1:80 --bogus\n",
         "-A -t 10.0.0.1:80\r",
         "\n\n\n-Z -t 10.0.0.1:81\n",
+        "-A -t 10.0.0.1:80\n-A -x\n-A -t 10.0.0.2:80\n",
     ];
     for text in texts {
         let mut by_line = Vec::new();
@@ -327,9 +328,18 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
                 }
             }
         }
+        // One at a time: the same rules, then the error, then nothing.
+        let mut items: Vec<_> = by_line.iter().cloned().map(Ok).collect();
+        items.extend(failed.clone().map(Err));
+        let mut iter = parse_iter(text);
+        assert_eq!(iter.by_ref().collect::<Vec<_>>(), items, "{text:?}");
+        assert_eq!(iter.next(), None);
         let want = failed.map_or(Ok(by_line), Err);
         assert_eq!(parse(text), want, "{text:?}");
     }
+    let mut bom = parse_iter("\u{feff}-A -t 10.0.0.1:80\n");
+    assert_eq!(bom.next(), Some(Err(text::bom())));
+    assert_eq!(bom.next(), None);
     assert!(matches!(
         parse("-A -t 10.0.0.1:80 é -s rr\n"),
         Err(RulesError::Syntax { column: 19, .. })
