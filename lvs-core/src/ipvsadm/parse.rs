@@ -191,6 +191,33 @@ pub(crate) struct Entry<'a> {
     cmd_col: usize,
     /// The `-b` value and its column, read once the scheduler is known.
     sched_flags_arg: Option<(&'a str, usize)>,
+    /// The last service address read in the plain form, kept from line to line by the
+    /// plain reader (see [`PlainAddr`]).
+    pub(crate) last_service: PlainAddr<'a>,
+}
+
+/// A service address as written and as [`plain_ipv4_port`] reads it. A rule file names each
+/// service on several lines in a row (`-A`, then its `-a` lines), so the reader of a file keeps
+/// the last one and reads a repeated address only once; the reading is a function of the text
+/// alone, so the result is the same.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PlainAddr<'a> {
+    text: &'a str,
+    read: Option<(Ipv4Addr, Option<u16>)>,
+}
+
+impl<'a> PlainAddr<'a> {
+    /// [`plain_ipv4_port`] of `text`, read again only when `text` is not the last one.
+    #[inline(always)]
+    fn read(&mut self, text: &'a str) -> Option<(Ipv4Addr, Option<u16>)> {
+        if self.text != text {
+            *self = PlainAddr {
+                text,
+                read: plain_ipv4_port(text.as_bytes()),
+            };
+        }
+        self.read
+    }
 }
 
 impl Entry<'_> {
@@ -209,11 +236,13 @@ const SERVICE_ADDR: u8 = 1;
 const SERVICE_PORT: u8 = 2;
 
 /// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
-/// Returns the parts found, or 0 when the text is not an address.
+/// Returns the parts found, or 0 when the text is not an address. `plain` is
+/// [`plain_ipv4_port`] of `buf`, which the caller may have at hand.
 // Inlined into the option loop, where the plain form is read without a call.
 #[inline(always)]
 fn parse_service(
     buf: &str,
+    plain: Option<(Ipv4Addr, Option<u16>)>,
     protocol: u16,
     resolver: &dyn Resolver,
     af: &mut u16,
@@ -222,7 +251,7 @@ fn parse_service(
     netmask: &mut u32,
 ) -> u8 {
     // The form rule files hold, in one pass; the rest as ipvsadm reads it.
-    if let Some((a, p)) = plain_ipv4_port(buf.as_bytes()) {
+    if let Some((a, p)) = plain {
         *addr = Some(IpAddr::V4(a));
         *af = AF_INET;
         return match p {
@@ -553,11 +582,11 @@ fn weight(v: &str, vcol: usize) -> Result<i32, ArgError> {
 
 /// `-t`, `-u`, `--sctp-service`: the protocol and the address.
 #[inline(always)]
-fn take_inet_service(
-    e: &mut Entry<'_>,
+fn take_inet_service<'a>(
+    e: &mut Entry<'a>,
     opt: Opt,
     column: usize,
-    v: &str,
+    v: &'a str,
     vcol: usize,
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
@@ -567,8 +596,10 @@ fn take_inet_service(
         Opt::UdpService => 17,
         _ => 132,
     };
+    let plain = e.last_service.read(v);
     let parsed = parse_service(
         v,
+        plain,
         e.protocol,
         resolver,
         &mut e.svc_af,
@@ -634,8 +665,9 @@ fn take_real_server(
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
     let (mut af, mut addr, mut port, mut mask) = (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
+    let plain = plain_ipv4_port(v.as_bytes());
     let parsed = parse_service(
-        v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+        v, plain, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
     );
     e.dest_af = af;
     e.dest_addr = addr;
@@ -1067,6 +1099,7 @@ mod tests {
                 let (mut af, mut addr, mut port, mut mask) = start;
                 let fast = parse_service(
                     &text,
+                    plain_ipv4_port(text.as_bytes()),
                     protocol,
                     &NumericOnly,
                     &mut af,

@@ -27,7 +27,7 @@ pub use crate::ipvsadm::parse::{ArgErrorKind, NumericOnly, Resolver};
 pub use print::{SaveOptions, addr_port, command_rule, save};
 pub use text::{SHOWN_MAX, Shown, TextProblem, decode, shown};
 
-use crate::ipvsadm::parse::{ArgError, Invocation, parse_args_from};
+use crate::ipvsadm::parse::{ArgError, Invocation, PlainAddr, parse_args_from};
 use crate::ipvsadm::split::{HIGH_BITS, tokens, word_at};
 use crate::ruleset::Batch;
 use crate::{Command, Refusal, Ruleset};
@@ -133,7 +133,11 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
 
 /// [`parse()`] with a resolver for host and service names.
 pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
-    parse_iter_with(text, resolver).collect()
+    let mut rules = Vec::new();
+    for rule in parse_iter_with(text, resolver) {
+        rules.push(rule?);
+    }
+    Ok(rules)
 }
 
 /// The rules of a rule file, read one at a time as the iterator is advanced: the same rules
@@ -163,6 +167,7 @@ pub fn parse_iter_with<'a>(text: &'a str, resolver: &'a dyn Resolver) -> RuleIte
         rest: text,
         line_no: 0,
         resolver,
+        last_service: PlainAddr::default(),
         failed: false,
     }
 }
@@ -178,6 +183,8 @@ pub struct RuleIter<'a> {
     /// The number of the line last read (0 before the first).
     line_no: usize,
     resolver: &'a dyn Resolver,
+    /// The last service address of a plain line, read once for the lines that repeat it.
+    last_service: PlainAddr<'a>,
     /// An error was returned: the iterator has ended.
     failed: bool,
 }
@@ -208,7 +215,9 @@ impl Iterator for RuleIter<'_> {
         // the tokenizer, and white space to the comment check, so nothing changes.
         while !self.rest.is_empty() {
             self.line_no += 1;
-            if let Some((command, len)) = plain::plain_rule(self.rest, self.resolver) {
+            if let Some((command, len)) =
+                plain::plain_rule(self.rest, self.resolver, &mut self.last_service)
+            {
                 self.rest = self.rest.get(len + 1..).unwrap_or_default();
                 return Some(Ok(Rule {
                     line: self.line_no,
