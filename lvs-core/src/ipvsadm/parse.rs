@@ -207,16 +207,22 @@ pub(crate) struct PlainAddr<'a> {
 }
 
 impl<'a> PlainAddr<'a> {
-    /// [`plain_ipv4_port`] of `text`, read again only when `text` is not the last one.
+    /// `text`, read.
     #[inline(always)]
-    fn read(&mut self, text: &'a str) -> Option<(Ipv4Addr, Option<u16>)> {
-        if self.text != text {
-            *self = PlainAddr {
-                text,
-                read: plain_ipv4_port(text.as_bytes()),
-            };
+    fn new(text: &'a str) -> Self {
+        PlainAddr {
+            text,
+            read: plain_ipv4_port(text.as_bytes()),
         }
-        self.read
+    }
+
+    /// `text`, read again only when it is not the last one.
+    #[inline(always)]
+    fn read(&mut self, text: &'a str) -> Self {
+        if self.text != text {
+            *self = PlainAddr::new(text);
+        }
+        *self
     }
 }
 
@@ -236,13 +242,12 @@ const SERVICE_ADDR: u8 = 1;
 const SERVICE_PORT: u8 = 2;
 
 /// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
-/// Returns the parts found, or 0 when the text is not an address. `plain` is
-/// [`plain_ipv4_port`] of `buf`, which the caller may have at hand.
+/// Returns the parts found, or 0 when the text is not an address. `buf` comes with its plain
+/// reading, which the caller may have at hand.
 // Inlined into the option loop, where the plain form is read without a call.
 #[inline(always)]
 fn parse_service(
-    buf: &str,
-    plain: Option<(Ipv4Addr, Option<u16>)>,
+    buf: PlainAddr<'_>,
     protocol: u16,
     resolver: &dyn Resolver,
     af: &mut u16,
@@ -251,7 +256,7 @@ fn parse_service(
     netmask: &mut u32,
 ) -> u8 {
     // The form rule files hold, in one pass; the rest as ipvsadm reads it.
-    if let Some((a, p)) = plain {
+    if let Some((a, p)) = buf.read {
         *addr = Some(IpAddr::V4(a));
         *af = AF_INET;
         return match p {
@@ -262,7 +267,7 @@ fn parse_service(
             None => SERVICE_ADDR,
         };
     }
-    parse_service_in_full(buf, protocol, resolver, af, addr, port, netmask)
+    parse_service_in_full(buf.text, protocol, resolver, af, addr, port, netmask)
 }
 
 /// [`parse_service`] for every form, as ipvsadm reads it.
@@ -596,10 +601,8 @@ fn take_inet_service<'a>(
         Opt::UdpService => 17,
         _ => 132,
     };
-    let plain = e.last_service.read(v);
     let parsed = parse_service(
-        v,
-        plain,
+        e.last_service.read(v),
         e.protocol,
         resolver,
         &mut e.svc_af,
@@ -665,9 +668,14 @@ fn take_real_server(
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
     let (mut af, mut addr, mut port, mut mask) = (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
-    let plain = plain_ipv4_port(v.as_bytes());
     let parsed = parse_service(
-        v, plain, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+        PlainAddr::new(v),
+        e.protocol,
+        resolver,
+        &mut af,
+        &mut addr,
+        &mut port,
+        &mut mask,
     );
     e.dest_af = af;
     e.dest_addr = addr;
@@ -1098,8 +1106,7 @@ mod tests {
                 );
                 let (mut af, mut addr, mut port, mut mask) = start;
                 let fast = parse_service(
-                    &text,
-                    plain_ipv4_port(text.as_bytes()),
+                    PlainAddr::new(&text),
                     protocol,
                     &NumericOnly,
                     &mut af,
