@@ -10,6 +10,7 @@
 //! - `lines`: 1,000,000 lines in `ipvsadm -Sn` form (200,000 services x 4 real servers, W5's
 //!   file) read to a checked ruleset (`Ruleset::from_rules`);
 //! - `parse`: the same file to commands only (`rules::parse`);
+//! - `parse-iter`: the same, one rule at a time, each dropped once counted (`rules::parse_iter`);
 //! - `servers`: 200,000 real servers on one service, read the same way;
 //! - `execute`: the same 200,000 additions as commands, through `Ruleset::execute_all`;
 //! - `long-line`: one 50 MB line of one-character tokens (`x x x ...`), refused for having no
@@ -22,6 +23,7 @@
 //! characters), and the peak resident memory (`VmHWM`) after building the input and after the
 //! read: their difference is what the read itself took.
 
+use lvs_core::rules::{Rule, RulesError};
 use lvs_core::{Command, Destination, KernelProfile, Ruleset, Service, ServiceKey};
 use std::fmt::Write;
 use std::time::Instant;
@@ -71,13 +73,15 @@ fn one_service() -> String {
 
 const FIFTY_MB: usize = 50 << 20;
 
-fn summary(result: Result<Ruleset, lvs_core::rules::RulesError>) -> String {
+fn summary(result: Result<Read, RulesError>) -> String {
     match result {
-        Ok(r) => format!(
+        Ok(Read::Ruleset(r)) => format!(
             "ok: {} services, {} real servers",
             r.services.len(),
             r.object_count() - r.services.len()
         ),
+        Ok(Read::Rules(rules)) => format!("ok: {} rules", rules.len()),
+        Ok(Read::Count(n)) => format!("ok: {n} rules"),
         Err(e) => {
             let msg = e.to_string();
             let cut = msg.char_indices().nth(200).map_or(msg.len(), |(i, _)| i);
@@ -86,17 +90,48 @@ fn summary(result: Result<Ruleset, lvs_core::rules::RulesError>) -> String {
     }
 }
 
+/// The read that is timed, apart so that callgrind can count its instructions alone
+/// (`--toggle-collect='rules_cost::read'`).
+#[inline(never)]
+fn read(case: &str, text: &str, commands: &[Command]) -> Result<Read, RulesError> {
+    if case == "execute" {
+        let mut r = Ruleset::new();
+        r.execute_all(commands, &KernelProfile::default())
+            .map(|()| Read::Ruleset(r))
+            .map_err(|(i, e)| RulesError::Refused {
+                line: i + 1,
+                column: 1,
+                refusal: e,
+            })
+    } else if case == "parse" {
+        lvs_core::rules::parse(text).map(Read::Rules)
+    } else if case == "parse-iter" {
+        lvs_core::rules::parse_iter(text)
+            .try_fold(0usize, |n, rule| rule.map(|_| n + 1))
+            .map(Read::Count)
+    } else {
+        Ruleset::from_rules(text).map(Read::Ruleset)
+    }
+}
+
+/// What a read gives, dropped after the read is timed.
+enum Read {
+    Ruleset(Ruleset),
+    Rules(Vec<Rule>),
+    Count(usize),
+}
+
 fn main() {
     let case = std::env::args().nth(1).unwrap_or_default();
     let text = match case.as_str() {
-        "lines" | "parse" => million_lines(),
+        "lines" | "parse" | "parse-iter" => million_lines(),
         "servers" | "execute" => one_service(),
         "long-line" => "x ".repeat(FIFTY_MB / 2),
         "long-line-early" => format!("-A -A {}", "x ".repeat(FIFTY_MB / 2)),
         "long-token" => format!("-A -f {}", "9".repeat(FIFTY_MB)),
         _ => {
             eprintln!(
-                "usage: rules_cost lines|parse|servers|execute|long-line|long-line-early|long-token"
+                "usage: rules_cost lines|parse|parse-iter|servers|execute|long-line|long-line-early|long-token"
             );
             std::process::exit(2);
         }
@@ -114,23 +149,7 @@ fn main() {
     };
     let before = peak_kib();
     let start = Instant::now();
-    let result = if case == "execute" {
-        let mut r = Ruleset::new();
-        r.execute_all(&commands, &KernelProfile::default())
-            .map(|()| r)
-            .map_err(|(i, e)| lvs_core::rules::RulesError::Refused {
-                line: i + 1,
-                column: 1,
-                refusal: e,
-            })
-    } else if case == "parse" {
-        lvs_core::rules::parse(&text).map(|rules| {
-            println!("rules: {}", rules.len());
-            Ruleset::new()
-        })
-    } else {
-        Ruleset::from_rules(&text)
-    };
+    let result = read(&case, &text, &commands);
     let took = start.elapsed();
     let after = peak_kib();
     println!("case: {case}");

@@ -191,6 +191,39 @@ pub(crate) struct Entry<'a> {
     cmd_col: usize,
     /// The `-b` value and its column, read once the scheduler is known.
     sched_flags_arg: Option<(&'a str, usize)>,
+    /// The last service address read in the plain form, kept from line to line by the
+    /// plain reader (see [`PlainAddr`]).
+    pub(crate) last_service: PlainAddr<'a>,
+}
+
+/// A service address as written and as [`plain_ipv4_port`] reads it. A rule file names each
+/// service on several lines in a row (`-A`, then its `-a` lines), so the reader of a file keeps
+/// the last one and reads a repeated address only once; the reading is a function of the text
+/// alone, so the result is the same.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct PlainAddr<'a> {
+    text: &'a str,
+    read: Option<(Ipv4Addr, Option<u16>)>,
+}
+
+impl<'a> PlainAddr<'a> {
+    /// `text`, read.
+    #[inline(always)]
+    fn new(text: &'a str) -> Self {
+        PlainAddr {
+            text,
+            read: plain_ipv4_port(text.as_bytes()),
+        }
+    }
+
+    /// `text`, read again only when it is not the last one.
+    #[inline(always)]
+    fn read(&mut self, text: &'a str) -> Self {
+        if self.text != text {
+            *self = PlainAddr::new(text);
+        }
+        *self
+    }
 }
 
 impl Entry<'_> {
@@ -209,11 +242,12 @@ const SERVICE_ADDR: u8 = 1;
 const SERVICE_PORT: u8 = 2;
 
 /// ipvsadm's `parse_service`: `addr[:port]`, `[v6]:port`, or a bare IPv6 address.
-/// Returns the parts found, or 0 when the text is not an address.
+/// Returns the parts found, or 0 when the text is not an address. `buf` comes with its plain
+/// reading, which the caller may have at hand.
 // Inlined into the option loop, where the plain form is read without a call.
 #[inline(always)]
 fn parse_service(
-    buf: &str,
+    buf: PlainAddr<'_>,
     protocol: u16,
     resolver: &dyn Resolver,
     af: &mut u16,
@@ -222,7 +256,7 @@ fn parse_service(
     netmask: &mut u32,
 ) -> u8 {
     // The form rule files hold, in one pass; the rest as ipvsadm reads it.
-    if let Some((a, p)) = plain_ipv4_port(buf.as_bytes()) {
+    if let Some((a, p)) = buf.read {
         *addr = Some(IpAddr::V4(a));
         *af = AF_INET;
         return match p {
@@ -233,7 +267,7 @@ fn parse_service(
             None => SERVICE_ADDR,
         };
     }
-    parse_service_in_full(buf, protocol, resolver, af, addr, port, netmask)
+    parse_service_in_full(buf.text, protocol, resolver, af, addr, port, netmask)
 }
 
 /// [`parse_service`] for every form, as ipvsadm reads it.
@@ -553,11 +587,11 @@ fn weight(v: &str, vcol: usize) -> Result<i32, ArgError> {
 
 /// `-t`, `-u`, `--sctp-service`: the protocol and the address.
 #[inline(always)]
-fn take_inet_service(
-    e: &mut Entry<'_>,
+fn take_inet_service<'a>(
+    e: &mut Entry<'a>,
     opt: Opt,
     column: usize,
-    v: &str,
+    v: &'a str,
     vcol: usize,
     resolver: &dyn Resolver,
 ) -> Result<(), ArgError> {
@@ -568,7 +602,7 @@ fn take_inet_service(
         _ => 132,
     };
     let parsed = parse_service(
-        v,
+        e.last_service.read(v),
         e.protocol,
         resolver,
         &mut e.svc_af,
@@ -635,7 +669,13 @@ fn take_real_server(
 ) -> Result<(), ArgError> {
     let (mut af, mut addr, mut port, mut mask) = (e.svc_af, e.svc_addr, e.svc_port, e.netmask);
     let parsed = parse_service(
-        v, e.protocol, resolver, &mut af, &mut addr, &mut port, &mut mask,
+        PlainAddr::new(v),
+        e.protocol,
+        resolver,
+        &mut af,
+        &mut addr,
+        &mut port,
+        &mut mask,
     );
     e.dest_af = af;
     e.dest_addr = addr;
@@ -823,8 +863,12 @@ fn check_destination(e: &mut Entry<'_>) -> Result<(), ArgError> {
         Optc::TunCsum,
         Optc::TunRemcsum,
     ];
-    let any_tun = tun_opts.iter().any(|o| e.options & (1 << *o as u64) != 0);
-    if any_tun && fwd != FWD_TUNNEL {
+    let tun_bits = tun_opts.iter().fold(0u64, |bits, o| bits | 1 << *o as u64);
+    if e.options & tun_bits == 0 {
+        // No tunnel option: an IPIP tunnel with none, which `tunnel_opt_check` passes.
+        return Ok(());
+    }
+    if fwd != FWD_TUNNEL {
         return fail(e.cmd_col, "Tunnel options conflict with forward method");
     }
     tunnel_opt_check(e)
@@ -1062,7 +1106,7 @@ mod tests {
                 );
                 let (mut af, mut addr, mut port, mut mask) = start;
                 let fast = parse_service(
-                    &text,
+                    PlainAddr::new(&text),
                     protocol,
                     &NumericOnly,
                     &mut af,

@@ -2,7 +2,8 @@
 //!
 //! - [`parse()`] reads a rule file into [`Rule`]s (one [`Command`] per line, with its position),
 //!   accepting every line `ipvsadm -R` accepts and refusing the rest with ipvsadm's message and
-//!   the line and column.
+//!   the line and column. [`parse_iter`] reads the same rules one at a time, without holding
+//!   them all; `parse` and `from_rules` are built on it.
 //! - [`Ruleset::from_rules`] also applies them, refusing what the kernel would refuse.
 //! - [`save`] writes a ruleset back, byte-identical to `ipvsadm -S -n`.
 //! - [`decode`] reads bytes as a rule file's text (UTF-8, no byte order mark), with the line
@@ -26,10 +27,11 @@ pub use crate::ipvsadm::parse::{ArgErrorKind, NumericOnly, Resolver};
 pub use print::{SaveOptions, addr_port, command_rule, save};
 pub use text::{SHOWN_MAX, Shown, TextProblem, decode, shown};
 
-use crate::ipvsadm::parse::{ArgError, Invocation, parse_args_from};
+use crate::ipvsadm::parse::{ArgError, Invocation, PlainAddr, parse_args_from};
 use crate::ipvsadm::split::{HIGH_BITS, tokens, word_at};
 use crate::ruleset::Batch;
 use crate::{Command, Refusal, Ruleset};
+use std::fmt;
 use thiserror::Error;
 
 /// One rule: a command and where it was written.
@@ -121,6 +123,10 @@ fn line_len(text: &str) -> usize {
 
 /// Reads a rule file with ipvsadm's checks. Host and service names are refused: lvs-core reads
 /// numeric rules (what `ipvsadm-save -n` writes); see [`parse_with`] to resolve names.
+///
+/// This is [`parse_iter`] collected: a program that handles each rule as it comes (sends it,
+/// counts it, applies it) can read the rules one at a time with [`parse_iter`] instead, and
+/// never hold them all.
 pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
     parse_with(text, &NumericOnly)
 }
@@ -128,45 +134,114 @@ pub fn parse(text: &str) -> Result<Vec<Rule>, RulesError> {
 /// [`parse()`] with a resolver for host and service names.
 pub fn parse_with(text: &str, resolver: &dyn Resolver) -> Result<Vec<Rule>, RulesError> {
     let mut rules = Vec::new();
-    for_each_rule(text, resolver, |rule| rules.push(rule))?;
+    for rule in parse_iter_with(text, resolver) {
+        rules.push(rule?);
+    }
     Ok(rules)
 }
 
-/// Reads a rule file, handing each rule to `f` as soon as it is read; stops at the first
-/// syntax error. Plain lines (see [`plain`]) are read in one pass, the others a token at a
-/// time through [`parse_args_from`]; both give the same rules.
-fn for_each_rule(
-    text: &str,
-    resolver: &dyn Resolver,
-    mut f: impl FnMut(Rule),
-) -> Result<(), RulesError> {
-    if text::starts_with_bom(text) {
-        return Err(text::bom());
-    }
-    // The lines of `str::lines`, but a line that ends in "\r\n" keeps its '\r': a blank to
-    // the tokenizer, and white space to the comment check, so nothing changes.
-    let mut rest = text;
-    let mut line_no = 0;
-    while !rest.is_empty() {
-        line_no += 1;
-        if let Some((command, len)) = plain::plain_rule(rest, resolver) {
-            f(Rule {
-                line: line_no,
-                column: 1,
-                command,
-            });
-            rest = rest.get(len + 1..).unwrap_or_default();
-            continue;
-        }
-        let len = line_len(rest);
-        let line = &rest[..len];
-        rest = rest.get(len + 1..).unwrap_or_default();
-        if let Some(rule) = read_line(line_no, line, resolver)? {
-            f(rule);
-        }
-    }
-    Ok(())
+/// The rules of a rule file, read one at a time as the iterator is advanced: the same rules
+/// and the same first error as [`parse()`], without a vector of every rule. After an error
+/// the iterator ends. Names are refused, as [`parse()`] refuses them.
+///
+/// ```
+/// use lvs_core::rules::parse_iter;
+///
+/// let text = "-A -t 10.0.0.1:80 -s rr\n# a comment\n-a -t 10.0.0.1:80 -r 10.1.0.1 -m\n";
+/// let lines: Vec<usize> = parse_iter(text).map(|r| r.map(|r| r.line)).collect::<Result<_, _>>()?;
+/// assert_eq!(lines, [1, 3]);
+///
+/// let mut rules = parse_iter("-A -t 10.0.0.1:80\n-A -x\n-A -t 10.0.0.2:80\n");
+/// assert!(rules.next().unwrap().is_ok());
+/// assert_eq!(rules.next().unwrap().unwrap_err().line(), 2);
+/// assert!(rules.next().is_none());
+/// # Ok::<(), lvs_core::rules::RulesError>(())
+/// ```
+pub fn parse_iter(text: &str) -> RuleIter<'_> {
+    parse_iter_with(text, &NumericOnly)
 }
+
+/// [`parse_iter`] with a resolver for host and service names.
+pub fn parse_iter_with<'a>(text: &'a str, resolver: &'a dyn Resolver) -> RuleIter<'a> {
+    RuleIter {
+        rest: text,
+        line_no: 0,
+        resolver,
+        last_service: PlainAddr::default(),
+        failed: false,
+    }
+}
+
+/// The rules of a rule file, one at a time: see [`parse_iter`].
+///
+/// Plain lines (what `ipvsadm -Sn` writes; see `plain`) are read in one pass, the others a
+/// token at a time through [`crate::ipvsadm::parse_args_from`]; both give the same rules.
+#[derive(Clone)]
+pub struct RuleIter<'a> {
+    /// The text from the next line on.
+    rest: &'a str,
+    /// The number of the line last read (0 before the first).
+    line_no: usize,
+    resolver: &'a dyn Resolver,
+    /// The last service address of a plain line, read once for the lines that repeat it.
+    last_service: PlainAddr<'a>,
+    /// An error was returned: the iterator has ended.
+    failed: bool,
+}
+
+impl fmt::Debug for RuleIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("RuleIter")
+            .field("line", &self.line_no)
+            .field("rest_len", &self.rest.len())
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
+impl Iterator for RuleIter<'_> {
+    type Item = Result<Rule, RulesError>;
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        if self.line_no == 0 && text::starts_with_bom(self.rest) {
+            self.failed = true;
+            return Some(Err(text::bom()));
+        }
+        // The lines of `str::lines`, but a line that ends in "\r\n" keeps its '\r': a blank to
+        // the tokenizer, and white space to the comment check, so nothing changes.
+        while !self.rest.is_empty() {
+            self.line_no += 1;
+            if let Some((command, len)) =
+                plain::plain_rule(self.rest, self.resolver, &mut self.last_service)
+            {
+                self.rest = self.rest.get(len + 1..).unwrap_or_default();
+                return Some(Ok(Rule {
+                    line: self.line_no,
+                    column: 1,
+                    command,
+                }));
+            }
+            let len = line_len(self.rest);
+            let line = &self.rest[..len];
+            self.rest = self.rest.get(len + 1..).unwrap_or_default();
+            match read_line(self.line_no, line, self.resolver) {
+                Ok(None) => {}
+                Ok(Some(rule)) => return Some(Ok(rule)),
+                Err(e) => {
+                    self.failed = true;
+                    return Some(Err(e));
+                }
+            }
+        }
+        None
+    }
+}
+
+impl std::iter::FusedIterator for RuleIter<'_> {}
 
 /// Reads one line of a rule file; blank and comment lines give `None`. Line 1 must not start
 /// with a byte order mark.
@@ -227,7 +302,8 @@ impl Ruleset {
         let kernel = crate::KernelProfile::default();
         let mut batch = Batch::new(&mut ruleset, &kernel);
         let mut refused = None;
-        for_each_rule(text, &NumericOnly, |rule| {
+        for rule in parse_iter(text) {
+            let rule = rule?;
             if refused.is_none() {
                 if let Err(refusal) = batch.execute(&rule.command) {
                     refused = Some(RulesError::Refused {
@@ -237,7 +313,7 @@ impl Ruleset {
                     });
                 }
             }
-        })?;
+        }
         // The batch puts its indexed real servers back into the ruleset.
         drop(batch);
         match refused {

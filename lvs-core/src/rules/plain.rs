@@ -15,31 +15,53 @@
 
 use crate::Command;
 use crate::ipvsadm::options::{ArgKind, Found, short_def};
-use crate::ipvsadm::parse::{Entry, Invocation, Resolver, conclude, take_command, take_option};
+use crate::ipvsadm::parse::{
+    Entry, Invocation, PlainAddr, Resolver, conclude, take_command, take_option,
+};
 use crate::ipvsadm::split::{HIGH_BITS, word_at};
 
 /// Reads the first line of `text` if it is plain: its command and the line's length (without
 /// the '\n'). `None` leaves the line to the general reader.
+///
+/// `last_service` is the last service address read, carried from line to line (see
+/// [`PlainAddr`]); the line's own is left there.
 #[inline]
-pub(super) fn plain_rule(text: &str, resolver: &dyn Resolver) -> Option<(Command, usize)> {
+pub(super) fn plain_rule<'a>(
+    text: &'a str,
+    resolver: &dyn Resolver,
+    last_service: &mut PlainAddr<'a>,
+) -> Option<(Command, usize)> {
     let mut tokens = PlainTokens {
         rest: text,
         column: 1,
         end: None,
     };
     let mut entry = Entry::new();
+    entry.last_service = *last_service;
+    let read = read_options(&mut entry, &mut tokens, resolver);
+    *last_service = entry.last_service;
+    Some((read?, tokens.end?))
+}
+
+/// The options of a plain line, read into `entry`, and the line's command.
+#[inline(always)]
+fn read_options<'a>(
+    entry: &mut Entry<'a>,
+    tokens: &mut PlainTokens<'a>,
+    resolver: &dyn Resolver,
+) -> Option<Command> {
     let first = tokens.next_option().ok()??;
     // `-h` and `-v` end the reading; no rule anyway.
-    if take_command(&mut entry, first, "").ok()?.is_some() {
+    if take_command(entry, first, "").ok()?.is_some() {
         return None;
     }
     while let Some(found) = tokens.next_option().ok()? {
-        take_option(&mut entry, found, "", resolver).ok()?;
+        take_option(entry, found, "", resolver).ok()?;
     }
-    let Invocation::Change(command) = conclude(&mut entry, &[]).ok()? else {
-        return None;
-    };
-    Some((command, tokens.end?))
+    match conclude(entry, &[]).ok()? {
+        Invocation::Change(command) => Some(command),
+        _ => None,
+    }
 }
 
 /// The line is not plain.

@@ -313,6 +313,12 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
         "é\t ipvsadm -A --tcp-service=10.0.0.1:80 --bogus\n",
         "-A -t 10.0.0.1:80\r",
         "\n\n\n-Z -t 10.0.0.1:81\n",
+        "-A -t 10.0.0.1:80\n-A -x\n-A -t 10.0.0.2:80\n",
+        // Services named again on the next lines, in the same text or not.
+        "-A -t 10.0.0.1:80 -s rr\n-a -t 10.0.0.1:80 -r 10.0.0.2 -m\n-a -t 10.0.0.1:8 -r 10.0.0.3 -m\n\
+         -A -u 10.0.0.1:80\n-a -u 10.0.0.1:80 -r 10.0.0.4:1 -m\n-a -t 10.0.0.1:80 -r 10.0.0.5 -g\n\
+         -a -t 10.0.0.1 -r 10.0.0.6 -m\n-D -t 10.0.0.1\n-A -t 10.0.0.1:65536\n-A -t 10.0.0.1:65536\n",
+        "-A -t 010.0.0.1:80\n-A -t 010.0.0.1:80 -p\n-A -t 10.0.0.1:0\n-A -t 10.0.0.1:0 -p\n",
     ];
     for text in texts {
         let mut by_line = Vec::new();
@@ -327,9 +333,18 @@ fn one_pass_reading_agrees_with_reading_line_by_line() {
                 }
             }
         }
+        // One at a time: the same rules, then the error, then nothing.
+        let mut items: Vec<_> = by_line.iter().cloned().map(Ok).collect();
+        items.extend(failed.clone().map(Err));
+        let mut iter = parse_iter(text);
+        assert_eq!(iter.by_ref().collect::<Vec<_>>(), items, "{text:?}");
+        assert_eq!(iter.next(), None);
         let want = failed.map_or(Ok(by_line), Err);
         assert_eq!(parse(text), want, "{text:?}");
     }
+    let mut bom = parse_iter("\u{feff}-A -t 10.0.0.1:80\n");
+    assert_eq!(bom.next(), Some(Err(text::bom())));
+    assert_eq!(bom.next(), None);
     assert!(matches!(
         parse("-A -t 10.0.0.1:80 é -s rr\n"),
         Err(RulesError::Syntax { column: 19, .. })
@@ -468,9 +483,25 @@ mod plain_lines {
         ]
     }
 
-    /// Where the plain reader gives a rule, the general one gives the same rule and line.
+    /// Where the plain reader gives a rule, the general one gives the same rule and line;
+    /// the last service address it keeps from an earlier line changes nothing.
     fn check(text: &str) -> Result<bool, TestCaseError> {
-        let Some((command, len)) = plain_rule(text, &NumericOnly) else {
+        let fresh = plain_rule(text, &NumericOnly, &mut PlainAddr::default());
+        for earlier in [
+            "-A -t 10.0.0.1:80\n",
+            "-A -t 10.0.0.1\n",
+            "-A -u 192.168.8.14:8080\n",
+            "-A -t 10.0.0.1:0 -p\n",
+            "-A -t 10.0.0.1:65536\n",
+            "-A -t 010.0.0.1:80\n",
+        ] {
+            let mut last = PlainAddr::default();
+            plain_rule(earlier, &NumericOnly, &mut last);
+            prop_assert_eq!(&plain_rule(text, &NumericOnly, &mut last), &fresh);
+            // Again, with what the line itself left.
+            prop_assert_eq!(&plain_rule(text, &NumericOnly, &mut last), &fresh);
+        }
+        let Some((command, len)) = fresh else {
             return Ok(false);
         };
         let end = line_len(text);
@@ -613,7 +644,8 @@ mod plain_lines {
                     -A -f 7 -s sh -b sh-port -p -M 255.255.255.0\n-a -f 7 -r 10.0.0.9:0 -i -w 1 -x 5 -y 2\n";
         let mut rest = text;
         while !rest.is_empty() {
-            let (_, len) = plain_rule(rest, &NumericOnly).unwrap_or_else(|| panic!("{rest}"));
+            let (_, len) = plain_rule(rest, &NumericOnly, &mut PlainAddr::default())
+                .unwrap_or_else(|| panic!("{rest}"));
             assert!(check(rest).expect("the readers agree"));
             rest = &rest[len + 1..];
         }
@@ -633,7 +665,7 @@ mod plain_lines {
             "\n",
         ] {
             assert!(
-                plain_rule(not_plain, &NumericOnly).is_none(),
+                plain_rule(not_plain, &NumericOnly, &mut PlainAddr::default()).is_none(),
                 "{not_plain:?}"
             );
         }
