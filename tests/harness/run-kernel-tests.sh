@@ -101,6 +101,10 @@ done <"$BIN_LIST"
 # ---- 3. Python: every lvs-py pytest test marked `kernel`, each in its own namespace ------------
 # The interpreter is the venv `tests/harness.sh setup` built (with lvs-py installed), recorded
 # beside BIN-LIST by `test`. No interpreter or no test found is a failure, never a skip.
+# One pytest process runs them all (starting Python and pytest takes about 20 s under the VM's
+# emulation): with LVS_PYTEST_FORK set, lvs-py/tests/conftest.py forks each test into fresh
+# network and mount namespaces of its own, as run_isolated gives the Rust tests, and gives it
+# TEST_TIMEOUT seconds. pytest-results.py prints its PASS/FAIL lines from pytest's JUnit report.
 PY="$(cat "$(dirname "$BIN_LIST")/python" 2>/dev/null || true)"
 if [ -z "$PY" ] || [ ! -x "$PY" ]; then
     echo "no Python venv for lvs-py" >"$OUT/py.log"
@@ -110,14 +114,25 @@ elif ! py_tests="$(cd "$REPO/lvs-py" && "$PY" -m pytest -q -p no:cacheprovider -
     printf '%s\n' "$py_tests" >"$OUT/py.log"
     record "lvs-py (collect kernel tests)" 1 "$OUT/py.log"
 else
+    py_ids=()
     while IFS= read -r id; do
         case "$id" in tests/*::*) ;; *) continue ;; esac
         in_subset "lvs-py::$id" || continue
-        log="$OUT/test.log"
-        (cd "$REPO/lvs-py" && run_isolated timeout --kill-after=10 "$TEST_TIMEOUT" \
-            "$PY" -m pytest -q -p no:cacheprovider "$id") >"$log" 2>&1
-        record "lvs-py::$id" "$?" "$log"
+        py_ids+=("$id")
     done <<<"$py_tests"
+    if [ "${#py_ids[@]}" -gt 0 ]; then
+        (cd "$REPO/lvs-py" && run_isolated timeout --kill-after=10 $((TEST_TIMEOUT + 300 * ${#py_ids[@]})) \
+            env LVS_PYTEST_FORK="$TEST_TIMEOUT" "$PY" -m pytest -q -p no:cacheprovider \
+            -o junit_logging=all --junitxml="$OUT/py.xml" "${py_ids[@]}") >"$OUT/py.log" 2>&1
+        if "$PY" "$HERE/pytest-results.py" "$OUT/py.xml" "$OUT/py.log" "$OUT/py.results" "${py_ids[@]}"; then
+            { read -r p f; mapfile -t names; } <"$OUT/py.results"
+            PASSED=$((PASSED + p)); FAILED=$((FAILED + f))
+            FAILED_NAMES+=("${names[@]}")
+            LAST_RECORD=$SECONDS
+        else
+            record "lvs-py (pytest-results.py)" 1 "$OUT/py.log"
+        fi
+    fi
 fi
 
 # ---- lvs-capi: the C tests, each in its own namespace, under valgrind ---------------------------
