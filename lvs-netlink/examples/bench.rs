@@ -41,7 +41,7 @@
 
 use lvs_core::{Command, Ruleset};
 use lvs_netlink::fake::FakeKernel;
-use lvs_netlink::{ApplyOptions, AsyncIpvs, Ipvs, Reconciler};
+use lvs_netlink::{ApplyOptions, AsyncIpvs, Ipvs, Reconciler, Snapshot};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -53,18 +53,39 @@ fn read(path: &str) -> Result<String, String> {
     std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))
 }
 
-fn parse(text: &str, path: &str) -> Result<Vec<Command>, String> {
-    let rules = lvs_core::rules::parse(text).map_err(|e| format!("{path}:{e}"))?;
-    Ok(rules.into_iter().map(|r| r.command).collect())
+fn open() -> Result<Ipvs, String> {
+    Ipvs::new().map_err(|e| e.to_string())
+}
+
+/// The commands of the rule file at `path`, and how long reading and parsing it took (ms;
+/// freeing the file's text is not counted).
+fn commands(path: &str) -> Result<(Vec<Command>, f64), String> {
+    let t = Instant::now();
+    let text = read(path)?;
+    let rules = lvs_core::rules::parse(&text).map_err(|e| format!("{path}:{e}"))?;
+    let commands = rules.into_iter().map(|r| r.command).collect();
+    let parse_ms = ms(t);
+    Ok((commands, parse_ms))
+}
+
+/// The line `restore` and `async-restore` print.
+fn restore_line(ops: usize, parse_ms: f64, open_ms: f64, send_ms: f64) -> String {
+    format!("ops={ops} parse_ms={parse_ms:.1} open_ms={open_ms:.1} send_ms={send_ms:.1}")
+}
+
+/// The line `snapshot` and `async-snapshot` print.
+fn snapshot_line(snap: &Snapshot, open_ms: f64, read_ms: f64) -> String {
+    format!(
+        "objects={} stats={} open_ms={open_ms:.1} read_ms={read_ms:.1}",
+        snap.object_count(),
+        snap.service_state.len() + snap.destination_state.len()
+    )
 }
 
 fn restore(path: &str, one_by_one: bool) -> Result<String, String> {
+    let (commands, parse_ms) = commands(path)?;
     let t = Instant::now();
-    let text = read(path)?;
-    let commands = parse(&text, path)?;
-    let parse_ms = ms(t);
-    let t = Instant::now();
-    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let ipvs = open()?;
     let open_ms = ms(t);
     let t = Instant::now();
     let failed: Vec<String> = if one_by_one {
@@ -87,10 +108,7 @@ fn restore(path: &str, one_by_one: bool) -> Result<String, String> {
             commands.len()
         ));
     }
-    Ok(format!(
-        "ops={} parse_ms={parse_ms:.1} open_ms={open_ms:.1} send_ms={send_ms:.1}",
-        commands.len()
-    ))
+    Ok(restore_line(commands.len(), parse_ms, open_ms, send_ms))
 }
 
 fn runtime() -> Result<tokio::runtime::Runtime, String> {
@@ -102,10 +120,7 @@ fn runtime() -> Result<tokio::runtime::Runtime, String> {
 
 fn async_restore(path: &str, one_by_one: bool) -> Result<String, String> {
     let rt = runtime()?;
-    let t = Instant::now();
-    let text = read(path)?;
-    let commands = parse(&text, path)?;
-    let parse_ms = ms(t);
+    let (commands, parse_ms) = commands(path)?;
     rt.block_on(async {
         let t = Instant::now();
         let ipvs = AsyncIpvs::new().await.map_err(|e| e.to_string())?;
@@ -124,10 +139,7 @@ fn async_restore(path: &str, one_by_one: bool) -> Result<String, String> {
         if let Some((c, Err(e))) = commands.iter().zip(&results).find(|(_, r)| r.is_err()) {
             return Err(format!("{c:?}: {e}"));
         }
-        Ok(format!(
-            "ops={} parse_ms={parse_ms:.1} open_ms={open_ms:.1} send_ms={send_ms:.1}",
-            commands.len()
-        ))
+        Ok(restore_line(commands.len(), parse_ms, open_ms, send_ms))
     })
 }
 
@@ -139,31 +151,21 @@ fn async_snapshot() -> Result<String, String> {
         let open_ms = ms(t);
         let t = Instant::now();
         let snap = ipvs.snapshot().await.map_err(|e| e.to_string())?;
-        let read_ms = ms(t);
-        Ok(format!(
-            "objects={} stats={} open_ms={open_ms:.1} read_ms={read_ms:.1}",
-            snap.object_count(),
-            snap.service_state.len() + snap.destination_state.len()
-        ))
+        Ok(snapshot_line(&snap, open_ms, ms(t)))
     })
 }
 
 fn snapshot() -> Result<String, String> {
     let t = Instant::now();
-    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let ipvs = open()?;
     let open_ms = ms(t);
     let t = Instant::now();
     let snap = ipvs.snapshot().map_err(|e| e.to_string())?;
-    let read_ms = ms(t);
-    Ok(format!(
-        "objects={} stats={} open_ms={open_ms:.1} read_ms={read_ms:.1}",
-        snap.object_count(),
-        snap.service_state.len() + snap.destination_state.len()
-    ))
+    Ok(snapshot_line(&snap, open_ms, ms(t)))
 }
 
 fn services() -> Result<String, String> {
-    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let ipvs = open()?;
     let t = Instant::now();
     let services = ipvs.services().map_err(|e| e.to_string())?;
     let read_ms = ms(t);
@@ -196,7 +198,7 @@ fn apply(path: &str) -> Result<String, String> {
     let text = read(path)?;
     let desired = Ruleset::from_rules(&text).map_err(|e| format!("{path}:{e}"))?;
     let parse_ms = ms(t);
-    let ipvs = Ipvs::new().map_err(|e| e.to_string())?;
+    let ipvs = open()?;
     let t = Instant::now();
     let report = ipvs
         .apply(&desired, &ApplyOptions::default())
@@ -285,7 +287,7 @@ struct How {
 
 fn reconcile_real(from: &str, to: &str, how: How) -> Result<String, String> {
     let (from, to) = (ruleset(from)?, ruleset(to)?);
-    reconcile(Ipvs::new().map_err(|e| e.to_string())?, &from, &to, how)
+    reconcile(open()?, &from, &to, how)
 }
 
 /// [`reconcile`] against the fake kernel, loaded with `from` first; adds the requests the

@@ -8,9 +8,9 @@
 //! ```
 //!
 //! It starts a backup sync daemon on `lo` and captures `GET_DAEMON`, stops it (the kernel
-//! refuses daemons beside mixed-family real servers), loads `SETUP` with `ipvsadm -R`, sets the
-//! timeouts, then writes the generic-netlink payload (genlmsghdr + attributes) of every reply to
-//! `DIR/<name>.<n>.bin`, and the kernel release to `DIR/KERNEL`.
+//! refuses daemons beside mixed-family real servers), loads `tests/golden/setup.rules` with
+//! `ipvsadm -R`, sets the timeouts, then writes the generic-netlink payload (genlmsghdr +
+//! attributes) of every reply to `DIR/<name>.<n>.bin`, and the kernel release to `DIR/KERNEL`.
 
 use lvs_core::ServiceKey;
 use lvs_netlink::Ipvs;
@@ -19,15 +19,9 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
-/// What the table holds when the replies are captured (also in tests/golden/README.md).
-const SETUP: &str = "\
--A -t 10.0.0.1:80 -s rr
--a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 3 -x 100 -y 10
--a -t 10.0.0.1:80 -r 192.168.1.2:80 -i --tun-type gue --tun-port 6080 --tun-csum -w 2
--a -t 10.0.0.1:80 -r [2001:db8::7]:80 -i --tun-type gre --tun-csum -w 1
--A -u [2001:db8::1]:53 -s sh -b sh-fallback -p 300 -M 64 --pe sip
--A -f 7 -s wlc -p 60 -M 255.255.255.0
-";
+/// What the table holds when the replies are captured: one file, which the golden tests
+/// (`tests/wire_golden.rs`, `tests/fake_client.rs`) load too.
+const SETUP: &str = include_str!("../tests/golden/setup.rules");
 
 fn sh(program: &str, args: &[&str], stdin: Option<&str>) {
     let mut child = Command::new(program)

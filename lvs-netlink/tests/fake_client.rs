@@ -348,15 +348,8 @@ fn a_second_handle_sees_the_same_kernel() {
 
 // --- The fake kernel answers with the real kernel's bytes ---------------------------------
 
-/// The rules `examples/capture_goldens.rs` loads before capturing `tests/golden`.
-const SETUP: &str = "\
--A -t 10.0.0.1:80 -s rr
--a -t 10.0.0.1:80 -r 192.168.1.1:8080 -m -w 3 -x 100 -y 10
--a -t 10.0.0.1:80 -r 192.168.1.2:80 -i --tun-type gue --tun-port 6080 --tun-csum -w 2
--a -t 10.0.0.1:80 -r [2001:db8::7]:80 -i --tun-type gre --tun-csum -w 1
--A -u [2001:db8::1]:53 -s sh -b sh-fallback -p 300 -M 64 --pe sip
--A -f 7 -s wlc -p 60 -M 255.255.255.0
-";
+/// The rules `examples/capture_goldens.rs` loads before capturing `tests/golden` (the same file).
+const SETUP: &str = include_str!("golden/setup.rules");
 
 fn golden(name: &str) -> Vec<GenlMessage> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
