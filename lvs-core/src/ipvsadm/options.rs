@@ -633,7 +633,7 @@ pub(crate) enum Optc {
 }
 
 /// ipvsadm's option names (`optnames`), by [`Optc`].
-pub(crate) const OPT_NAMES: [&str; 34] = [
+pub(super) const OPT_NAMES: [&str; 34] = [
     "numeric",
     "connection",
     "service-address",
@@ -725,7 +725,7 @@ const ROW_BITS: [RowBits; 14] = {
 };
 
 /// ipvsadm's `generic_opt_check`: the first broken rule of `cmd`'s row, in column order.
-pub(crate) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
+pub(super) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
     // Almost every line breaks no rule: say so from the bits, and walk the row only to find
     // which rule is broken first.
     let bits = &ROW_BITS[cmd as usize];
