@@ -430,7 +430,7 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     }
 
     /// The next option, `None` at the end, or popt's error.
-    // Inlined into the option loop of `parse_args`, where the result is taken apart at once.
+    // Inlined into the option loop of `parse_args_from`, where the result is taken apart at once.
     #[inline]
     pub fn next_opt(&mut self) -> Option<Result<Found<'a>, ScanError>> {
         if let Some((rest, col)) = self.cluster.take() {
