@@ -1,7 +1,8 @@
 //! The connection table, as the kernel writes it in `/proc/net/ip_vs_conn` (netlink has no
 //! command for it). Reading the file is the caller's business (`lvs_netlink::Ipvs::connections`
 //! reads it inside the right network namespace); turning its text into [`Connection`]s is pure
-//! and lives here. [`crate::ipvsadm::list::connections`] prints them as `ipvsadm -Lc` does.
+//! and lives here; the ipvsadm emulation (`ipvsadm::list::connections`) prints them as
+//! `ipvsadm -Lc` does.
 //!
 //! The kernel names protocols with `ip_vs_proto_name`: `TCP`, `UDP`, `SCTP`, `IP` (0), `ICMP`
 //! (1), `ICMPv6` (58), and `IP_<number>` for any other (AH and ESP connections show as `IP_51`
@@ -194,8 +195,6 @@ pub fn parse(text: &str) -> Result<Vec<Connection>, ConnParseError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ipvsadm::Format;
-    use crate::ipvsadm::list::{NoNames, connections};
 
     const SAMPLE: &str = "\
 Pro FromIP   FPrt ToIP     TPrt DestIP   DPrt State       Expires PEName PEData
@@ -281,31 +280,5 @@ IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120
             assert_eq!(protocol(name), None, "{name}");
         }
         assert_eq!(protocol("IP_6"), Some(Protocol::Tcp));
-    }
-
-    /// `ipvsadm -Lnc` prints the kernel's protocol name as it is, left-aligned in three
-    /// columns, and looks up no service names for it.
-    #[test]
-    fn unnamed_protocols_list_like_ipvsadm() {
-        let c = parse(
-            "IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120\n\
-             IP_50 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE             59\n\
-             ICMP 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE              1\n\
-             UDP 0A00000C 0035 0A00000D 0035 C0A8080E 0035 UDP             299\n",
-        )
-        .unwrap();
-        let format = Format {
-            numeric: true,
-            ..Format::default()
-        };
-        assert_eq!(
-            connections(&c, &format, &NoNames),
-            "IPVS connection entries\n\
-             pro expire state       source             virtual            destination\n\
-             IP_47 02:00  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
-             IP_50 00:59  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
-             ICMP 00:01  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
-             UDP 04:59  UDP         10.0.0.12:53       10.0.0.13:53       192.168.8.14:53\n"
-        );
     }
 }

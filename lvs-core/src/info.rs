@@ -80,15 +80,13 @@ impl FromStr for Version {
     }
 }
 
-/// The IPVS version and the size of the connection hash table.
+/// The IPVS version and the size of the connection hash table (the first line of
+/// `ipvsadm -L`: `IP Virtual Server version 1.2.1 (size=4096)`).
 ///
 /// ```
 /// use lvs_core::{Info, Version};
 /// let info = Info { version: Version::new(1, 2, 1), conn_table_size: 4096 };
-/// assert_eq!(
-///     lvs_core::ipvsadm::list::header(&info),
-///     "IP Virtual Server version 1.2.1 (size=4096)\n"
-/// );
+/// assert_eq!(info.version.to_string(), "1.2.1");
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

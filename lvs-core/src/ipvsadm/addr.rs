@@ -156,7 +156,7 @@ pub(crate) fn string_to_number(s: &str, min: i64, max: i64) -> Option<i64> {
 }
 
 /// `strtol(s, &end, 10)` that must consume all of `s` (leading blanks and a sign allowed).
-pub(crate) fn strtol_whole(s: &str) -> Option<i64> {
+fn strtol_whole(s: &str) -> Option<i64> {
     let (neg, digits) = match trim_c_space(s) {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),
@@ -187,7 +187,7 @@ fn trim_c_space(s: &str) -> &[u8] {
 }
 
 /// `atoi`: leading blanks, a sign, then as many digits as there are.
-pub(crate) fn atoi(s: &str) -> i64 {
+pub(super) fn atoi(s: &str) -> i64 {
     let (neg, rest) = match trim_c_space(s) {
         [b'-', rest @ ..] => (true, rest),
         [b'+', rest @ ..] => (false, rest),

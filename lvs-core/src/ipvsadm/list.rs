@@ -169,7 +169,7 @@ fn ordered_destinations<'a>(vs: &'a ListedService, format: &Format) -> Vec<&'a L
 }
 
 /// `IP Virtual Server version 1.2.1 (size=4096)`, the first line of `ipvsadm -L`.
-pub fn header(info: &Info) -> String {
+fn header(info: &Info) -> String {
     format!(
         "IP Virtual Server version {}.{}.{} (size={})\n",
         info.version.major(),
@@ -181,7 +181,7 @@ pub fn header(info: &Info) -> String {
 
 /// The two title lines for a format (`print_title`); stats win over rate, rate over
 /// thresholds, thresholds over persistent-conn, persistent-conn over tun-info.
-pub fn title(format: &Format) -> String {
+fn title(format: &Format) -> String {
     const PROT: &str = "Prot LocalAddress:Port";
     const REMOTE: &str = "  -> RemoteAddress:Port";
     if format.stats || format.rate {
@@ -988,5 +988,35 @@ mod tests {
         }
         assert!(checked > 15, "only {checked} goldens");
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn header_is_the_version_line() {
+        assert_eq!(
+            header(&info()),
+            "IP Virtual Server version 1.2.1 (size=4096)\n"
+        );
+    }
+
+    /// `ipvsadm -Lnc` prints the kernel's protocol name as it is, left-aligned in three
+    /// columns, and looks up no service names for it.
+    #[test]
+    fn unnamed_protocols_list_like_ipvsadm() {
+        let c = crate::conn::parse(
+            "IP_47 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE            120\n\
+             IP_50 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE             59\n\
+             ICMP 0A00000C 0000 0A00000D 0000 C0A8080E 0000 NONE              1\n\
+             UDP 0A00000C 0035 0A00000D 0035 C0A8080E 0035 UDP             299\n",
+        )
+        .unwrap();
+        assert_eq!(
+            connections(&c, &numeric(), &NoNames),
+            "IPVS connection entries\n\
+             pro expire state       source             virtual            destination\n\
+             IP_47 02:00  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
+             IP_50 00:59  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
+             ICMP 00:01  NONE        10.0.0.12:0        10.0.0.13:0        192.168.8.14:0\n\
+             UDP 04:59  UDP         10.0.0.12:53       10.0.0.13:53       192.168.8.14:53\n"
+        );
     }
 }

@@ -208,13 +208,13 @@ pub(crate) enum ArgKind {
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct OptDef {
     /// The long name, without `--`.
-    pub long: &'static str,
+    pub(crate) long: &'static str,
     /// The short letter, if any.
-    pub short: Option<char>,
+    pub(crate) short: Option<char>,
     /// Whether it takes a value.
-    pub arg: ArgKind,
+    pub(crate) arg: ArgKind,
     /// Which option.
-    pub opt: Opt,
+    pub(crate) opt: Opt,
 }
 
 const fn def(long: &'static str, short: Option<char>, arg: ArgKind, opt: Opt) -> OptDef {
@@ -324,11 +324,11 @@ pub struct Token<'a> {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Found<'a> {
     /// Which option.
-    pub opt: Opt,
+    pub(crate) opt: Opt,
     /// Its column.
-    pub column: usize,
+    pub(crate) column: usize,
     /// Its value and the value's column.
-    pub value: Option<(&'a str, usize)>,
+    pub(crate) value: Option<(&'a str, usize)>,
 }
 
 /// Why popt stopped. The option's text is as [`crate::rules::shown`] shows it.
@@ -383,7 +383,7 @@ pub(crate) struct Scanner<'a, I: Iterator<Item = Token<'a>>> {
 
 impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     /// A scanner over the tokens of one command line (without the program name).
-    pub fn new(tokens: impl IntoIterator<IntoIter = I>) -> Self {
+    pub(crate) fn new(tokens: impl IntoIterator<IntoIter = I>) -> Self {
         Scanner {
             tokens: tokens.into_iter().peekable(),
             cluster: None,
@@ -395,18 +395,18 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     }
 
     /// The first [`POSITIONAL_KEPT`] positional arguments seen so far, in order.
-    pub fn positional(&self) -> &[Token<'a>] {
+    pub(crate) fn positional(&self) -> &[Token<'a>] {
         &self.positional
     }
 
     /// The whole token the option found last was written in (`-At` for the `t` of `-At`),
     /// for messages.
-    pub fn option_token(&self) -> &'a str {
+    pub(crate) fn option_token(&self) -> &'a str {
         self.option_token
     }
 
     /// The first token of the line, once the scanner has taken it.
-    pub fn first_token(&self) -> Option<Token<'a>> {
+    pub(crate) fn first_token(&self) -> Option<Token<'a>> {
         self.first
     }
 
@@ -430,9 +430,9 @@ impl<'a, I: Iterator<Item = Token<'a>>> Scanner<'a, I> {
     }
 
     /// The next option, `None` at the end, or popt's error.
-    // Inlined into the option loop of `parse_args`, where the result is taken apart at once.
+    // Inlined into the option loop of `parse_args_from`, where the result is taken apart at once.
     #[inline]
-    pub fn next_opt(&mut self) -> Option<Result<Found<'a>, ScanError>> {
+    pub(crate) fn next_opt(&mut self) -> Option<Result<Found<'a>, ScanError>> {
         if let Some((rest, col)) = self.cluster.take() {
             return Some(self.short(rest, col));
         }
@@ -570,7 +570,7 @@ pub(crate) enum Cmd {
 
 impl Cmd {
     /// The name ipvsadm's messages use (`cmdnames`).
-    pub const fn name(self) -> &'static str {
+    pub(crate) const fn name(self) -> &'static str {
         CMD_NAMES[self as usize]
     }
 }
@@ -633,7 +633,7 @@ pub(crate) enum Optc {
 }
 
 /// ipvsadm's option names (`optnames`), by [`Optc`].
-pub(crate) const OPT_NAMES: [&str; 34] = [
+pub(super) const OPT_NAMES: [&str; 34] = [
     "numeric",
     "connection",
     "service-address",
@@ -725,7 +725,7 @@ const ROW_BITS: [RowBits; 14] = {
 };
 
 /// ipvsadm's `generic_opt_check`: the first broken rule of `cmd`'s row, in column order.
-pub(crate) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
+pub(super) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
     // Almost every line breaks no rule: say so from the bits, and walk the row only to find
     // which rule is broken first.
     let bits = &ROW_BITS[cmd as usize];

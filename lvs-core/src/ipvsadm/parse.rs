@@ -374,16 +374,9 @@ fn scan_error(err: ScanError) -> ArgError {
 }
 
 /// Reads one ipvsadm command line (the arguments after the program name), with ipvsadm's
-/// checks in ipvsadm's order, so the first error is the one ipvsadm reports.
-pub fn parse_args<'a>(
-    tokens: &[Token<'a>],
-    resolver: &dyn Resolver,
-) -> Result<Invocation, ArgError> {
-    parse_args_from(tokens.iter().copied(), resolver)
-}
-
-/// [`parse_args`] of tokens taken one at a time (see [`crate::ipvsadm::tokens`]): reading
-/// stops at the first error, and the tokens after it are never looked at.
+/// checks in ipvsadm's order, so the first error is the one ipvsadm reports. The tokens are
+/// taken one at a time (see [`crate::ipvsadm::tokens`]): reading stops at the first error, and
+/// the tokens after it are never looked at.
 pub fn parse_args_from<'a>(
     tokens: impl IntoIterator<Item = Token<'a>>,
     resolver: &dyn Resolver,

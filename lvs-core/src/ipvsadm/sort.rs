@@ -40,7 +40,10 @@ fn addr_diff(af_v6: bool, a: &[u32; 4], b: &[u32; 4]) -> i32 {
     }
 }
 
-/// `ipvs_cmp_services`.
+/// libipvs's `ipvs_cmp_services`: the first nonzero difference of firewall mark, family,
+/// protocol, address words and port, read as a signed int, as C's `qsort` takes it. The value,
+/// not only its sign, is what libipvs returns (the C API's `ipvs_cmp_services` passes it on);
+/// for an order, compare the result with 0.
 pub fn cmp_services(a: &ServiceKey, b: &ServiceKey) -> i32 {
     SortKey::of(a).compare(&SortKey::of(b))
 }
@@ -99,7 +102,8 @@ impl SortKey {
     }
 }
 
-/// `ipvs_cmp_dests`.
+/// libipvs's `ipvs_cmp_dests`: the first nonzero difference of address words and port, read
+/// as a signed int (the C API's `ipvs_cmp_dests` passes it on); see [`cmp_services`].
 pub fn cmp_dests(a: &Destination, b: &Destination) -> i32 {
     let r = addr_diff(
         a.family() == Family::Inet6,

@@ -12,7 +12,7 @@ pub(crate) fn tokenize(line: &str) -> Vec<Token<'_>> {
 /// carriage returns and line feeds, dropping every `ipvsadm` token. The tokens are found one
 /// at a time: a reader that stops at an error never looks at the rest of the line, and holds
 /// no token it has passed.
-pub fn tokens(line: &str) -> Tokens<'_> {
+pub(crate) fn tokens(line: &str) -> Tokens<'_> {
     Tokens {
         text: line,
         at: 0,
@@ -22,7 +22,7 @@ pub fn tokens(line: &str) -> Tokens<'_> {
 
 /// The iterator of [`tokens`].
 #[derive(Debug, Clone)]
-pub struct Tokens<'a> {
+pub(crate) struct Tokens<'a> {
     text: &'a str,
     /// Where the search for the next token starts.
     at: usize,

@@ -25,7 +25,7 @@ mod text;
 
 pub use crate::ipvsadm::parse::{ArgErrorKind, NumericOnly, Resolver};
 pub use print::{SaveOptions, addr_port, command_rule, save};
-pub use text::{SHOWN_MAX, Shown, TextProblem, decode, shown};
+pub use text::{TextProblem, decode, shown};
 
 use crate::ipvsadm::parse::{ArgError, Invocation, PlainAddr, parse_args_from};
 use crate::ipvsadm::split::{HIGH_BITS, tokens, word_at};

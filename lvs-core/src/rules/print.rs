@@ -38,7 +38,7 @@ pub fn addr_port(addr: &SocketAddr) -> String {
 }
 
 /// [`addr_port`], appended to `out`.
-pub fn write_addr_port(out: &mut String, addr: &SocketAddr) {
+pub(crate) fn write_addr_port(out: &mut String, addr: &SocketAddr) {
     match addr.ip() {
         IpAddr::V4(ip) => write_ipv4(out, ip),
         ip @ IpAddr::V6(_) => {
@@ -55,14 +55,14 @@ pub fn write_addr_port(out: &mut String, addr: &SocketAddr) {
 ///
 /// ipvsadm 1.31 prints marks above 2^31 - 1 as negative numbers (`%d`), which it cannot read
 /// back; with `options.lossless` they print unsigned, as later ipvsadm versions do.
-pub fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
+pub(crate) fn rule_service_name(key: &ServiceKey, options: SaveOptions) -> String {
     let mut out = String::with_capacity(32);
     write_rule_service_name(&mut out, key, options);
     out
 }
 
 /// [`rule_service_name`], appended to `out`.
-pub fn write_rule_service_name(out: &mut String, key: &ServiceKey, options: SaveOptions) {
+pub(crate) fn write_rule_service_name(out: &mut String, key: &ServiceKey, options: SaveOptions) {
     match key {
         ServiceKey::FwMark { family, mark } => {
             out.push_str("-f ");
@@ -90,7 +90,7 @@ pub fn write_rule_service_name(out: &mut String, key: &ServiceKey, options: Save
 /// order can matter: lvs feeds the sort in the kernel's table order, and within a table in
 /// the ruleset's order. (The kernel's bucket order within a table depends on a per-namespace
 /// address, so ipvsadm itself is not deterministic there.)
-pub fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
+pub(crate) fn sorted_services(ruleset: &Ruleset) -> Vec<&VirtualService> {
     let (inet, marks) = ruleset
         .services
         .iter()
@@ -189,14 +189,14 @@ pub fn command_rule(command: &Command, options: SaveOptions) -> String {
 }
 
 /// A service as a rule line introduced by `cmd` (`-A` or `-E`), as ipvsadm -S writes it.
-pub fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
+pub(crate) fn service_rule(cmd: &str, svc: &Service, options: SaveOptions) -> String {
     let mut out = String::new();
     write_service_rule(&mut out, cmd, svc, options);
     out
 }
 
 /// [`service_rule`], appended to `out`.
-pub fn write_service_rule(out: &mut String, cmd: &str, svc: &Service, options: SaveOptions) {
+pub(crate) fn write_service_rule(out: &mut String, cmd: &str, svc: &Service, options: SaveOptions) {
     out.push_str(cmd);
     out.push(' ');
     write_rule_service_name(out, &svc.key, options);
@@ -242,7 +242,7 @@ fn write_service_options(out: &mut String, svc: &Service, options: SaveOptions) 
 
 /// A real server as a rule line introduced by `cmd` (`-a` or `-e`) for the service named
 /// `svc_name`, as ipvsadm -S writes it.
-pub fn destination_rule(
+pub(crate) fn destination_rule(
     cmd: &str,
     svc_name: &str,
     d: &Destination,
@@ -254,7 +254,7 @@ pub fn destination_rule(
 }
 
 /// [`destination_rule`], appended to `out`.
-pub fn write_destination_rule(
+pub(crate) fn write_destination_rule(
     out: &mut String,
     cmd: &str,
     svc_name: &str,

@@ -110,18 +110,18 @@ pub(super) fn starts_with_bom(text: &str) -> bool {
 }
 
 /// How many characters of the user's text a message shows whole.
-pub const SHOWN_MAX: usize = 64;
+pub(crate) const SHOWN_MAX: usize = 64;
 
 /// How many characters of a longer text a message shows before cutting it.
 const SHOWN_HEAD: usize = 40;
 
 /// Text from the input as a message shows it (see [`shown`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Shown<'a>(pub &'a str);
+struct Shown<'a>(&'a str);
 
 /// The user's text as a message shows it: as written when it is short and printable (so that
 /// ipvsadm's messages stay byte for byte ipvsadm's); control and invisible characters
-/// escaped (`\u{1b}`, `\u{feff}`); longer than [`SHOWN_MAX`] characters, its first 40 and
+/// escaped (`\u{1b}`, `\u{feff}`); longer than 64 characters, its first 40 and
 /// its length in bytes. A message never costs more than a few lines, whatever the input.
 ///
 /// ```
@@ -135,7 +135,7 @@ pub struct Shown<'a>(pub &'a str);
 ///     format!("{}...[10000000 bytes]", "x".repeat(40))
 /// );
 /// ```
-pub fn shown(text: &str) -> Shown<'_> {
+pub fn shown(text: &str) -> impl fmt::Display + Copy + '_ {
     Shown(text)
 }
 

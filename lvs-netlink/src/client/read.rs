@@ -12,11 +12,9 @@ impl Ipvs {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::ipvsadm::list;
-    ///
     /// let info = lvs_netlink::Ipvs::new()?.info()?;
     /// // IP Virtual Server version 1.2.1 (size=4096)
-    /// print!("{}", list::header(&info));
+    /// println!("IP Virtual Server version {} (size={})", info.version, info.conn_table_size);
     /// # Ok(())
     /// # }
     /// ```
