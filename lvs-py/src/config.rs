@@ -3,6 +3,7 @@
 use crate::convert::{self, NameOut};
 use crate::errors;
 use crate::service::name_or_number;
+use crate::value::value_methods;
 use lvs_core::daemon::DEFAULT_MCAST_INTERFACE;
 use lvs_core::rules::addr_port;
 use lvs_core::{DaemonRole, Info, SyncDaemon, Timeouts, Version};
@@ -19,6 +20,8 @@ use std::net::IpAddr;
 pub struct PyTimeouts {
     pub inner: Timeouts,
 }
+
+value_methods!(PyTimeouts);
 
 #[pymethods]
 impl PyTimeouts {
@@ -61,22 +64,6 @@ impl PyTimeouts {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         let t = &self.inner;
         format!(
@@ -98,6 +85,8 @@ pub fn role_arg(role: &str) -> PyResult<DaemonRole> {
 pub struct PyDaemon {
     pub inner: SyncDaemon,
 }
+
+value_methods!(PyDaemon);
 
 #[pymethods]
 impl PyDaemon {
@@ -180,22 +169,6 @@ impl PyDaemon {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         let d = &self.inner;
         let mut out = format!(
@@ -227,6 +200,8 @@ impl PyDaemon {
 pub struct PyInfo {
     pub inner: Info,
 }
+
+value_methods!(PyInfo);
 
 /// `"1.2.1"` as a version.
 fn version_arg(text: &str) -> PyResult<Version> {
@@ -278,22 +253,6 @@ impl PyInfo {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "Info(version={}, conn_table_size={})",
@@ -309,6 +268,8 @@ impl PyInfo {
 pub struct PyFeatures {
     pub inner: Features,
 }
+
+value_methods!(PyFeatures);
 
 /// `Features` as plain data (lvs-netlink's type has no serde form: the binding's own).
 #[derive(Serialize, Deserialize)]
@@ -407,22 +368,6 @@ impl PyFeatures {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().data())
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         let f = &self.inner;
         format!(
@@ -448,6 +393,8 @@ fn py_bool(b: bool) -> &'static str {
 pub struct PyConnection {
     pub inner: Connection,
 }
+
+value_methods!(PyConnection);
 
 #[pymethods]
 impl PyConnection {
@@ -532,22 +479,6 @@ impl PyConnection {
         Ok(PyConnection {
             inner: convert::from_dict(data, "connection")?,
         })
-    }
-
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -33,19 +33,6 @@ pub fn from_dict<T: DeserializeOwned>(data: &Bound<'_, PyAny>, what: &str) -> Py
     lvs_core::document::from_json(&text).map_err(|e| errors::document(data.py(), what, &e))
 }
 
-/// `__reduce__` of a value class: `(Class.from_dict, (self.to_dict(),))`. pickle and
-/// `copy` rebuild the value through the same strict reader as `from_dict`, so a pickle holds
-/// only plain data (no Rust layout) and reads back in any later version that reads the dict.
-pub fn reduce<'py, T: Serialize>(
-    slf: &Bound<'py, PyAny>,
-    value: &T,
-) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-    Ok((
-        slf.get_type().getattr("from_dict")?,
-        (to_dict(slf.py(), value)?,),
-    ))
-}
-
 /// The JSON text of plain Python data; address objects are taken as their strings.
 pub fn dict_json(data: &Bound<'_, PyAny>) -> PyResult<String> {
     let py = data.py();

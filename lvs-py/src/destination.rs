@@ -3,6 +3,7 @@
 use crate::convert::{self, NameOrNumber, NameOut};
 use crate::errors;
 use crate::service::name_or_number;
+use crate::value::value_methods;
 use lvs_core::rules::addr_port;
 use lvs_core::{Destination, Forward, Tunnel, TunnelChecksum, TunnelType};
 use pyo3::prelude::*;
@@ -17,6 +18,8 @@ use std::net::{IpAddr, SocketAddr};
 pub struct PyDestination {
     pub inner: Destination,
 }
+
+value_methods!(PyDestination);
 
 fn forward_name(f: &Forward) -> NameOut {
     name_or_number(f.name(), f.kernel_value())
@@ -228,22 +231,6 @@ impl PyDestination {
         Ok(PyDestination {
             inner: convert::from_dict(data, "destination")?,
         })
-    }
-
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -13,6 +13,7 @@
 //! - [`reconcile`]: `Reconciler` (apply at the cost of the change).
 //! - [`errors`]: lvs errors as the exceptions of `lvs._errors`, rooted in `lvs.LvsError`.
 //! - [`convert`]: hashing, serde to and from Python data, argument shapes.
+//! - [`value`]: what every value class shares (pickling, copying), written once.
 
 pub mod config;
 pub mod convert;
@@ -24,6 +25,7 @@ pub mod reconcile;
 pub mod ruleset;
 pub mod service;
 pub mod state;
+pub mod value;
 
 use pyo3::prelude::*;
 

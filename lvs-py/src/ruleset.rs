@@ -5,6 +5,7 @@ use crate::convert;
 use crate::destination::{PyDestination, destination_arg};
 use crate::errors;
 use crate::service::{PyService, service_arg};
+use crate::value::value_methods;
 use lvs_core::rules::{self, SaveOptions, command_rule};
 use lvs_core::{Command, Destination, Ruleset, ServiceKey, VirtualService};
 use pyo3::prelude::*;
@@ -26,6 +27,8 @@ fn vs_hash(vs: &VirtualService) -> u64 {
 pub struct PyVirtualService {
     pub inner: VirtualService,
 }
+
+value_methods!(PyVirtualService);
 
 impl PartialEq for PyVirtualService {
     fn eq(&self, other: &Self) -> bool {
@@ -104,22 +107,6 @@ impl PyVirtualService {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let dests = self.destinations(py)?.repr()?;
         Ok(format!(
@@ -138,6 +125,8 @@ impl PyVirtualService {
 pub struct PyRuleset {
     pub inner: Ruleset,
 }
+
+value_methods!(PyRuleset);
 
 #[pymethods]
 impl PyRuleset {
@@ -287,22 +276,6 @@ impl PyRuleset {
         convert::hash_of(&(services, daemons, r.timeouts))
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     fn __repr__(&self) -> String {
         let r = &self.inner;
         let dests: usize = r.services.iter().map(|vs| vs.destinations.len()).sum();
@@ -330,6 +303,8 @@ impl PyRuleset {
 pub struct PyCommand {
     pub inner: Command,
 }
+
+value_methods!(PyCommand);
 
 fn key(service: &Bound<'_, PyAny>) -> PyResult<ServiceKey> {
     Ok(service_arg(service)?.key)
@@ -471,22 +446,6 @@ impl PyCommand {
 
     fn __str__(&self) -> String {
         command_rule(&self.inner, SaveOptions::default())
-    }
-
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
     }
 
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {

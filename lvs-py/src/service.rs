@@ -2,6 +2,7 @@
 
 use crate::convert::{self, NameOrNumber, NameOut, Names, NetmaskArg, NetmaskOut};
 use crate::errors;
+use crate::value::value_methods;
 use lvs_core::rules::addr_port;
 use lvs_core::rules::shown;
 use lvs_core::{
@@ -20,6 +21,8 @@ use std::net::{IpAddr, SocketAddr};
 pub struct PyService {
     pub inner: Service,
 }
+
+value_methods!(PyService);
 
 fn protocol_arg(p: NameOrNumber) -> PyResult<Protocol> {
     match p {
@@ -445,22 +448,6 @@ impl PyService {
         Ok(PyService {
             inner: convert::from_dict(data, "service")?,
         })
-    }
-
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
     }
 
     pub fn __repr__(&self) -> String {

@@ -5,6 +5,7 @@
 use crate::convert;
 use crate::destination::PyDestination;
 use crate::service::PyService;
+use crate::value::value_methods;
 use lvs_core::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyTuple, PyType};
@@ -15,6 +16,8 @@ use pyo3::types::{PyIterator, PyTuple, PyType};
 pub struct PyStats {
     pub inner: Stats,
 }
+
+value_methods!(PyStats);
 
 #[pymethods]
 impl PyStats {
@@ -114,22 +117,6 @@ impl PyStats {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         let s = &self.inner;
         format!(
@@ -155,6 +142,8 @@ impl PyStats {
 pub struct PyServiceState {
     pub inner: ServiceState,
 }
+
+value_methods!(PyServiceState);
 
 #[pymethods]
 impl PyServiceState {
@@ -196,22 +185,6 @@ impl PyServiceState {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "ServiceState(stats={}, internal_flags={:#x})",
@@ -227,6 +200,8 @@ impl PyServiceState {
 pub struct PyDestinationState {
     pub inner: DestinationState,
 }
+
+value_methods!(PyDestinationState);
 
 #[pymethods]
 impl PyDestinationState {
@@ -287,22 +262,6 @@ impl PyDestinationState {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "DestinationState(active_conns={}, inactive_conns={}, persistent_conns={}, stats={})",
@@ -322,6 +281,8 @@ impl PyDestinationState {
 pub struct PyServiceEntry {
     pub inner: ServiceEntry,
 }
+
+value_methods!(PyServiceEntry);
 
 #[pymethods]
 impl PyServiceEntry {
@@ -376,22 +337,6 @@ impl PyServiceEntry {
         })
     }
 
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
-    }
-
     fn __repr__(&self) -> String {
         format!(
             "ServiceEntry(service={}, state={})",
@@ -409,6 +354,8 @@ impl PyServiceEntry {
 pub struct PyDestinationEntry {
     pub inner: DestinationEntry,
 }
+
+value_methods!(PyDestinationEntry);
 
 #[pymethods]
 impl PyDestinationEntry {
@@ -461,22 +408,6 @@ impl PyDestinationEntry {
         Ok(PyDestinationEntry {
             inner: convert::from_dict(data, "destination entry")?,
         })
-    }
-
-    /// pickle: `(Class.from_dict, (self.to_dict(),))`.
-    fn __reduce__<'py>(slf: &Bound<'py, Self>) -> PyResult<(Bound<'py, PyAny>, (Py<PyAny>,))> {
-        convert::reduce(slf.as_any(), &slf.get().inner)
-    }
-
-    /// The value is immutable: its copy is itself.
-    fn __copy__(slf: Bound<'_, Self>) -> Bound<'_, Self> {
-        slf
-    }
-
-    /// The value is immutable: its deep copy is itself.
-    fn __deepcopy__<'py>(slf: Bound<'py, Self>, memo: &Bound<'py, PyAny>) -> Bound<'py, Self> {
-        let _ = memo;
-        slf
     }
 
     fn __repr__(&self) -> String {
