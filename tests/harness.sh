@@ -65,7 +65,8 @@
 #   LVS_FORCE_VM=1       use the VM even if the host kernel has IPVS.
 #   LVS_SKIP_HOST_CHECKS=1  (development only) skip fmt/clippy/unit tests in `test`.
 #   LVS_VM_MEMORY, LVS_VM_CPUS  VM size (default 2G, 2).
-#   LVS_VM_LANES         `test` boots the first kernel beside the others (default 2); 1: one by one.
+#   LVS_VM_LANES         `test` boots the first kernel beside the others (default 2), each VM with
+#                        one vCPU unless LVS_VM_CPUS says otherwise; 1: one by one.
 #   LVS_VM_TIMEOUT       seconds before a hung VM is killed (default 3600; each kernel test has 600).
 #
 # Python (lvs-py): `setup` builds the abi3 wheel with maturin and installs it (the wheel, not the
@@ -558,20 +559,25 @@ cmd_test() {
     say "$(wc -l <"$run/test-bins.txt") test executables; kernel tests on: ${SELECTED_KERNELS[*]}"
     # One VM boot per kernel, in two lanes side by side (LVS_VM_LANES=1: one after the other):
     # the first kernel (6.1, every test) in one, the others one after the other in the second.
-    # A VM keeps about 1.2 of the 2 cores busy, so two at once finish sooner than in a row
-    # (tests/README.md, "Kernels", has the measurement). Each kernel's section goes to
-    # $run/kernel-SERIES.log and is printed, in kernel order, when every lane is done; each ends
-    # with its own `kernel tests: N passed, N failed`.
+    # Side by side, each VM gets ONE virtual CPU (unless LVS_VM_CPUS says otherwise): two VMs of
+    # two vCPUs each on two cores ran 4x slower each, two of one vCPU each 1.15x slower each
+    # (tests/README.md, "Kernels"). Each kernel's section goes to $run/kernel-SERIES.log and is
+    # printed, in kernel order, when every lane is done; each ends with its own
+    # `kernel tests: N passed, N failed`.
     local rc=0 k krc secs passed=0 failed=0 p f summary=() kernels=("${SELECTED_KERNELS[@]}")
     local lanes=("${kernels[0]}" "${kernels[*]:1}") lane pids=()
     if [ "${LVS_VM_LANES:-2}" = 1 ] || [ "${#kernels[@]}" = 1 ]; then
         lanes=("${kernels[*]}")
     fi
+    [ "${#lanes[@]}" = 1 ] || export LVS_VM_CPUS="${LVS_VM_CPUS:-1}"
     for k in "${kernels[@]}"; do rm -f "$run/results-$k" "$run/status-$k" "$run/kernel-$k.log"; done
     for lane in "${lanes[@]}"; do
         [ -n "$lane" ] || continue
         say "kernels $lane: booting one after the other (log: $run/kernel-KERNEL.log)"
-        (for k in $lane; do run_kernel "$k" "${#kernels[@]}" >"$run/kernel-$k.log" 2>&1; done) &
+        (for k in $lane; do
+            run_kernel "$k" "${#kernels[@]}" >"$run/kernel-$k.log" 2>&1
+            say "kernel $k done (exit status, seconds: $(cat "$run/status-$k" 2>/dev/null || echo none))"
+        done) &
         pids+=("$!")
     done
     wait "${pids[@]}" || true
