@@ -990,6 +990,34 @@ mod tests {
         assert!(failures.is_empty(), "{}", failures.join("\n"));
     }
 
+    /// `lvsadm --json -L` prints a [`Table`] in listing order, and `-L -t ADDR` one of its
+    /// services: the field names are its JSON shape, pinned here.
+    #[test]
+    fn a_table_serializes_to_the_listing_json_shape() {
+        let mut t = table_from_rules(
+            "-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 2\n",
+        );
+        t.services[0].state.stats.conns = 7;
+        t.services[0].destinations[0].state.active_conns = 3;
+        let json = serde_json::to_string(&t.in_listing_order(&numeric())).unwrap();
+        let zero = r#"{"conns":0,"inpkts":0,"outpkts":0,"inbytes":0,"outbytes":0,"cps":0,"inpps":0,"outpps":0,"inbps":0,"outbps":0}"#;
+        let service = [
+            r#"{"service":{"key":{"inet":{"protocol":"tcp","addr":"10.0.0.13:80"}},"scheduler":"rr"},"#,
+            r#""state":{"stats":{"conns":7,"inpkts":0,"outpkts":0,"inbytes":0,"outbytes":0,"cps":0,"inpps":0,"outpps":0,"inbps":0,"outbps":0},"internal_flags":0},"#,
+            r#""destinations":[{"destination":{"addr":"192.168.8.14:80","forward":"masq","weight":2},"#,
+            &format!(r#""state":{{"active_conns":3,"inactive_conns":0,"persistent_conns":0,"stats":{zero}}}}}]}}"#),
+        ]
+        .concat();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"info":{{"version":66049,"conn_table_size":4096}},"services":[{service}]}}"#
+            )
+        );
+        assert_eq!(serde_json::to_string(&t.services[0]).unwrap(), service);
+        assert_eq!(serde_json::from_str::<Table>(&json).unwrap(), t);
+    }
+
     #[test]
     fn header_is_the_version_line() {
         assert_eq!(
