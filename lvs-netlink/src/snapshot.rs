@@ -1,11 +1,16 @@
 //! One read of the whole IPVS table: configuration plus what the kernel reports.
 
 use lvs_core::ipvsadm::list::{ListedDestination, ListedService, Table};
-use lvs_core::{DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts};
+use lvs_core::{
+    DestinationEntry, DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon,
+    Timeouts, VirtualServiceEntry,
+};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-/// Everything the kernel holds, read at once by [`crate::Ipvs::snapshot`].
+/// Everything the kernel holds, read at once by [`crate::Ipvs::snapshot`]. The counters are
+/// kept by service and by real server; [`Snapshot::entries`] gives each service with its own
+/// and its real servers'.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -99,6 +104,53 @@ impl Snapshot {
     /// ```
     pub fn object_count(&self) -> usize {
         self.ruleset.object_count()
+    }
+
+    /// Each service with its state and its real servers with theirs, in the kernel's order:
+    /// what [`crate::Ipvs::services`] and [`crate::Ipvs::destinations`] give, all from this one
+    /// read. A service or real server the kernel reported no state for has zero counters.
+    ///
+    /// ```no_run
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use lvs_core::DestinationEntry;
+    ///
+    /// // Drained real servers (weight 0) that no connection points at any more can go.
+    /// for vs in lvs_netlink::Ipvs::new()?.snapshot()?.entries() {
+    ///     for DestinationEntry { destination: real, state } in &vs.destinations {
+    ///         let conns = state.active_conns + state.inactive_conns + state.persistent_conns;
+    ///         if real.weight == 0 && conns == 0 {
+    ///             println!("{} of {} can go", real.addr, vs.service.key);
+    ///         }
+    ///     }
+    /// }
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn entries(&self) -> Vec<VirtualServiceEntry> {
+        self.ruleset
+            .services
+            .iter()
+            .map(|vs| {
+                let key = vs.service.key;
+                let destinations = vs
+                    .destinations
+                    .iter()
+                    .map(|d| DestinationEntry {
+                        destination: *d,
+                        state: self
+                            .destination_state
+                            .get(&(key, d.addr))
+                            .copied()
+                            .unwrap_or_default(),
+                    })
+                    .collect();
+                VirtualServiceEntry {
+                    service: vs.service.clone(),
+                    state: self.service_state.get(&key).copied().unwrap_or_default(),
+                    destinations,
+                }
+            })
+            .collect()
     }
 
     /// The services with their state, as `ipvsadm -L` lists them (with the version line from
