@@ -1,9 +1,8 @@
 //! One read of the whole IPVS table: configuration plus what the kernel reports.
 
-use lvs_core::ipvsadm::list::{ListedDestination, ListedService, Table};
 use lvs_core::{
-    DestinationEntry, DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon,
-    Timeouts, VirtualServiceEntry,
+    DestinationEntry, DestinationState, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts,
+    VirtualServiceEntry,
 };
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -151,49 +150,5 @@ impl Snapshot {
                 }
             })
             .collect()
-    }
-
-    /// The services with their state, as `ipvsadm -L` lists them (with the version line from
-    /// `info`).
-    ///
-    /// ```no_run
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::ipvsadm::{Format, list::NoNames};
-    ///
-    /// // ipvsadm -Ln --stats
-    /// let ipvs = lvs_netlink::Ipvs::new()?;
-    /// let table = ipvs.snapshot()?.table(ipvs.info()?);
-    /// let format = Format { numeric: true, stats: true, ..Format::default() };
-    /// print!("{}", table.list(&format, &NoNames));
-    /// # Ok(())
-    /// # }
-    /// ```
-    pub fn table(&self, info: Info) -> Table {
-        let services = self
-            .ruleset
-            .services
-            .iter()
-            .map(|vs| {
-                let key = vs.service.key;
-                let destinations = vs
-                    .destinations
-                    .iter()
-                    .map(|d| ListedDestination {
-                        destination: *d,
-                        state: self
-                            .destination_state
-                            .get(&(key, d.addr))
-                            .copied()
-                            .unwrap_or_default(),
-                    })
-                    .collect();
-                ListedService {
-                    service: vs.service.clone(),
-                    state: self.service_state.get(&key).copied().unwrap_or_default(),
-                    destinations,
-                }
-            })
-            .collect();
-        Table { info, services }
     }
 }
