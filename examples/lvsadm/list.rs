@@ -2,10 +2,10 @@
 //! `lvs::ipvsadm::list` (pure, byte-identical to ipvsadm), or as JSON with `--json`.
 
 use crate::compat::{Exit, Session, Status, message, out};
-use lvs::ipvsadm::list::{self, ListedDestination, ListedService, Table};
+use lvs::ipvsadm::list::{self, Table};
 use lvs::ipvsadm::{Format, ListWhat};
 use lvs::rules::SaveOptions;
-use lvs::{DestinationEntry, ServiceEntry, ServiceKey};
+use lvs::{ServiceEntry, ServiceKey, VirtualServiceEntry};
 use serde::Serialize;
 
 /// A failed read: ipvsadm prints the message and exits 1.
@@ -32,11 +32,11 @@ fn json<T: Serialize>(value: &T) -> Status {
 fn table(session: &mut Session) -> Result<Table, Exit> {
     let (ipvs, info) = session.ipvs()?;
     let snap = ipvs.snapshot().map_err(|e| failed(&e))?;
-    Ok(snap.table(*info))
+    Ok(Table::new(*info, snap.entries()))
 }
 
 /// One service with its real servers; "No such service" (exit 1) when it is missing.
-fn one_service(session: &mut Session, key: &ServiceKey) -> Result<ListedService, Exit> {
+fn one_service(session: &mut Session, key: &ServiceKey) -> Result<VirtualServiceEntry, Exit> {
     let (ipvs, _) = session.ipvs()?;
     let Some(ServiceEntry { service, state }) = ipvs.service(key).map_err(|e| failed(&e))? else {
         eprintln!(
@@ -45,13 +45,8 @@ fn one_service(session: &mut Session, key: &ServiceKey) -> Result<ListedService,
         );
         return Err(Exit(1));
     };
-    let destinations = ipvs
-        .destinations(key)
-        .map_err(|e| failed(&e))?
-        .into_iter()
-        .map(|DestinationEntry { destination, state }| ListedDestination { destination, state })
-        .collect();
-    Ok(ListedService {
+    let destinations = ipvs.destinations(key).map_err(|e| failed(&e))?;
+    Ok(VirtualServiceEntry {
         service,
         state,
         destinations,
@@ -71,10 +66,7 @@ pub fn list(session: &mut Session, what: &ListWhat, format: &Format) -> Status {
         ListWhat::Service(key) => {
             let vs = one_service(session, key)?;
             if session.json {
-                let t = Table {
-                    info: session.ipvs()?.1,
-                    services: vec![vs],
-                };
+                let t = Table::new(session.ipvs()?.1, vec![vs]);
                 return json(&t.in_listing_order(format).services[0]);
             }
             out(&list::list_service(&vs, format, &session.names));

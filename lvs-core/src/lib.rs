@@ -68,5 +68,7 @@ pub use plan::{Plan, PlanOptions, Stage, Step, plan};
 pub use ruleset::{KernelProfile, Ruleset, VirtualService};
 pub use scheduler::Scheduler;
 pub use service::{Netmask, Persistence, Protocol, SchedFlag, Service, ServiceFlags, ServiceKey};
-pub use state::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
+pub use state::{
+    DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats, VirtualServiceEntry,
+};
 pub use timeouts::Timeouts;

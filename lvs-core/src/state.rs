@@ -1,7 +1,7 @@
 //! What the kernel reports about services and real servers: statistics and connection
 //! counters. Kept apart from configuration so that comparing rulesets never looks at them;
 //! [`ServiceEntry`] and [`DestinationEntry`] pair the two, as one read of the kernel's table
-//! gives them.
+//! gives them; [`VirtualServiceEntry`] holds a service's entry with its real servers'.
 
 use crate::{Destination, Service};
 use serde::{Deserialize, Serialize};
@@ -117,4 +117,36 @@ pub struct DestinationEntry {
     pub destination: Destination,
     /// Its connection counters and statistics.
     pub state: DestinationState,
+}
+
+/// One service of the kernel's table with its real servers, each with what the kernel reports
+/// about it: a [`ServiceEntry`] and its [`DestinationEntry`]s, as one read of the whole table
+/// gives them (what `Snapshot::entries` returns, and what [`crate::ipvsadm::list::Table`]
+/// lists). The configuration alone is a [`crate::VirtualService`].
+///
+/// ```
+/// use lvs_core::{Destination, DestinationEntry, DestinationState};
+/// use lvs_core::{Service, ServiceKey, ServiceState, VirtualServiceEntry};
+/// let entry = VirtualServiceEntry {
+///     service: Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)),
+///     state: ServiceState::default(),
+///     destinations: vec![DestinationEntry {
+///         destination: Destination::new("192.168.8.14:80".parse()?),
+///         state: DestinationState { active_conns: 2, ..DestinationState::default() },
+///     }],
+/// };
+/// // Established connections across the service's real servers.
+/// let active: u32 = entry.destinations.iter().map(|d| d.state.active_conns).sum();
+/// assert_eq!(active, 2);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct VirtualServiceEntry {
+    /// The configuration: what identifies the service and how it schedules.
+    pub service: Service,
+    /// Its counters and the kernel's own flags.
+    pub state: ServiceState,
+    /// Its real servers, in the kernel's order.
+    pub destinations: Vec<DestinationEntry>,
 }

@@ -1,11 +1,15 @@
 //! One read of the whole IPVS table: configuration plus what the kernel reports.
 
-use lvs_core::ipvsadm::list::{ListedDestination, ListedService, Table};
-use lvs_core::{DestinationState, Info, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts};
+use lvs_core::{
+    DestinationEntry, DestinationState, Ruleset, ServiceKey, ServiceState, SyncDaemon, Timeouts,
+    VirtualServiceEntry,
+};
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-/// Everything the kernel holds, read at once by [`crate::Ipvs::snapshot`].
+/// Everything the kernel holds, read at once by [`crate::Ipvs::snapshot`]. The counters are
+/// kept by service and by real server; [`Snapshot::entries`] gives each service with its own
+/// and its real servers'.
 ///
 /// ```no_run
 /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -101,24 +105,28 @@ impl Snapshot {
         self.ruleset.object_count()
     }
 
-    /// The services with their state, as `ipvsadm -L` lists them (with the version line from
-    /// `info`).
+    /// Each service with its state and its real servers with theirs, in the kernel's order:
+    /// what [`crate::Ipvs::services`] and [`crate::Ipvs::destinations`] give, all from this one
+    /// read. A service or real server the kernel reported no state for has zero counters.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::ipvsadm::{Format, list::NoNames};
+    /// use lvs_core::DestinationEntry;
     ///
-    /// // ipvsadm -Ln --stats
-    /// let ipvs = lvs_netlink::Ipvs::new()?;
-    /// let table = ipvs.snapshot()?.table(ipvs.info()?);
-    /// let format = Format { numeric: true, stats: true, ..Format::default() };
-    /// print!("{}", table.list(&format, &NoNames));
+    /// // Drained real servers (weight 0) that no connection points at any more can go.
+    /// for vs in lvs_netlink::Ipvs::new()?.snapshot()?.entries() {
+    ///     for DestinationEntry { destination: real, state } in &vs.destinations {
+    ///         let conns = state.active_conns + state.inactive_conns + state.persistent_conns;
+    ///         if real.weight == 0 && conns == 0 {
+    ///             println!("{} of {} can go", real.addr, vs.service.key);
+    ///         }
+    ///     }
+    /// }
     /// # Ok(())
     /// # }
     /// ```
-    pub fn table(&self, info: Info) -> Table {
-        let services = self
-            .ruleset
+    pub fn entries(&self) -> Vec<VirtualServiceEntry> {
+        self.ruleset
             .services
             .iter()
             .map(|vs| {
@@ -126,7 +134,7 @@ impl Snapshot {
                 let destinations = vs
                     .destinations
                     .iter()
-                    .map(|d| ListedDestination {
+                    .map(|d| DestinationEntry {
                         destination: *d,
                         state: self
                             .destination_state
@@ -135,13 +143,12 @@ impl Snapshot {
                             .unwrap_or_default(),
                     })
                     .collect();
-                ListedService {
+                VirtualServiceEntry {
                     service: vs.service.clone(),
                     state: self.service_state.get(&key).copied().unwrap_or_default(),
                     destinations,
                 }
             })
-            .collect();
-        Table { info, services }
+            .collect()
     }
 }

@@ -254,6 +254,25 @@ fn a_snapshot_reads_everything_with_its_state() {
     );
     assert_eq!(snap.service_state.len(), 2);
     assert_eq!(snap.object_count(), 4);
+    // The entries are what the reads of each service and its real servers give.
+    let entries = snap.entries();
+    assert_eq!(entries.len(), 2);
+    for vs in &entries {
+        let key = vs.service.key;
+        let read = ipvs.service(&key).unwrap().unwrap();
+        assert_eq!((&vs.service, vs.state), (&read.service, read.state));
+        assert_eq!(vs.destinations, ipvs.destinations(&key).unwrap(), "{key}");
+    }
+    let real = &entries
+        .iter()
+        .find(|vs| vs.service.key == key)
+        .unwrap()
+        .destinations;
+    assert_eq!(real.len(), 2);
+    assert!(
+        real.iter()
+            .any(|d| d.state == busy && d.destination.weight == 2)
+    );
 }
 
 #[test]

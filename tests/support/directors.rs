@@ -17,7 +17,7 @@
 use super::{HttpServer, Netns};
 use lvs::conn::Connection;
 use lvs::ipvsadm::Format;
-use lvs::ipvsadm::list::{self, NoNames};
+use lvs::ipvsadm::list::{self, NoNames, Table};
 use lvs::netlink::{ApplyOptions, Ipvs};
 use lvs::{DaemonRole, Ruleset, SyncDaemon};
 use std::io::{BufRead, BufReader};
@@ -142,7 +142,10 @@ fn print_stats(who: &str, ipvs: &Ipvs) -> Result<(), String> {
         ..Format::default()
     };
     println!("   {who} (lvs -Ln --stats):");
-    for line in snapshot.table(info).list(&format, &NoNames).lines() {
+    for line in Table::new(info, snapshot.entries())
+        .list(&format, &NoNames)
+        .lines()
+    {
         println!("     {line}");
     }
     Ok(())

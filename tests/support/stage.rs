@@ -11,7 +11,7 @@ use crate::support::{HttpServer, NAME_SERVER_PY, Netns};
 use lvs::Ruleset;
 use lvs::Stats;
 use lvs::ipvsadm::Format;
-use lvs::ipvsadm::list::NoNames;
+use lvs::ipvsadm::list::{NoNames, Table};
 use lvs::netlink::{ApplyOptions, Ipvs};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -445,7 +445,10 @@ pub fn listing(ipvs: &Ipvs, stats: bool) -> Result<Stats, String> {
         numeric: true,
         ..Format::default()
     };
-    print!("{}", indent(&snapshot.table(info).list(&format, &NoNames)));
+    print!(
+        "{}",
+        indent(&Table::new(info, snapshot.entries()).list(&format, &NoNames))
+    );
     let mut total = Stats::default();
     for state in snapshot.service_state.values() {
         total.conns += state.stats.conns;

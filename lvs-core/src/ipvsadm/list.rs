@@ -3,21 +3,25 @@
 //! `list_daemon`, `list_conn`).
 //!
 //! Everything here renders values the caller already read: a [`Table`] of services with their
-//! kernel state ([`ListedService`]), an [`Info`], [`Timeouts`], [`SyncDaemon`]s and
-//! [`Connection`]s. Without `-n`, ipvsadm prints host and service names; lvs-core does no I/O,
-//! so names come through a [`Names`] hook (a program answers it with `gethostbyaddr` and
+//! real servers and what the kernel reports about them ([`VirtualServiceEntry`]s, as
+//! lvs-netlink's `Snapshot::entries` reads them), an [`Info`], [`Timeouts`], [`SyncDaemon`]s
+//! and [`Connection`]s. Without `-n`, ipvsadm prints host and service names; lvs-core does no
+//! I/O, so names come through a [`Names`] hook (a program answers it with `gethostbyaddr` and
 //! `getservbyport`; [`NoNames`] answers nothing, so every address prints numerically).
 //!
 //! ```
-//! use lvs_core::ipvsadm::list::{ListedService, NoNames, Table};
+//! use lvs_core::ipvsadm::list::{NoNames, Table};
 //! use lvs_core::ipvsadm::Format;
-//! use lvs_core::{Info, Service, ServiceKey, ServiceState, Version};
+//! use lvs_core::{Info, Service, ServiceKey, ServiceState, Version, VirtualServiceEntry};
 //!
 //! let key = ServiceKey::tcp("10.0.0.13:80".parse().unwrap());
-//! let table = Table {
-//!     info: Info { version: Version::new(1, 2, 1), conn_table_size: 4096 },
-//!     services: vec![ListedService::new(Service::new(key).with_scheduler("rr"), ServiceState::default())],
+//! let info = Info { version: Version::new(1, 2, 1), conn_table_size: 4096 };
+//! let entry = VirtualServiceEntry {
+//!     service: Service::new(key).with_scheduler("rr"),
+//!     state: ServiceState::default(),
+//!     destinations: Vec::new(),
 //! };
+//! let table = Table::new(info, vec![entry]);
 //! let format = Format { numeric: true, ..Format::default() };
 //! assert_eq!(
 //!     table.list(&format, &NoNames),
@@ -34,8 +38,8 @@ use super::sort::{cmp_dests, cmp_services, glibc_msort};
 use crate::conn::Connection;
 use crate::rules::SaveOptions;
 use crate::{
-    Destination, DestinationState, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags,
-    ServiceState, SyncDaemon, Timeouts, TunnelType,
+    DestinationEntry, Family, Forward, Info, Netmask, Protocol, Service, ServiceFlags, SyncDaemon,
+    Timeouts, TunnelType, VirtualServiceEntry,
 };
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
@@ -62,37 +66,6 @@ impl Names for NoNames {
     }
 }
 
-/// A real server with what the kernel reports about it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListedDestination {
-    /// Its configuration.
-    pub destination: Destination,
-    /// Its connection counters and statistics.
-    pub state: DestinationState,
-}
-
-/// A virtual service with what the kernel reports about it and its real servers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListedService {
-    /// Its configuration.
-    pub service: Service,
-    /// Its statistics.
-    pub state: ServiceState,
-    /// Its real servers, in the kernel's order.
-    pub destinations: Vec<ListedDestination>,
-}
-
-impl ListedService {
-    /// A service with no real servers yet.
-    pub fn new(service: Service, state: ServiceState) -> Self {
-        ListedService {
-            service,
-            state,
-            destinations: Vec::new(),
-        }
-    }
-}
-
 /// The whole table as `ipvsadm -L` lists it: the version line and the services, in the order
 /// the kernel dumped them (the listing sorts them unless `--nosort`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,10 +73,16 @@ pub struct Table {
     /// The IPVS version and connection table size.
     pub info: Info,
     /// The services, in the kernel's order.
-    pub services: Vec<ListedService>,
+    pub services: Vec<VirtualServiceEntry>,
 }
 
 impl Table {
+    /// The table of `services` (in the kernel's order, as lvs-netlink's `Snapshot::entries`
+    /// gives them) under the version line of `info` (`Ipvs::info`).
+    pub fn new(info: Info, services: Vec<VirtualServiceEntry>) -> Self {
+        Table { info, services }
+    }
+
     /// `ipvsadm -L [format]`: the version line, the title and every service.
     pub fn list(&self, format: &Format, names: &dyn Names) -> String {
         let mut out = header(&self.info);
@@ -134,7 +113,7 @@ impl Table {
             info: self.info,
             services: ordered(&self.services, format)
                 .into_iter()
-                .map(|vs| ListedService {
+                .map(|vs| VirtualServiceEntry {
                     service: vs.service.clone(),
                     state: vs.state,
                     destinations: ordered_destinations(vs, format)
@@ -148,20 +127,29 @@ impl Table {
 }
 
 /// The services in listing order: libipvs's sort unless `--nosort`.
-fn ordered<'a>(services: &'a [ListedService], format: &Format) -> Vec<&'a ListedService> {
-    let mut v: Vec<&ListedService> = services.iter().collect();
+fn ordered<'a>(
+    services: &'a [VirtualServiceEntry],
+    format: &Format,
+) -> Vec<&'a VirtualServiceEntry> {
+    let mut v: Vec<&VirtualServiceEntry> = services.iter().collect();
     if !format.nosort {
-        glibc_msort(&mut v, &|a: &&ListedService, b: &&ListedService| {
-            cmp_services(&a.service.key, &b.service.key)
-        });
+        glibc_msort(
+            &mut v,
+            &|a: &&VirtualServiceEntry, b: &&VirtualServiceEntry| {
+                cmp_services(&a.service.key, &b.service.key)
+            },
+        );
     }
     v
 }
 
-fn ordered_destinations<'a>(vs: &'a ListedService, format: &Format) -> Vec<&'a ListedDestination> {
-    let mut v: Vec<&ListedDestination> = vs.destinations.iter().collect();
+fn ordered_destinations<'a>(
+    vs: &'a VirtualServiceEntry,
+    format: &Format,
+) -> Vec<&'a DestinationEntry> {
+    let mut v: Vec<&DestinationEntry> = vs.destinations.iter().collect();
     if !format.nosort {
-        glibc_msort(&mut v, &|a: &&ListedDestination, b: &&ListedDestination| {
+        glibc_msort(&mut v, &|a: &&DestinationEntry, b: &&DestinationEntry| {
             cmp_dests(&a.destination, &b.destination)
         });
     }
@@ -208,7 +196,7 @@ fn title(format: &Format) -> String {
 }
 
 /// `ipvsadm -L -t ADDR [format]`: one service, with the title and no version line.
-pub fn list_service(vs: &ListedService, format: &Format, names: &dyn Names) -> String {
+pub fn list_service(vs: &VirtualServiceEntry, format: &Format, names: &dyn Names) -> String {
     let mut out = title(format);
     write_service_entry(&mut out, vs, format, names);
     out
@@ -312,7 +300,12 @@ fn sched_flags(service: &Service) -> Option<String> {
         .then(|| service.flags.sched_flag_names(&service.scheduler))
 }
 
-fn write_service_entry(out: &mut String, vs: &ListedService, format: &Format, names: &dyn Names) {
+fn write_service_entry(
+    out: &mut String,
+    vs: &VirtualServiceEntry,
+    format: &Format,
+    names: &dyn Names,
+) {
     let svc = &vs.service;
     let name = listing_service_name(svc, format, names);
     let st = &vs.state.stats;
@@ -354,7 +347,7 @@ fn write_service_entry(out: &mut String, vs: &ListedService, format: &Format, na
 /// One real server's line of a service entry (`print_service_entry`'s loop).
 fn write_destination_entry(
     out: &mut String,
-    ld: &ListedDestination,
+    ld: &DestinationEntry,
     protocol: Option<Protocol>,
     format: &Format,
     names: &dyn Names,
@@ -464,7 +457,7 @@ fn rule_service_name(
 
 fn write_rules(
     out: &mut String,
-    vs: &ListedService,
+    vs: &VirtualServiceEntry,
     format: &Format,
     names: &dyn Names,
     options: SaveOptions,
@@ -599,7 +592,7 @@ pub fn connections(conns: &[Connection], format: &Format, names: &dyn Names) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{Ruleset, Stats, Version};
+    use crate::{DestinationState, Ruleset, ServiceState, Stats, Version};
 
     fn numeric() -> Format {
         Format {
@@ -622,13 +615,13 @@ mod tests {
             services: ruleset
                 .services
                 .iter()
-                .map(|vs| ListedService {
+                .map(|vs| VirtualServiceEntry {
                     service: vs.service.clone(),
                     state: ServiceState::default(),
                     destinations: vs
                         .destinations
                         .iter()
-                        .map(|d| ListedDestination {
+                        .map(|d| DestinationEntry {
                             destination: *d,
                             state: DestinationState::default(),
                         })
@@ -988,6 +981,34 @@ mod tests {
         }
         assert!(checked > 15, "only {checked} goldens");
         assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    /// `lvsadm --json -L` prints a [`Table`] in listing order, and `-L -t ADDR` one of its
+    /// services: the field names are its JSON shape, pinned here.
+    #[test]
+    fn a_table_serializes_to_the_listing_json_shape() {
+        let mut t = table_from_rules(
+            "-A -t 10.0.0.13:80 -s rr\n-a -t 10.0.0.13:80 -r 192.168.8.14 -m -w 2\n",
+        );
+        t.services[0].state.stats.conns = 7;
+        t.services[0].destinations[0].state.active_conns = 3;
+        let json = serde_json::to_string(&t.in_listing_order(&numeric())).unwrap();
+        let zero = r#"{"conns":0,"inpkts":0,"outpkts":0,"inbytes":0,"outbytes":0,"cps":0,"inpps":0,"outpps":0,"inbps":0,"outbps":0}"#;
+        let service = [
+            r#"{"service":{"key":{"inet":{"protocol":"tcp","addr":"10.0.0.13:80"}},"scheduler":"rr"},"#,
+            r#""state":{"stats":{"conns":7,"inpkts":0,"outpkts":0,"inbytes":0,"outbytes":0,"cps":0,"inpps":0,"outpps":0,"inbps":0,"outbps":0},"internal_flags":0},"#,
+            r#""destinations":[{"destination":{"addr":"192.168.8.14:80","forward":"masq","weight":2},"#,
+            &format!(r#""state":{{"active_conns":3,"inactive_conns":0,"persistent_conns":0,"stats":{zero}}}}}]}}"#),
+        ]
+        .concat();
+        assert_eq!(
+            json,
+            format!(
+                r#"{{"info":{{"version":66049,"conn_table_size":4096}},"services":[{service}]}}"#
+            )
+        );
+        assert_eq!(serde_json::to_string(&t.services[0]).unwrap(), service);
+        assert_eq!(serde_json::from_str::<Table>(&json).unwrap(), t);
     }
 
     #[test]

@@ -5,7 +5,8 @@
 //!   listing (`-L`, with its [`Format`] and [`ListWhat`]), `-S`, `-R`, `-h` or `-v`, refusing
 //!   what ipvsadm refuses with ipvsadm's message ([`ArgError`]).
 //! - [`tokens`] splits a line as `ipvsadm -R` does.
-//! - [`list`] prints the table as `ipvsadm -L` does.
+//! - [`list`] prints the table as `ipvsadm -L` does (a [`list::Table`] of the model's
+//!   [`VirtualServiceEntry`](crate::VirtualServiceEntry)s).
 //! - [`cmp_services`] and [`cmp_dests`] are libipvs's sort orders, as the C API exports them.
 //!
 //! Rule files (what `ipvsadm -S` writes and `ipvsadm -R` reads) are [`crate::rules`]: a rule

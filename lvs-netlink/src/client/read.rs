@@ -133,9 +133,9 @@ impl Ipvs {
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// let timeouts = lvs_netlink::Ipvs::new()?.timeouts()?;
-    /// // Timeout (tcp tcpfin udp): 900 120 300
-    /// print!("{}", lvs_core::ipvsadm::list::timeouts(&timeouts));
+    /// let t = lvs_netlink::Ipvs::new()?.timeouts()?;
+    /// // tcp 900 s, tcpfin 120 s, udp 300 s
+    /// println!("tcp {} s, tcpfin {} s, udp {} s", t.tcp, t.tcp_fin, t.udp);
     /// # Ok(())
     /// # }
     /// ```
@@ -168,17 +168,18 @@ impl Ipvs {
     }
 
     /// The connection table of the handle's namespace (`/proc/net/ip_vs_conn`, read from
-    /// inside that namespace).
+    /// inside that namespace). lvs-core's `ipvsadm::list::connections` prints it as
+    /// `ipvsadm -Lc` does.
     ///
     /// ```no_run
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use lvs_core::ipvsadm::Format;
-    /// use lvs_core::ipvsadm::list::{self, NoNames};
-    ///
-    /// // ipvsadm -Lnc
-    /// let conns = lvs_netlink::Ipvs::new()?.connections()?;
-    /// let numeric = Format { numeric: true, ..Format::default() };
-    /// print!("{}", list::connections(&conns, &numeric, &NoNames));
+    /// // Who is talking to 192.168.8.14:80, and in which state.
+    /// let real = "192.168.8.14:80".parse()?;
+    /// for c in lvs_netlink::Ipvs::new()?.connections()? {
+    ///     if c.destination == real {
+    ///         println!("{} via {}: {}", c.client, c.virtual_addr, c.state);
+    ///     }
+    /// }
     /// # Ok(())
     /// # }
     /// ```
