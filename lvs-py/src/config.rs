@@ -3,13 +3,12 @@
 use crate::convert::{self, NameOut};
 use crate::errors;
 use crate::service::name_or_number;
-use crate::value::value_methods;
+use crate::value::{DictForm, value_methods};
 use lvs_core::daemon::DEFAULT_MCAST_INTERFACE;
 use lvs_core::rules::addr_port;
 use lvs_core::{DaemonRole, Info, SyncDaemon, Timeouts, Version};
 use lvs_netlink::{Connection, Features};
 use pyo3::prelude::*;
-use pyo3::types::PyType;
 use serde::{Deserialize, Serialize};
 use std::fmt::Write;
 use std::net::IpAddr;
@@ -21,7 +20,7 @@ pub struct PyTimeouts {
     pub inner: Timeouts,
 }
 
-value_methods!(PyTimeouts);
+value_methods!(PyTimeouts, "timeouts");
 
 #[pymethods]
 impl PyTimeouts {
@@ -51,19 +50,6 @@ impl PyTimeouts {
         self.inner.udp
     }
 
-    /// The timeouts as a dict.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// Timeouts from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyTimeouts {
-            inner: convert::from_dict(data, "timeouts")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         let t = &self.inner;
         format!(
@@ -86,7 +72,7 @@ pub struct PyDaemon {
     pub inner: SyncDaemon,
 }
 
-value_methods!(PyDaemon);
+value_methods!(PyDaemon, "daemon");
 
 #[pymethods]
 impl PyDaemon {
@@ -156,19 +142,6 @@ impl PyDaemon {
         self.inner.validate().map_err(|e| errors::invalid(py, e))
     }
 
-    /// The daemon as a dict.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A daemon from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyDaemon {
-            inner: convert::from_dict(data, "daemon")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         let d = &self.inner;
         let mut out = format!(
@@ -201,7 +174,7 @@ pub struct PyInfo {
     pub inner: Info,
 }
 
-value_methods!(PyInfo);
+value_methods!(PyInfo, "info");
 
 /// `"1.2.1"` as a version.
 fn version_arg(text: &str) -> PyResult<Version> {
@@ -240,19 +213,6 @@ impl PyInfo {
         self.inner.conn_table_size
     }
 
-    /// The info as a dict.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// Info from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyInfo {
-            inner: convert::from_dict(data, "info")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "Info(version={}, conn_table_size={})",
@@ -269,7 +229,7 @@ pub struct PyFeatures {
     pub inner: Features,
 }
 
-value_methods!(PyFeatures);
+value_methods!(PyFeatures, "features", DictForm);
 
 /// `Features` as plain data (lvs-netlink's type has no serde form: the binding's own).
 #[derive(Serialize, Deserialize)]
@@ -296,9 +256,8 @@ impl From<FeaturesData> for Features {
     }
 }
 
-impl PyFeatures {
-    fn data(&self) -> FeaturesData {
-        let f = &self.inner;
+impl From<&Features> for FeaturesData {
+    fn from(f: &Features) -> Self {
         FeaturesData {
             ipvs_version: f.ipvs_version,
             kernel_release: f.kernel_release.clone(),
@@ -307,6 +266,19 @@ impl PyFeatures {
             tunnel_type: f.tunnel_type,
             tunnel_flags: f.tunnel_flags,
         }
+    }
+}
+
+/// Through `FeaturesData`, the serde form of the binding's own.
+impl DictForm for PyFeatures {
+    fn write_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &FeaturesData::from(&self.inner))
+    }
+
+    fn read_dict(data: &Bound<'_, PyAny>, what: &str) -> PyResult<Self> {
+        Ok(PyFeatures {
+            inner: convert::from_dict::<FeaturesData>(data, what)?.into(),
+        })
     }
 }
 
@@ -355,19 +327,6 @@ impl PyFeatures {
         ))
     }
 
-    /// The features as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.data())
-    }
-
-    /// Features from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyFeatures {
-            inner: convert::from_dict::<FeaturesData>(data, "features")?.into(),
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         let f = &self.inner;
         format!(
@@ -394,7 +353,7 @@ pub struct PyConnection {
     pub inner: Connection,
 }
 
-value_methods!(PyConnection);
+value_methods!(PyConnection, "connection");
 
 #[pymethods]
 impl PyConnection {
@@ -466,19 +425,6 @@ impl PyConnection {
             c.expires,
             &c.pe,
         ))
-    }
-
-    /// The connection as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A connection from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyConnection {
-            inner: convert::from_dict(data, "connection")?,
-        })
     }
 
     pub fn __repr__(&self) -> String {

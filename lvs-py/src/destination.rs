@@ -7,7 +7,7 @@ use crate::value::value_methods;
 use lvs_core::rules::addr_port;
 use lvs_core::{Destination, Forward, Tunnel, TunnelChecksum, TunnelType};
 use pyo3::prelude::*;
-use pyo3::types::{PyDict, PyType};
+use pyo3::types::PyDict;
 use std::fmt::Write;
 use std::net::{IpAddr, SocketAddr};
 
@@ -19,7 +19,7 @@ pub struct PyDestination {
     pub inner: Destination,
 }
 
-value_methods!(PyDestination);
+value_methods!(PyDestination, "destination");
 
 fn forward_name(f: &Forward) -> NameOut {
     name_or_number(f.name(), f.kernel_value())
@@ -218,19 +218,6 @@ impl PyDestination {
             .forward
             .tunnel()
             .map(|t| name_or_number(t.checksum.name(), t.checksum.kernel_value().into()))
-    }
-
-    /// The real server as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A real server from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyDestination {
-            inner: convert::from_dict(data, "destination")?,
-        })
     }
 
     pub fn __repr__(&self) -> String {

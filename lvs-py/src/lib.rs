@@ -13,7 +13,8 @@
 //! - [`reconcile`]: `Reconciler` (apply at the cost of the change).
 //! - [`errors`]: lvs errors as the exceptions of `lvs._errors`, rooted in `lvs.LvsError`.
 //! - [`convert`]: hashing, serde to and from Python data, argument shapes.
-//! - [`value`]: what every value class shares (pickling, copying), written once.
+//! - [`value`]: what every value class shares (`to_dict`, `from_dict`, pickling, copying),
+//!   written once.
 
 pub mod config;
 pub mod convert;

@@ -5,11 +5,11 @@ use crate::convert;
 use crate::destination::{PyDestination, destination_arg};
 use crate::errors;
 use crate::service::{PyService, service_arg};
-use crate::value::value_methods;
+use crate::value::{DictForm, value_methods};
 use lvs_core::rules::{self, SaveOptions, command_rule};
 use lvs_core::{Command, Destination, Ruleset, ServiceKey, VirtualService};
 use pyo3::prelude::*;
-use pyo3::types::{PyString, PyTuple, PyType};
+use pyo3::types::{PyString, PyTuple};
 use std::net::SocketAddr;
 
 /// An order-independent hash of a service with its real servers, matching `Ruleset`'s
@@ -28,7 +28,7 @@ pub struct PyVirtualService {
     pub inner: VirtualService,
 }
 
-value_methods!(PyVirtualService);
+value_methods!(PyVirtualService, "virtual service");
 
 impl PartialEq for PyVirtualService {
     fn eq(&self, other: &Self) -> bool {
@@ -94,19 +94,6 @@ impl PyVirtualService {
         vs_hash(&self.inner)
     }
 
-    /// The service with its real servers as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A service with its real servers from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyVirtualService {
-            inner: convert::from_dict(data, "virtual service")?,
-        })
-    }
-
     fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
         let dests = self.destinations(py)?.repr()?;
         Ok(format!(
@@ -126,7 +113,22 @@ pub struct PyRuleset {
     pub inner: Ruleset,
 }
 
-value_methods!(PyRuleset);
+value_methods!(PyRuleset, "ruleset", DictForm);
+
+/// Read as `Ruleset::from_json` reads a document: checked whole (duplicates, values a rule file
+/// cannot carry, every rule of ipvsadm and the kernel), as the `Ruleset` constructor checks it.
+impl DictForm for PyRuleset {
+    fn write_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
+        convert::to_dict(py, &self.inner)
+    }
+
+    fn read_dict(data: &Bound<'_, PyAny>, what: &str) -> PyResult<Self> {
+        let text = convert::dict_json(data)?;
+        Ruleset::from_json(&text)
+            .map(|inner| PyRuleset { inner })
+            .map_err(|e| errors::document(data.py(), what, &e))
+    }
+}
 
 #[pymethods]
 impl PyRuleset {
@@ -237,20 +239,6 @@ impl PyRuleset {
         rules::save(&self.inner, SaveOptions { lossless })
     }
 
-    /// The ruleset as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A ruleset from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let text = convert::dict_json(data)?;
-        Ruleset::from_json(&text)
-            .map(|inner| PyRuleset { inner })
-            .map_err(|e| errors::document(data.py(), "ruleset", &e))
-    }
-
     fn __str__(&self) -> String {
         self.inner.to_rules()
     }
@@ -304,7 +292,7 @@ pub struct PyCommand {
     pub inner: Command,
 }
 
-value_methods!(PyCommand);
+value_methods!(PyCommand, "command");
 
 fn key(service: &Bound<'_, PyAny>) -> PyResult<ServiceKey> {
     Ok(service_arg(service)?.key)
@@ -425,19 +413,6 @@ impl PyCommand {
     #[getter]
     fn operation(&self) -> String {
         self.inner.operation().to_string()
-    }
-
-    /// The command as plain data.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A command from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyCommand {
-            inner: convert::from_dict(data, "command")?,
-        })
     }
 
     fn __hash__(&self) -> u64 {

@@ -22,7 +22,7 @@ pub struct PyService {
     pub inner: Service,
 }
 
-value_methods!(PyService);
+value_methods!(PyService, "service");
 
 fn protocol_arg(p: NameOrNumber) -> PyResult<Protocol> {
     match p {
@@ -435,19 +435,6 @@ impl PyService {
     /// Checks the service against ipvsadm's and the kernel's rules; raises `InvalidArgument`.
     fn validate(&self, py: Python<'_>) -> PyResult<()> {
         self.inner.validate().map_err(|e| errors::invalid(py, e))
-    }
-
-    /// The service as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A service from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyService {
-            inner: convert::from_dict(data, "service")?,
-        })
     }
 
     pub fn __repr__(&self) -> String {

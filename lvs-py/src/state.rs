@@ -2,13 +2,12 @@
 //! and what a read gives, configuration and state together: `ServiceEntry`,
 //! `DestinationEntry`.
 
-use crate::convert;
 use crate::destination::PyDestination;
 use crate::service::PyService;
 use crate::value::value_methods;
 use lvs_core::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
 use pyo3::prelude::*;
-use pyo3::types::{PyIterator, PyTuple, PyType};
+use pyo3::types::{PyIterator, PyTuple};
 
 /// The ten IPVS counters: totals since creation or the last zero, and estimated rates.
 #[pyclass(frozen, eq, hash, name = "Stats", module = "lvs")]
@@ -17,7 +16,7 @@ pub struct PyStats {
     pub inner: Stats,
 }
 
-value_methods!(PyStats);
+value_methods!(PyStats, "stats");
 
 #[pymethods]
 impl PyStats {
@@ -104,19 +103,6 @@ impl PyStats {
         self.inner.outbps
     }
 
-    /// The counters as a dict.
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// Counters from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyStats {
-            inner: convert::from_dict(data, "stats")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         let s = &self.inner;
         format!(
@@ -143,7 +129,7 @@ pub struct PyServiceState {
     pub inner: ServiceState,
 }
 
-value_methods!(PyServiceState);
+value_methods!(PyServiceState, "service state");
 
 #[pymethods]
 impl PyServiceState {
@@ -172,19 +158,6 @@ impl PyServiceState {
         self.inner.internal_flags
     }
 
-    /// The state as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A service state from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyServiceState {
-            inner: convert::from_dict(data, "service state")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "ServiceState(stats={}, internal_flags={:#x})",
@@ -201,7 +174,7 @@ pub struct PyDestinationState {
     pub inner: DestinationState,
 }
 
-value_methods!(PyDestinationState);
+value_methods!(PyDestinationState, "destination state");
 
 #[pymethods]
 impl PyDestinationState {
@@ -249,19 +222,6 @@ impl PyDestinationState {
         }
     }
 
-    /// The state as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// A real server state from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyDestinationState {
-            inner: convert::from_dict(data, "destination state")?,
-        })
-    }
-
     pub fn __repr__(&self) -> String {
         format!(
             "DestinationState(active_conns={}, inactive_conns={}, persistent_conns={}, stats={})",
@@ -282,7 +242,7 @@ pub struct PyServiceEntry {
     pub inner: ServiceEntry,
 }
 
-value_methods!(PyServiceEntry);
+value_methods!(PyServiceEntry, "service entry");
 
 #[pymethods]
 impl PyServiceEntry {
@@ -324,19 +284,6 @@ impl PyServiceEntry {
         .try_iter()
     }
 
-    /// The entry as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// An entry from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyServiceEntry {
-            inner: convert::from_dict(data, "service entry")?,
-        })
-    }
-
     fn __repr__(&self) -> String {
         format!(
             "ServiceEntry(service={}, state={})",
@@ -355,7 +302,7 @@ pub struct PyDestinationEntry {
     pub inner: DestinationEntry,
 }
 
-value_methods!(PyDestinationEntry);
+value_methods!(PyDestinationEntry, "destination entry");
 
 #[pymethods]
 impl PyDestinationEntry {
@@ -395,19 +342,6 @@ impl PyDestinationEntry {
             ],
         )?
         .try_iter()
-    }
-
-    /// The entry as plain data (JSON-ready dicts and strings).
-    fn to_dict(&self, py: Python<'_>) -> PyResult<Py<PyAny>> {
-        convert::to_dict(py, &self.inner)
-    }
-
-    /// An entry from `to_dict`'s shape.
-    #[classmethod]
-    fn from_dict(_cls: &Bound<'_, PyType>, data: &Bound<'_, PyAny>) -> PyResult<Self> {
-        Ok(PyDestinationEntry {
-            inner: convert::from_dict(data, "destination entry")?,
-        })
     }
 
     fn __repr__(&self) -> String {

@@ -1,16 +1,18 @@
 """Pure tests (no kernel): lvs is the installed abi3 wheel of distribution ``lvs-py``, its
 version is the crate's, and its stubs make a type checker refuse what the module refuses."""
 
+import ast
 import importlib.metadata
 import json
 import re
 import sysconfig
 from pathlib import Path
-from typing import get_args
+from typing import List, get_args
 
 import mypy.api
 
 import lvs
+import lvs._lvs
 
 REPO = Path(__file__).resolve().parents[2]
 DIST = "lvs-py"
@@ -90,3 +92,42 @@ def test_stubs_make_mypy_refuse_wrong_names() -> None:
     lines = TYPED.splitlines()
     assert sorted({int(n) for n in refused}) == [
         n + 1 for n, line in enumerate(lines) if line.startswith("lvs.")], out
+
+
+def stub_value_classes() -> List[str]:
+    """The classes the stubs give the shared ``_Value`` base (``to_dict``, ``from_dict`` and
+    the copies, written once)."""
+    tree = ast.parse((Path(lvs._lvs.__file__).parent / "_lvs.pyi").read_text())
+    return sorted(
+        node.name for node in tree.body if isinstance(node, ast.ClassDef)
+        and any(isinstance(b, ast.Name) and b.id == "_Value" for b in node.bases))
+
+
+def test_stub_value_base_is_on_the_value_classes_only() -> None:
+    # stubtest checks what a stub class says itself, not what it inherits: a class given the
+    # base without the methods at run time would pass it.
+    runtime = sorted(
+        name for name in lvs._lvs.__all__
+        if isinstance(getattr(lvs._lvs, name), type)
+        and hasattr(getattr(lvs._lvs, name), "from_dict"))
+    assert len(runtime) == 15
+    assert stub_value_classes() == runtime
+    for name in runtime:
+        cls = getattr(lvs._lvs, name)
+        assert cls.__bases__ == (object,)
+        for method in ("to_dict", "from_dict", "__copy__", "__deepcopy__", "__reduce__"):
+            assert method in vars(cls), (name, method)
+
+
+def test_stubs_type_from_dict_and_copies_as_the_class() -> None:
+    names = stub_value_classes()
+    lines = ["import copy", "from typing import Any", "import lvs", "def f(d: Any) -> None:"]
+    for name in names:
+        lines += [f"    reveal_type(lvs.{name}.from_dict(d))",
+                  f"    reveal_type(copy.copy(lvs.{name}.from_dict(d)))",
+                  f"    reveal_type(lvs.{name}.from_dict(d).__deepcopy__({{}}))"]
+    out, err, status = mypy.api.run(
+        ["--strict", "--no-incremental", "--cache-dir=/dev/null", "-c", "\n".join(lines)])
+    assert status == 0, out + err
+    revealed = re.findall(r'^<string>:\d+: note: Revealed type is "(.*)"$', out, re.M)
+    assert revealed == [f"lvs._lvs.{name}" for name in names for _ in range(3)], out
