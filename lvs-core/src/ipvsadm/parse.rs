@@ -721,6 +721,35 @@ pub(crate) fn conclude(
             format!("unexpected argument {}", shown(extra.text)),
         );
     }
+    check_command(e, cmd)?;
+    Ok(match change(e, cmd) {
+        Some(command) => Invocation::Change(command),
+        None => match cmd {
+            Cmd::List => list(e)?,
+            Cmd::Save => Invocation::Save { format: e.format },
+            _ => Invocation::Restore,
+        },
+    })
+}
+
+/// [`conclude`] for a line without positional arguments whose command changes the table (the
+/// plain lines of [`crate::rules`]): the command, built where it is returned; `None` where
+/// [`conclude`] gives anything else (its error, or an invocation that is not a change).
+#[inline(always)]
+pub(crate) fn conclude_change(e: &mut Entry<'_>) -> Option<Command> {
+    let cmd = e.cmd?;
+    // `--set` needs its three values.
+    if cmd == Cmd::Timeout {
+        return None;
+    }
+    check_command(e, cmd).ok()?;
+    change(e, cmd)
+}
+
+/// What `process_options` checks once the options and the positional arguments are read:
+/// the scheduler flags, which options go with the command, the service, the real server.
+#[inline(always)]
+fn check_command(e: &mut Entry<'_>, cmd: Cmd) -> Result<(), ArgError> {
     if let Some((arg, col)) = e.sched_flags_arg {
         let sched = if e.sched_name.is_empty() {
             "wlc"
@@ -731,7 +760,16 @@ pub(crate) fn conclude(
         e.flags |= parse_sched_flags(sched, arg, col)?.bits();
     }
     generic_opt_check(cmd, e.options).or_else(|msg| fail(e.cmd_col, msg))?;
-    finish(e, cmd)
+    if matches!(cmd, Cmd::Add | Cmd::Edit) {
+        check_service(e)?;
+    }
+    if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
+        e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
+    }
+    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
+        check_destination(e)?;
+    }
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -775,43 +813,33 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
     Ok(flags)
 }
 
-/// The checks `process_options` makes after reading the options, then the command.
-fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
-    if matches!(cmd, Cmd::Add | Cmd::Edit) {
-        check_service(e)?;
-    }
-    if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
-        e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
-    }
-    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
-        check_destination(e)?;
-    }
+/// The change `cmd` asks for, once [`check_command`] has passed; `None` for the commands that
+/// change nothing (`-L`, `-S`, `-R`).
+#[inline(always)]
+fn change(e: &Entry<'_>, cmd: Cmd) -> Option<Command> {
     let has = |o: Optc| e.options & (1 << o as u64) != 0;
-    let invocation = match cmd {
-        Cmd::List => list(e)?,
-        Cmd::Save => Invocation::Save { format: e.format },
-        Cmd::Restore => Invocation::Restore,
-        Cmd::Flush => Invocation::Change(Command::Flush),
-        Cmd::Add => Invocation::Change(Command::AddService(service(e))),
-        Cmd::Edit => Invocation::Change(Command::EditService(service(e))),
-        Cmd::Del => Invocation::Change(Command::DeleteService(service_key(e))),
-        Cmd::Zero => Invocation::Change(Command::Zero(has(Optc::Service).then(|| service_key(e)))),
-        Cmd::AddDest => Invocation::Change(Command::AddDestination {
+    Some(match cmd {
+        Cmd::List | Cmd::Save | Cmd::Restore => return None,
+        Cmd::Flush => Command::Flush,
+        Cmd::Add => Command::AddService(service(e)),
+        Cmd::Edit => Command::EditService(service(e)),
+        Cmd::Del => Command::DeleteService(service_key(e)),
+        Cmd::Zero => Command::Zero(has(Optc::Service).then(|| service_key(e))),
+        Cmd::AddDest => Command::AddDestination {
             service: service_key(e),
             destination: destination(e),
-        }),
-        Cmd::EditDest => Invocation::Change(Command::EditDestination {
+        },
+        Cmd::EditDest => Command::EditDestination {
             service: service_key(e),
             destination: destination(e),
-        }),
-        Cmd::DelDest => Invocation::Change(Command::DeleteDestination {
+        },
+        Cmd::DelDest => Command::DeleteDestination {
             service: service_key(e),
             addr: dest_addr(e),
-        }),
-        Cmd::Timeout => Invocation::Change(Command::SetTimeouts(e.timeouts)),
-        Cmd::StartDaemon | Cmd::StopDaemon => Invocation::Change(daemon_command(e, cmd)),
-    };
-    Ok(invocation)
+        },
+        Cmd::Timeout => Command::SetTimeouts(e.timeouts),
+        Cmd::StartDaemon | Cmd::StopDaemon => daemon_command(e, cmd),
+    })
 }
 
 /// `process_options`'s checks of a service for `-A` and `-E`, and the default scheduler.

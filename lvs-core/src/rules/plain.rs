@@ -4,7 +4,7 @@
 //! -m -w 1`: options of one letter, each followed by its value if it takes one, one space
 //! apart. For such a line popt's scan is trivial, so [`plain_rule`] reads the line in one pass
 //! over its bytes and hands each option to the code that reads options for every line
-//! ([`take_command`], [`take_option`], [`conclude`] in [`crate::ipvsadm::parse`]): what an option means
+//! ([`take_command`], [`take_option`], [`conclude_change`] in [`crate::ipvsadm::parse`]): what an option means
 //! is written once, and only the splitting into options is done here.
 //!
 //! Anything else gives `None`, and the line goes to the general reader, which reads it as
@@ -16,7 +16,7 @@
 use crate::Command;
 use crate::ipvsadm::options::{ArgKind, Found, short_def};
 use crate::ipvsadm::parse::{
-    Entry, Invocation, PlainAddr, Resolver, conclude, take_command, take_option,
+    Entry, PlainAddr, Resolver, conclude_change, take_command, take_option,
 };
 use crate::ipvsadm::split::{HIGH_BITS, word_at};
 
@@ -58,10 +58,7 @@ fn read_options<'a>(
     while let Some(found) = tokens.next_option().ok()? {
         take_option(entry, found, "", resolver).ok()?;
     }
-    match conclude(entry, &[]).ok()? {
-        Invocation::Change(command) => Some(command),
-        _ => None,
-    }
+    conclude_change(entry)
 }
 
 /// The line is not plain.
