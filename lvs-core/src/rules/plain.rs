@@ -31,11 +31,7 @@ pub(super) fn plain_rule<'a>(
     resolver: &dyn Resolver,
     last_service: &mut PlainAddr<'a>,
 ) -> Option<(Command, usize)> {
-    let mut tokens = PlainTokens {
-        rest: text,
-        column: 1,
-        end: None,
-    };
+    let mut tokens = PlainTokens::new(text);
     let mut entry = Entry::new();
     entry.last_service = *last_service;
     let read = read_options(&mut entry, &mut tokens, resolver);
@@ -65,16 +61,55 @@ fn read_options<'a>(
 struct NotPlain;
 
 /// The tokens of a plain line: printable ASCII, one space apart, up to '\n' or the end.
+///
+/// The bytes are classed eight at a time, each word once: a token's end is looked for in the
+/// word where the token before it ended, which tokens one space apart mostly share.
 struct PlainTokens<'a> {
-    /// The text from the next token on.
-    rest: &'a str,
-    /// The column of the next token.
-    column: usize,
+    /// The text, from the line's start (columns are byte offsets + 1: the line is ASCII up
+    /// to the next token).
+    text: &'a str,
+    /// Where the next token starts.
+    at: usize,
+    /// Where the word of `stops` starts.
+    word: usize,
+    /// The high bit of each byte of the word at `word` that is not printable ASCII (0x21 to
+    /// 0x7e); the padding past the end of the text is blank.
+    stops: u64,
     /// The line's length, once its end is reached.
     end: Option<usize>,
 }
 
 impl<'a> PlainTokens<'a> {
+    #[inline(always)]
+    fn new(text: &'a str) -> Self {
+        PlainTokens {
+            text,
+            at: 0,
+            word: 0,
+            stops: not_printable(word_at(text.as_bytes(), 0)),
+            end: None,
+        }
+    }
+
+    /// The first byte from `start` on that is not printable ASCII, or the end of the text.
+    /// `start` is at most 8 past the current word's start.
+    #[inline(always)]
+    fn stop_from(&mut self, start: usize) -> usize {
+        let bytes = self.text.as_bytes();
+        if start - self.word >= 8 {
+            self.word = start;
+            self.stops = not_printable(word_at(bytes, start));
+        }
+        let mut stops = self.stops & (u64::MAX << (8 * (start - self.word)));
+        while stops == 0 {
+            self.word += 8;
+            self.stops = not_printable(word_at(bytes, self.word));
+            stops = self.stops;
+        }
+        // The padding past the end is blank, so this is at most the text's length.
+        self.word + (stops.trailing_zeros() / 8) as usize
+    }
+
     /// The next token and its column; `None` at the end of the line.
     // Inlined (as is `next_option`) so that the scan's state stays in registers: a call per
     // token cost more than the scan.
@@ -83,27 +118,24 @@ impl<'a> PlainTokens<'a> {
         if self.end.is_some() {
             return Ok(None);
         }
-        let len = printable_end(self.rest.as_bytes());
-        if len == 0 {
+        let start = self.at;
+        let end = self.stop_from(start);
+        if end == start {
             // A blank at the start or the end of the line, two in a row, or another byte.
             return Err(NotPlain);
         }
-        // Split where `printable_end` stopped: at an ASCII byte or the end, so never refused.
-        let (token, after) = self.rest.split_at_checked(len).ok_or(NotPlain)?;
-        let column = self.column;
-        match after.as_bytes().first() {
-            None | Some(b'\n') => self.end = Some(column - 1 + len),
-            Some(b' ') => {
-                self.rest = after.get(1..).ok_or(NotPlain)?;
-                self.column = column + len + 1;
-            }
+        // Both ends are at ASCII bytes or the end, so never refused.
+        let token = self.text.get(start..end).ok_or(NotPlain)?;
+        match self.text.as_bytes().get(end) {
+            None | Some(b'\n') => self.end = Some(end),
+            Some(b' ') => self.at = end + 1,
             Some(_) => return Err(NotPlain),
         }
         if token == "ipvsadm" {
             // The tokenizer drops it.
             return Err(NotPlain);
         }
-        Ok(Some((token, column)))
+        Ok(Some((token, start + 1)))
     }
 
     /// The next option and its value, as popt scans a one-letter option standing alone:
@@ -121,7 +153,7 @@ impl<'a> PlainTokens<'a> {
         let value = match def.arg {
             ArgKind::None => None,
             ArgKind::Optional
-                if self.end.is_some() || self.rest.as_bytes().first() == Some(&b'-') =>
+                if self.end.is_some() || self.text.as_bytes().get(self.at) == Some(&b'-') =>
             {
                 None
             }
@@ -135,23 +167,13 @@ impl<'a> PlainTokens<'a> {
     }
 }
 
-/// The length of the run of printable ASCII (0x21 to 0x7e) that starts `bytes`. Looks at
-/// eight bytes at a time.
+/// The high bit of each byte of `word` that is not printable ASCII (0x21 to 0x7e).
 #[inline(always)]
-fn printable_end(bytes: &[u8]) -> usize {
-    let mut i = 0;
+fn not_printable(word: u64) -> u64 {
     const LOW_BITS: u64 = !HIGH_BITS;
-    loop {
-        let word = word_at(bytes, i);
-        let low = word & LOW_BITS;
-        // Per byte, without carries between bytes: low + 0x5f has its high bit set when the
-        // byte is above 0x20, low + 0x01 when it is 0x7f; `word` when it is 0x80 or more.
-        let printable = (low + 0x5f5f_5f5f_5f5f_5f5f) & !(low + 0x0101_0101_0101_0101) & !word;
-        let other = !printable & HIGH_BITS;
-        if other != 0 {
-            // The padding past the end is blank.
-            return (i + (other.trailing_zeros() / 8) as usize).min(bytes.len());
-        }
-        i += 8;
-    }
+    let low = word & LOW_BITS;
+    // Per byte, without carries between bytes: low + 0x5f has its high bit set when the byte
+    // is above 0x20, low + 0x01 when it is 0x7f; `word` when it is 0x80 or more.
+    let printable = (low + 0x5f5f_5f5f_5f5f_5f5f) & !(low + 0x0101_0101_0101_0101) & !word;
+    !printable & HIGH_BITS
 }
