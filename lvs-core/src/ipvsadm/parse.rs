@@ -219,11 +219,25 @@ impl<'a> PlainAddr<'a> {
     /// `text`, read again only when it is not the last one.
     #[inline(always)]
     fn read(&mut self, text: &'a str) -> Self {
-        if self.text != text {
+        if !same_text(self.text.as_bytes(), text.as_bytes()) {
             *self = PlainAddr::new(text);
         }
         *self
     }
+}
+
+/// `a == b`, without a call to `memcmp` for texts of 8 to 16 bytes (most addresses).
+#[inline(always)]
+fn same_text(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&a.len()) {
+        // The first eight bytes and the last eight cover the whole text.
+        return a.first_chunk::<8>() == b.first_chunk::<8>()
+            && a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    a == b
 }
 
 impl Entry<'_> {
