@@ -143,13 +143,23 @@ impl<'a> PlainTokens<'a> {
     /// token unless it starts with '-'.
     #[inline(always)]
     fn next_option(&mut self) -> Result<Option<Found<'a>>, NotPlain> {
-        let Some((token, column)) = self.next()? else {
+        if self.end.is_some() {
             return Ok(None);
-        };
-        let def = match token.as_bytes() {
-            [b'-', c] => short_def(char::from(*c)).ok_or(NotPlain)?,
+        }
+        // An option is '-', a letter, then a blank or the end: its three bytes say so without
+        // classing a word (a letter of the option table is printable ASCII, and the token
+        // `ipvsadm` is longer).
+        let column = self.at + 1;
+        let (letter, after) = match self.text.as_bytes().get(self.at..) {
+            Some([b'-', letter, after @ ..]) => (*letter, after.first()),
             _ => return Err(NotPlain),
         };
+        match after {
+            None | Some(b'\n') => self.end = Some(self.at + 2),
+            Some(b' ') => self.at += 3,
+            Some(_) => return Err(NotPlain),
+        }
+        let def = short_def(char::from(letter)).ok_or(NotPlain)?;
         let value = match def.arg {
             ArgKind::None => None,
             ArgKind::Optional
