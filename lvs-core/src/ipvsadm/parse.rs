@@ -423,6 +423,7 @@ pub fn parse_args_from<'a>(
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
 /// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
+#[inline]
 pub(crate) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
