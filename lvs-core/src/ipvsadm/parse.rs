@@ -879,7 +879,7 @@ fn check_service(e: &mut Entry<'_>) -> Result<(), ArgError> {
 
 /// `process_options`'s checks of a real server for `-a` and `-e`; `-g` and `-i` take the
 /// service's port.
-#[inline]
+#[inline(always)]
 fn check_destination(e: &mut Entry<'_>) -> Result<(), ArgError> {
     let fwd = e.conn_flags & 0x7;
     if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
