@@ -361,6 +361,7 @@ fn set_option(e: &mut Entry<'_>, optc: Optc, column: usize) -> Result<(), ArgErr
     Ok(())
 }
 
+#[inline]
 fn set_command(e: &mut Entry<'_>, cmd: Cmd, column: usize) -> Result<(), ArgError> {
     if e.cmd.is_some() {
         return fail(column, "multiple commands specified");
