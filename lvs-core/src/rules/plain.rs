@@ -4,8 +4,9 @@
 //! -m -w 1`: options of one letter, each followed by its value if it takes one, one space
 //! apart. For such a line popt's scan is trivial, so [`plain_rule`] reads the line in one pass
 //! over its bytes and hands each option to the code that reads options for every line
-//! ([`take_command`], [`take_option`], [`conclude_change`] in [`crate::ipvsadm::parse`]): what an option means
-//! is written once, and only the splitting into options is done here.
+//! ([`take_command`], [`take_option`], and the checks and building of [`conclude_change`], in
+//! [`crate::ipvsadm::parse`]): what an option means is written once, and only the splitting
+//! into options is done here.
 //!
 //! Anything else gives `None`, and the line goes to the general reader, which reads it as
 //! always: a tab, a carriage return, two blanks in a row, a blank at either end, a byte that is
