@@ -725,6 +725,7 @@ const ROW_BITS: [RowBits; 14] = {
 };
 
 /// ipvsadm's `generic_opt_check`: the first broken rule of `cmd`'s row, in column order.
+#[inline]
 pub(super) fn generic_opt_check(cmd: Cmd, options: u64) -> Result<(), String> {
     // Almost every line breaks no rule: say so from the bits, and walk the row only to find
     // which rule is broken first.

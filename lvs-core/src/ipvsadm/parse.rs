@@ -219,11 +219,25 @@ impl<'a> PlainAddr<'a> {
     /// `text`, read again only when it is not the last one.
     #[inline(always)]
     fn read(&mut self, text: &'a str) -> Self {
-        if self.text != text {
+        if !same_text(self.text.as_bytes(), text.as_bytes()) {
             *self = PlainAddr::new(text);
         }
         *self
     }
+}
+
+/// `a == b`, without a call to `memcmp` for texts of 8 to 16 bytes (most addresses).
+#[inline(always)]
+fn same_text(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    if (8..=16).contains(&a.len()) {
+        // The first eight bytes and the last eight cover the whole text.
+        return a.first_chunk::<8>() == b.first_chunk::<8>()
+            && a.last_chunk::<8>() == b.last_chunk::<8>();
+    }
+    a == b
 }
 
 impl Entry<'_> {
@@ -347,6 +361,7 @@ fn set_option(e: &mut Entry<'_>, optc: Optc, column: usize) -> Result<(), ArgErr
     Ok(())
 }
 
+#[inline]
 fn set_command(e: &mut Entry<'_>, cmd: Cmd, column: usize) -> Result<(), ArgError> {
     if e.cmd.is_some() {
         return fail(column, "multiple commands specified");
@@ -409,6 +424,7 @@ pub fn parse_args_from<'a>(
 
 /// The first option of a line, which must be a command; `Some` for the commands that end the
 /// reading there (`-h`, `-v`). `token` is the token the option is in, for messages.
+#[inline]
 pub(crate) fn take_command<'a>(
     e: &mut Entry<'a>,
     found: Found<'a>,
@@ -721,6 +737,35 @@ pub(crate) fn conclude(
             format!("unexpected argument {}", shown(extra.text)),
         );
     }
+    check_command(e, cmd)?;
+    Ok(match change(e, cmd) {
+        Some(command) => Invocation::Change(command),
+        None => match cmd {
+            Cmd::List => list(e)?,
+            Cmd::Save => Invocation::Save { format: e.format },
+            _ => Invocation::Restore,
+        },
+    })
+}
+
+/// [`conclude`] for a line without positional arguments whose command changes the table (the
+/// plain lines of [`crate::rules`]): the command, built where it is returned; `None` where
+/// [`conclude`] gives anything else (its error, or an invocation that is not a change).
+#[inline(always)]
+pub(crate) fn conclude_change(e: &mut Entry<'_>) -> Option<Command> {
+    let cmd = e.cmd?;
+    // `--set` needs its three values.
+    if cmd == Cmd::Timeout {
+        return None;
+    }
+    check_command(e, cmd).ok()?;
+    change(e, cmd)
+}
+
+/// What `process_options` checks once the options and the positional arguments are read:
+/// the scheduler flags, which options go with the command, the service, the real server.
+#[inline(always)]
+fn check_command(e: &mut Entry<'_>, cmd: Cmd) -> Result<(), ArgError> {
     if let Some((arg, col)) = e.sched_flags_arg {
         let sched = if e.sched_name.is_empty() {
             "wlc"
@@ -731,7 +776,16 @@ pub(crate) fn conclude(
         e.flags |= parse_sched_flags(sched, arg, col)?.bits();
     }
     generic_opt_check(cmd, e.options).or_else(|msg| fail(e.cmd_col, msg))?;
-    finish(e, cmd)
+    if matches!(cmd, Cmd::Add | Cmd::Edit) {
+        check_service(e)?;
+    }
+    if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
+        e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
+    }
+    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
+        check_destination(e)?;
+    }
+    Ok(())
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -775,43 +829,33 @@ fn parse_sched_flags(sched: &str, arg: &str, column: usize) -> Result<ServiceFla
     Ok(flags)
 }
 
-/// The checks `process_options` makes after reading the options, then the command.
-fn finish(e: &mut Entry<'_>, cmd: Cmd) -> Result<Invocation, ArgError> {
-    if matches!(cmd, Cmd::Add | Cmd::Edit) {
-        check_service(e)?;
-    }
-    if cmd == Cmd::StartDaemon && e.mcast_ifn.is_empty() {
-        e.mcast_ifn = DEFAULT_MCAST_INTERFACE;
-    }
-    if matches!(cmd, Cmd::AddDest | Cmd::EditDest) {
-        check_destination(e)?;
-    }
+/// The change `cmd` asks for, once [`check_command`] has passed; `None` for the commands that
+/// change nothing (`-L`, `-S`, `-R`).
+#[inline(always)]
+fn change(e: &Entry<'_>, cmd: Cmd) -> Option<Command> {
     let has = |o: Optc| e.options & (1 << o as u64) != 0;
-    let invocation = match cmd {
-        Cmd::List => list(e)?,
-        Cmd::Save => Invocation::Save { format: e.format },
-        Cmd::Restore => Invocation::Restore,
-        Cmd::Flush => Invocation::Change(Command::Flush),
-        Cmd::Add => Invocation::Change(Command::AddService(service(e))),
-        Cmd::Edit => Invocation::Change(Command::EditService(service(e))),
-        Cmd::Del => Invocation::Change(Command::DeleteService(service_key(e))),
-        Cmd::Zero => Invocation::Change(Command::Zero(has(Optc::Service).then(|| service_key(e)))),
-        Cmd::AddDest => Invocation::Change(Command::AddDestination {
+    Some(match cmd {
+        Cmd::List | Cmd::Save | Cmd::Restore => return None,
+        Cmd::Flush => Command::Flush,
+        Cmd::Add => Command::AddService(service(e)),
+        Cmd::Edit => Command::EditService(service(e)),
+        Cmd::Del => Command::DeleteService(service_key(e)),
+        Cmd::Zero => Command::Zero(has(Optc::Service).then(|| service_key(e))),
+        Cmd::AddDest => Command::AddDestination {
             service: service_key(e),
             destination: destination(e),
-        }),
-        Cmd::EditDest => Invocation::Change(Command::EditDestination {
+        },
+        Cmd::EditDest => Command::EditDestination {
             service: service_key(e),
             destination: destination(e),
-        }),
-        Cmd::DelDest => Invocation::Change(Command::DeleteDestination {
+        },
+        Cmd::DelDest => Command::DeleteDestination {
             service: service_key(e),
             addr: dest_addr(e),
-        }),
-        Cmd::Timeout => Invocation::Change(Command::SetTimeouts(e.timeouts)),
-        Cmd::StartDaemon | Cmd::StopDaemon => Invocation::Change(daemon_command(e, cmd)),
-    };
-    Ok(invocation)
+        },
+        Cmd::Timeout => Command::SetTimeouts(e.timeouts),
+        Cmd::StartDaemon | Cmd::StopDaemon => daemon_command(e, cmd),
+    })
 }
 
 /// `process_options`'s checks of a service for `-A` and `-E`, and the default scheduler.
@@ -836,7 +880,7 @@ fn check_service(e: &mut Entry<'_>) -> Result<(), ArgError> {
 
 /// `process_options`'s checks of a real server for `-a` and `-e`; `-g` and `-i` take the
 /// service's port.
-#[inline]
+#[inline(always)]
 fn check_destination(e: &mut Entry<'_>) -> Result<(), ArgError> {
     let fwd = e.conn_flags & 0x7;
     if e.fwmark == 0 && (fwd == FWD_TUNNEL || fwd == FWD_DROUTE) {
