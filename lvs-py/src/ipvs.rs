@@ -7,7 +7,9 @@ use crate::errors;
 use crate::plan::{PyPlan, PyReport};
 use crate::ruleset::{PyCommand, PyRuleset, dest_addr};
 use crate::service::{PyService, service_arg};
-use crate::state::{PyDestinationEntry, PyDestinationState, PyServiceEntry, PyServiceState};
+use crate::state::{
+    PyDestinationEntry, PyDestinationState, PyServiceEntry, PyServiceState, PyVirtualServiceEntry,
+};
 use lvs_core::Command;
 use lvs_netlink::{ApplyOptions, Error, Ipvs};
 use pyo3::exceptions::PyTypeError;
@@ -466,6 +468,17 @@ impl PySnapshot {
         PyRuleset {
             inner: self.inner.services(),
         }
+    }
+
+    /// Each service with its state and its real servers with theirs, in the kernel's order: what
+    /// `Ipvs.services()` and `Ipvs.destinations()` give, all from this one read. A service or
+    /// real server the kernel reported no state for has zero counters.
+    fn entries(&self) -> Vec<PyVirtualServiceEntry> {
+        self.inner
+            .entries()
+            .into_iter()
+            .map(|inner| PyVirtualServiceEntry { inner })
+            .collect()
     }
 
     fn __repr__(&self) -> String {

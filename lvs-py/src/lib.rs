@@ -6,7 +6,8 @@
 //!
 //! - [`service`], [`destination`]: `Service`, `Destination`.
 //! - [`ruleset`]: `VirtualService`, `Ruleset` (rule files, JSON), `Command`, `parse_rules`.
-//! - [`state`]: `Stats`, `ServiceState`, `DestinationState`, `ServiceEntry`, `DestinationEntry`.
+//! - [`state`]: `Stats`, `ServiceState`, `DestinationState`, `ServiceEntry`, `DestinationEntry`,
+//!   `VirtualServiceEntry`.
 //! - [`config`]: `Timeouts`, `Daemon`, `Info`, `Features`, `Connection`.
 //! - [`ipvs`]: `Ipvs` (kernel I/O with the GIL released) and `Snapshot`.
 //! - [`plan`]: `plan()`, `Plan`, `Report` (declarative apply).
@@ -45,6 +46,7 @@ fn _lvs(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<state::PyDestinationState>()?;
     m.add_class::<state::PyServiceEntry>()?;
     m.add_class::<state::PyDestinationEntry>()?;
+    m.add_class::<state::PyVirtualServiceEntry>()?;
     m.add_class::<config::PyTimeouts>()?;
     m.add_class::<config::PyDaemon>()?;
     m.add_class::<config::PyInfo>()?;

@@ -1,11 +1,13 @@
 //! What the kernel reports beyond configuration: `Stats`, `ServiceState`, `DestinationState`;
 //! and what a read gives, configuration and state together: `ServiceEntry`,
-//! `DestinationEntry`.
+//! `DestinationEntry`, `VirtualServiceEntry`.
 
 use crate::destination::PyDestination;
 use crate::service::PyService;
 use crate::value::value_methods;
-use lvs_core::{DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats};
+use lvs_core::{
+    DestinationEntry, DestinationState, ServiceEntry, ServiceState, Stats, VirtualServiceEntry,
+};
 use pyo3::prelude::*;
 use pyo3::types::{PyIterator, PyTuple};
 
@@ -350,5 +352,93 @@ impl PyDestinationEntry {
             self.destination().__repr__(),
             self.state().__repr__()
         )
+    }
+}
+
+/// A service with its real servers as `Snapshot.entries()` reads them: `.service` and
+/// `.state`, as a `ServiceEntry` has them, and `.destinations`, its real servers'
+/// `DestinationEntry`s in the kernel's order. It unpacks as that triple too:
+/// `for service, state, destinations in snapshot.entries()`. The configuration alone is a
+/// `VirtualService`.
+#[pyclass(frozen, eq, hash, name = "VirtualServiceEntry", module = "lvs")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PyVirtualServiceEntry {
+    pub inner: VirtualServiceEntry,
+}
+
+value_methods!(PyVirtualServiceEntry, "virtual service entry");
+
+#[pymethods]
+impl PyVirtualServiceEntry {
+    #[new]
+    #[pyo3(signature = (service, state, destinations=None))]
+    fn new(
+        service: PyRef<'_, PyService>,
+        state: PyRef<'_, PyServiceState>,
+        destinations: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut entries = Vec::new();
+        if let Some(items) = destinations {
+            for item in items.try_iter()? {
+                entries.push(item?.extract::<PyRef<'_, PyDestinationEntry>>()?.inner);
+            }
+        }
+        Ok(PyVirtualServiceEntry {
+            inner: VirtualServiceEntry {
+                service: service.inner.clone(),
+                state: state.inner,
+                destinations: entries,
+            },
+        })
+    }
+
+    /// The configuration: what identifies the service and how it schedules.
+    #[getter]
+    fn service(&self) -> PyService {
+        PyService {
+            inner: self.inner.service.clone(),
+        }
+    }
+
+    /// Its counters and the kernel's own flags.
+    #[getter]
+    fn state(&self) -> PyServiceState {
+        PyServiceState {
+            inner: self.inner.state,
+        }
+    }
+
+    /// Its real servers, each with its state, in the kernel's order.
+    #[getter]
+    fn destinations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyTuple>> {
+        PyTuple::new(
+            py,
+            self.inner
+                .destinations
+                .iter()
+                .map(|d| PyDestinationEntry { inner: *d }),
+        )
+    }
+
+    /// `service, state, destinations = entry`.
+    fn __iter__<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyIterator>> {
+        PyTuple::new(
+            py,
+            [
+                Bound::new(py, self.service())?.into_any(),
+                Bound::new(py, self.state())?.into_any(),
+                self.destinations(py)?.into_any(),
+            ],
+        )?
+        .try_iter()
+    }
+
+    fn __repr__(&self, py: Python<'_>) -> PyResult<String> {
+        Ok(format!(
+            "VirtualServiceEntry(service={}, state={}, destinations={})",
+            self.service().__repr__(),
+            self.state().__repr__(),
+            self.destinations(py)?.repr()?
+        ))
     }
 }

@@ -87,3 +87,25 @@ def test_from_dict_of_parts_refuses_unknown_keys() -> None:
         lvs.Destination.from_dict({"addr": "192.168.8.14:80", "wieght": 3})
     assert str(bad.value).startswith("not a valid destination: wieght: unknown field `wieght`")
     assert bad.value.path == "wieght"
+
+
+def test_from_dict_of_a_virtual_service_entry_is_strict() -> None:
+    real = lvs.Destination("192.168.8.14", 80, forward="masq")
+    entry = lvs.VirtualServiceEntry(
+        lvs.Service("10.0.0.13", 80), lvs.ServiceState(),
+        [lvs.DestinationEntry(real, lvs.DestinationState(active_conns=2))])
+    data = entry.to_dict()
+    assert lvs.VirtualServiceEntry.from_dict(data) == entry
+    misspelt = json.loads(json.dumps(data))
+    misspelt["destinations"][0]["state"]["activ_conns"] = 2
+    with pytest.raises(lvs.InvalidArgument) as bad:
+        lvs.VirtualServiceEntry.from_dict(misspelt)
+    assert str(bad.value).startswith("not a valid virtual service entry: ")
+    assert bad.value.path == "destinations[0].state.activ_conns"
+    missing = {k: v for k, v in data.items() if k != "destinations"}
+    with pytest.raises(lvs.InvalidArgument, match="missing field `destinations`"):
+        lvs.VirtualServiceEntry.from_dict(missing)
+    wrong = dict(data, destinations=[real.to_dict()])
+    with pytest.raises(lvs.InvalidArgument) as bad:
+        lvs.VirtualServiceEntry.from_dict(wrong)
+    assert (bad.value.path or "").startswith("destinations[0]")

@@ -5,6 +5,7 @@ empty.
 """
 
 import ipaddress
+import pickle
 import subprocess
 import sys
 import threading
@@ -183,6 +184,23 @@ def test_snapshot(ipvs: lvs.Ipvs) -> None:
     assert snap.service_state[SVC].stats.conns == 0
     assert set(snap.destination_state) == {(SVC, d) for d in REALS}
     assert "2 services" in repr(snap)
+    # entries(): the same services as ruleset, in its order, each with the same states.
+    entries = snap.entries()
+    assert [e.service for e in entries] == [vs.service for vs in snap.ruleset.services]
+    assert len(entries) == 2
+    for entry, vs in zip(entries, snap.ruleset.services):
+        assert entry.state == snap.service_state[vs.service]
+        assert [d.destination for d in entry.destinations] == list(vs.destinations)
+        for de in entry.destinations:
+            assert de.state == snap.destination_state[(vs.service, de.destination)]
+    by_service = {e.service: e for e in entries}
+    assert {d.destination for d in by_service[SVC].destinations} == set(REALS)
+    assert by_service[lvs.Service(fwmark=5)].destinations == ()
+    # Unpacked as the triple, and a value: it pickles.
+    service, state, destinations = by_service[SVC]
+    assert (service, state) == (SVC, snap.service_state[SVC])
+    assert destinations == by_service[SVC].destinations
+    assert pickle.loads(pickle.dumps(entries)) == entries
 
 
 def test_errors_are_typed(ipvs: lvs.Ipvs) -> None:

@@ -276,6 +276,25 @@ def test_state_and_info_values() -> None:
     assert (dentry.destination, dentry.state) == (real, ds) and list(dentry) == [real, ds]
     assert repr(dentry) == f"DestinationEntry(destination={real!r}, state={ds!r})"
     assert lvs.DestinationEntry.from_dict(dentry.to_dict()) == dentry
+    # What Snapshot.entries() returns: a service with its state and its real servers' entries.
+    other = lvs.DestinationEntry(lvs.Destination("192.168.8.15", 80, forward="masq"), ds)
+    vse = lvs.VirtualServiceEntry(svc, st, [dentry, other])
+    assert (vse.service, vse.state, vse.destinations) == (svc, st, (dentry, other))
+    v_service, v_state, v_destinations = vse
+    assert (v_service, v_state, v_destinations) == (svc, st, (dentry, other))
+    assert repr(vse) == (f"VirtualServiceEntry(service={svc!r}, state={st!r}, "
+                         f"destinations=({dentry!r}, {other!r}))")
+    assert lvs.VirtualServiceEntry(svc, st).destinations == ()
+    # The kernel's order is part of the value (a VirtualService compares its real servers as a
+    # set: it is configuration; an entry is what one read gave, in its order).
+    assert vse == lvs.VirtualServiceEntry(svc, st, (d for d in [dentry, other]))
+    assert hash(vse) == hash(lvs.VirtualServiceEntry(svc, st, [dentry, other]))
+    assert vse != lvs.VirtualServiceEntry(svc, st, [other, dentry])
+    assert vse != lvs.VirtualServiceEntry(svc, lvs.ServiceState(), [dentry, other])
+    assert lvs.VirtualServiceEntry.from_dict(vse.to_dict()) == vse
+    assert vse.to_dict()["destinations"] == [dentry.to_dict(), other.to_dict()]
+    with pytest.raises(TypeError):
+        lvs.VirtualServiceEntry(svc, st, [real])  # type: ignore[list-item]
     i = lvs.Info(version="1.2.1", conn_table_size=4096)
     assert (i.version, i.version_info, i.conn_table_size) == ("1.2.1", (1, 2, 1), 4096)
     with pytest.raises(lvs.InvalidArgument):

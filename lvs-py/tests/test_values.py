@@ -48,6 +48,11 @@ def values() -> List[Any]:
         lvs.ServiceEntry(svc, lvs.ServiceState(stats=lvs.Stats(inbytes=7), internal_flags=2)),
         lvs.DestinationEntry(ruleset.services[0].destinations[1],
                              lvs.DestinationState(active_conns=5, stats=lvs.Stats(conns=6))),
+        lvs.VirtualServiceEntry(
+            svc, lvs.ServiceState(stats=lvs.Stats(conns=3), internal_flags=2),
+            [lvs.DestinationEntry(d, lvs.DestinationState(inactive_conns=n, stats=lvs.Stats(cps=n)))
+             for n, d in enumerate(ruleset.services[0].destinations)]),
+        lvs.VirtualServiceEntry(lvs.Service(fwmark=7, family="inet6"), lvs.ServiceState()),
         lvs.Timeouts(900, 120, 300),
         lvs.Daemon("backup", "eth1", 9, maxlen=1400, group="239.1.1.1", port=8848, ttl=2),
         lvs.Info(version="1.2.1", conn_table_size=4096),

@@ -54,6 +54,7 @@ from ._lvs import (
     Stats,
     Timeouts,
     VirtualService,
+    VirtualServiceEntry,
     parse_rules,
     plan,
 )
@@ -116,6 +117,7 @@ __all__ = [
     "TunnelChecksumName",
     "TunnelTypeName",
     "VirtualService",
+    "VirtualServiceEntry",
     "parse_rules",
     "plan",
 ]

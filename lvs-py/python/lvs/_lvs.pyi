@@ -47,6 +47,7 @@ __all__ = [
     "DestinationState",
     "ServiceEntry",
     "DestinationEntry",
+    "VirtualServiceEntry",
     "Timeouts",
     "Daemon",
     "Info",
@@ -327,6 +328,24 @@ class DestinationEntry(_Value):
     def __hash__(self) -> int: ...
 
 @final
+class VirtualServiceEntry(_Value):
+    def __new__(
+        cls,
+        service: Service,
+        state: ServiceState,
+        destinations: Optional[Iterable[DestinationEntry]] = None,
+    ) -> VirtualServiceEntry: ...
+    @property
+    def service(self) -> Service: ...
+    @property
+    def state(self) -> ServiceState: ...
+    @property
+    def destinations(self) -> Tuple[DestinationEntry, ...]: ...
+    def __iter__(self) -> Iterator[Union[Service, ServiceState, Tuple[DestinationEntry, ...]]]: ...
+    def __eq__(self, value: object, /) -> bool: ...
+    def __hash__(self) -> int: ...
+
+@final
 class Timeouts(_Value):
     def __new__(cls, tcp: int = 0, tcp_fin: int = 0, udp: int = 0) -> Timeouts: ...
     @property
@@ -434,6 +453,7 @@ class Snapshot:
     @property
     def destination_state(self) -> dict[Tuple[Service, Destination], DestinationState]: ...
     def services(self) -> Ruleset: ...
+    def entries(self) -> list[VirtualServiceEntry]: ...
 
 @final
 class Ipvs:
