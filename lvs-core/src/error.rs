@@ -190,7 +190,7 @@ pub enum ValidationError {
 /// `name` quoted for a message as ipvsadm quotes (`` `name' ``), shortened and escaped by
 /// [`crate::rules::shown`].
 fn shown(name: &str) -> String {
-    format!("`{}'", crate::rules::shown(name))
+    format!("`{}'", crate::shown::shown(name))
 }
 
 /// Where an object sits in a [`crate::Ruleset`]: the path a JSON or TOML document uses for it

@@ -50,6 +50,7 @@ pub mod rules;
 pub mod ruleset;
 pub mod scheduler;
 pub mod service;
+mod shown;
 pub mod state;
 pub mod timeouts;
 mod validate;

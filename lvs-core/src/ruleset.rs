@@ -299,7 +299,7 @@ impl Ruleset {
         match (op, dests.find(&d.addr)) {
             (Operation::AddDestination, Some(_)) => return Err(refuse(errno::EEXIST)),
             (Operation::AddDestination, None) => {
-                if !unicast(&d.addr.ip()) {
+                if !validate::unicast(&d.addr.ip()) {
                     return Err(refuse(errno::EINVAL)
                         .because(format!("{} is not a unicast address", d.addr.ip())));
                 }
@@ -772,14 +772,14 @@ fn check_service(op: Operation, svc: &Service, kernel: &KernelProfile) -> Result
     if !kernel.has_scheduler(&svc.scheduler) {
         return Err(Refusal::new(op, errno::ENOENT).because(format!(
             "no scheduler module ip_vs_{}",
-            crate::rules::shown(svc.scheduler.name())
+            crate::shown::shown(svc.scheduler.name())
         )));
     }
     if let Some(pe) = &svc.pe {
         if !kernel.has_engine(pe) {
             return Err(Refusal::new(op, errno::ENOENT).because(format!(
                 "no persistence engine module ip_vs_pe_{}",
-                crate::rules::shown(pe)
+                crate::shown::shown(pe)
             )));
         }
     }
@@ -837,24 +837,6 @@ fn refused(op: Operation, e: ValidationError) -> Refusal {
 
 fn mask_misfit(mask: Netmask) -> String {
     format!("persistence netmask {mask} does not fit the service")
-}
-
-/// Whether the kernel takes `ip` as a real server in a fresh namespace (`inet_addr_type` is
-/// unicast, or `ipv6_addr_type` is unicast and not link-local).
-pub(crate) fn unicast(ip: &IpAddr) -> bool {
-    match ip {
-        IpAddr::V4(a) => {
-            let o = a.octets();
-            !(o[0] == 0 || a.is_broadcast() || a.is_multicast())
-        }
-        IpAddr::V6(a) => {
-            let seg = a.segments();
-            !(a.is_unspecified()
-                || a.is_multicast()
-                || (seg[0] & 0xffc0) == 0xfe80
-                || a.to_ipv4_mapped().is_some())
-        }
-    }
 }
 
 #[cfg(test)]

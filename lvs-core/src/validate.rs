@@ -1,8 +1,7 @@
 //! Validation: the rules ipvsadm and the kernel apply, checked before anything is sent.
 
 use crate::error::{InvalidRuleset, Location};
-use crate::rules::print::addr_port;
-use crate::ruleset::unicast;
+use crate::service::AddrPort;
 use crate::{
     Destination, Family, Forward, Netmask, Protocol, Ruleset, Service, ServiceFlags, ServiceKey,
     SyncDaemon, Timeouts, Tunnel, TunnelChecksum, TunnelType, ValidationError,
@@ -14,7 +13,7 @@ use crate::{
 use std::collections::HashMap;
 use std::collections::hash_map::Entry;
 use std::hash::Hash;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 impl Ruleset {
     /// Checks a whole ruleset before any of it is sent: every service, real server, timeout
@@ -60,7 +59,7 @@ impl Ruleset {
                 let at = Location::destination(i, j);
                 let fail = |error| InvalidRuleset {
                     at,
-                    object: format!("{key} -r {}", addr_port(&d.addr)),
+                    object: format!("{key} -r {}", AddrPort(&d.addr)),
                     error,
                 };
                 d.validate(&key).map_err(fail)?;
@@ -328,6 +327,24 @@ pub(crate) fn one_packet(key: &ServiceKey, flags: ServiceFlags) -> Result<(), Va
         return Err(ValidationError::OnePacketNotUdp);
     }
     Ok(())
+}
+
+/// Whether the kernel takes `ip` as a real server in a fresh namespace (`inet_addr_type` is
+/// unicast, or `ipv6_addr_type` is unicast and not link-local).
+pub(crate) fn unicast(ip: &IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(a) => {
+            let o = a.octets();
+            !(o[0] == 0 || a.is_broadcast() || a.is_multicast())
+        }
+        IpAddr::V6(a) => {
+            let seg = a.segments();
+            !(a.is_unspecified()
+                || a.is_multicast()
+                || (seg[0] & 0xffc0) == 0xfe80
+                || a.to_ipv4_mapped().is_some())
+        }
+    }
 }
 
 /// A persistence netmask is of the service's family, and an IPv6 prefix is 1 to 128 bits.

@@ -1,7 +1,7 @@
 //! ipvsadm 1.31's command-line grammar: its option table, the popt scanning it relies on, and
 //! the table of which options each command takes.
 
-use crate::rules::shown;
+use crate::shown::shown;
 
 /// An ipvsadm command or option, as its option table names them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

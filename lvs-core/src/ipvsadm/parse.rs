@@ -3,7 +3,7 @@
 
 use super::addr::{atoi, inet_aton, inet_pton6, plain_ipv4_port, string_to_number};
 use super::options::{Cmd, Found, Opt, Optc, ScanError, Scanner, Token, generic_opt_check};
-use crate::rules::shown;
+use crate::shown::shown;
 use crate::validate;
 use crate::{
     Command, DaemonRole, Destination, Family, Forward, Netmask, Persistence, Protocol, SchedFlag,

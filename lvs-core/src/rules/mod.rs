@@ -24,8 +24,9 @@ pub(crate) mod print;
 mod text;
 
 pub use crate::ipvsadm::parse::{ArgErrorKind, NumericOnly, Resolver};
+pub use crate::shown::shown;
 pub use print::{SaveOptions, addr_port, command_rule, save};
-pub use text::{TextProblem, decode, shown};
+pub use text::{TextProblem, decode};
 
 use crate::ipvsadm::parse::{ArgError, Invocation, PlainAddr, parse_args_from};
 use crate::ipvsadm::split::{HIGH_BITS, tokens, word_at};
