@@ -12,7 +12,23 @@ use std::hash::{Hash, Hasher};
 use std::net::{IpAddr, SocketAddr};
 
 /// A service with its real servers.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+///
+/// Equality compares the real servers as a multiset: two virtual services are equal when
+/// they have the same service and the same real servers, each as many times, in any order.
+///
+/// ```
+/// use lvs_core::{Destination, Service, ServiceKey, VirtualService};
+/// let mut a = VirtualService::new(Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?)));
+/// a.destinations.push(Destination::new("192.168.8.14:80".parse()?));
+/// a.destinations.push(Destination::new("192.168.8.15:80".parse()?));
+/// let mut b = a.clone();
+/// b.destinations.reverse();
+/// assert_eq!(a, b);
+/// b.destinations[0].weight = 2;
+/// assert_ne!(a, b);
+/// # Ok::<(), std::net::AddrParseError>(())
+/// ```
+#[derive(Debug, Clone, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct VirtualService {
     /// The service.
@@ -36,28 +52,39 @@ impl VirtualService {
     pub fn destination(&self, addr: &SocketAddr) -> Option<&Destination> {
         self.destinations.iter().find(|d| d.addr == *addr)
     }
+}
 
-    fn same_config(&self, other: &VirtualService) -> bool {
-        if self.service != other.service || self.destinations.len() != other.destinations.len() {
-            return false;
-        }
-        if self.destinations.len() < LARGE {
-            return self
-                .destinations
-                .iter()
-                .all(|d| other.destination(&d.addr) == Some(d));
-        }
-        // A search per real server would cost the square of their number.
-        let mut theirs: HashMap<&SocketAddr, &Destination> =
-            HashMap::with_capacity(other.destinations.len());
-        for d in &other.destinations {
-            // The first of a repeated address, as `destination` finds it.
-            theirs.entry(&d.addr).or_insert(d);
-        }
-        self.destinations
-            .iter()
-            .all(|d| theirs.get(&d.addr) == Some(&d))
+impl PartialEq for VirtualService {
+    fn eq(&self, other: &Self) -> bool {
+        self.service == other.service && same_items(&self.destinations, &other.destinations)
     }
+}
+
+/// Whether `a` and `b` hold the same items, each as many times, in any order.
+fn same_items<T: Eq + Hash>(a: &[T], b: &[T]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    // In the same order (a table compared with what was read back from it): no counting.
+    if a == b {
+        return true;
+    }
+    if a.len() < LARGE {
+        let count = |list: &[T], x: &T| list.iter().filter(|y| *y == x).count();
+        return a.iter().all(|x| count(a, x) == count(b, x));
+    }
+    // A search per item would cost the square of their number.
+    let mut counts: HashMap<&T, usize> = HashMap::with_capacity(a.len());
+    for x in a {
+        *counts.entry(x).or_default() += 1;
+    }
+    b.iter().all(|x| match counts.get_mut(x) {
+        Some(n) if *n > 0 => {
+            *n -= 1;
+            true
+        }
+        _ => false,
+    })
 }
 
 /// A whole IPVS configuration.
@@ -86,7 +113,7 @@ impl PartialEq for Ruleset {
             && self.services.iter().all(|vs| {
                 theirs
                     .find(&other.services, &vs.service.key)
-                    .is_some_and(|i| vs.same_config(&other.services[i]))
+                    .is_some_and(|i| *vs == other.services[i])
             })
             && self.timeouts == other.timeouts
             && self.daemons.len() == other.daemons.len()
@@ -910,6 +937,50 @@ mod tests {
         assert_eq!(a, b);
         b.services[0].destinations[0].weight = 2;
         assert_ne!(a, b);
+    }
+
+    #[test]
+    fn virtual_services_compare_real_servers_as_a_multiset() {
+        let dest = |i: u32, weight: i32| Destination {
+            weight,
+            ..Destination::new(std::net::SocketAddr::from((
+                std::net::Ipv4Addr::from(0xc0a8_0800 + i),
+                80,
+            )))
+        };
+        let vs = |dests: Vec<Destination>| VirtualService {
+            destinations: dests,
+            ..VirtualService::new(Service::new(key()))
+        };
+        // Below and above the size where counting goes through a hash map.
+        for n in [3, LARGE as u32 + 5] {
+            let forward: Vec<_> = (0..n).map(|i| dest(i, 1)).collect();
+            let mut rotated = forward.clone();
+            rotated.rotate_left(1);
+            assert_eq!(vs(forward.clone()), vs(rotated.clone()), "n={n}");
+            // The same addresses with one weight changed, or one server left out.
+            rotated[0].weight = 2;
+            assert_ne!(vs(forward.clone()), vs(rotated), "n={n}");
+            assert_ne!(vs(forward[1..].to_vec()), vs(forward.clone()), "n={n}");
+            // A repeated server counts as many times as it is there (a ruleset built by
+            // hand): [a, a, b] and [a, b, b] differ, both ways.
+            let mut twice_first = forward.clone();
+            twice_first[1] = forward[0];
+            let mut twice_last = forward.clone();
+            twice_last[0] = forward[1];
+            assert_ne!(vs(twice_first.clone()), vs(twice_last.clone()), "n={n}");
+            assert_ne!(vs(twice_last), vs(twice_first.clone()), "n={n}");
+            // One address at two weights is still equal to itself, reversed or not.
+            let mut clash = forward.clone();
+            clash[1] = dest(0, 7);
+            assert_eq!(vs(clash.clone()), vs(clash.clone()), "n={n}");
+            let mut reversed = clash.clone();
+            reversed.reverse();
+            assert_eq!(vs(clash), vs(reversed), "n={n}");
+        }
+        let mut other = vs(vec![dest(1, 1)]);
+        other.service.scheduler = Scheduler::from("wrr");
+        assert_ne!(vs(vec![dest(1, 1)]), other);
     }
 
     /// Random commands over a few services and many real servers (v4 and v6, so that some

@@ -122,7 +122,9 @@ pub struct DestinationEntry {
 /// One service of the kernel's table with its real servers, each with what the kernel reports
 /// about it: a [`ServiceEntry`] and its [`DestinationEntry`]s, as one read of the whole table
 /// gives them (what `Snapshot::entries` returns, and what [`crate::ipvsadm::list::Table`]
-/// lists). The configuration alone is a [`crate::VirtualService`].
+/// lists). Equality compares the real servers in the kernel's order (two reads of an
+/// unchanged table give the same order). The configuration alone is a
+/// [`crate::VirtualService`], whose equality ignores order.
 ///
 /// ```
 /// use lvs_core::{Destination, DestinationEntry, DestinationState};

@@ -12,8 +12,8 @@ use pyo3::prelude::*;
 use pyo3::types::{PyString, PyTuple};
 use std::net::SocketAddr;
 
-/// An order-independent hash of a service with its real servers, matching `Ruleset`'s
-/// equality (which compares real servers as a set).
+/// An order-independent hash of a service with its real servers (a sum over them), matching
+/// `VirtualService`'s equality, which compares real servers as a multiset.
 fn vs_hash(vs: &VirtualService) -> u64 {
     vs.destinations
         .iter()
@@ -21,7 +21,8 @@ fn vs_hash(vs: &VirtualService) -> u64 {
         .fold(convert::hash_of(&vs.service), u64::wrapping_add)
 }
 
-/// A service with its real servers.
+/// A service with its real servers. Equality ignores their order (a real server listed twice
+/// counts twice); hashing agrees.
 #[pyclass(frozen, name = "VirtualService", module = "lvs")]
 #[derive(Debug, Clone)]
 pub struct PyVirtualService {
@@ -29,17 +30,6 @@ pub struct PyVirtualService {
 }
 
 value_methods!(PyVirtualService, "virtual service");
-
-impl PartialEq for PyVirtualService {
-    fn eq(&self, other: &Self) -> bool {
-        // Ruleset equality is the one place that knows to compare real servers as a set.
-        let one = |vs: &VirtualService| Ruleset {
-            services: vec![vs.clone()],
-            ..Ruleset::default()
-        };
-        one(&self.inner) == one(&other.inner)
-    }
-}
 
 fn destinations_arg(items: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<Destination>> {
     let mut out = Vec::new();
@@ -87,7 +77,7 @@ impl PyVirtualService {
     fn __eq__(&self, other: &Bound<'_, PyAny>) -> bool {
         other
             .cast::<PyVirtualService>()
-            .is_ok_and(|o| self == o.get())
+            .is_ok_and(|o| self.inner == o.get().inner)
     }
 
     fn __hash__(&self) -> u64 {

@@ -358,8 +358,9 @@ impl PyDestinationEntry {
 /// A service with its real servers as `Snapshot.entries()` reads them: `.service` and
 /// `.state`, as a `ServiceEntry` has them, and `.destinations`, its real servers'
 /// `DestinationEntry`s in the kernel's order. It unpacks as that triple too:
-/// `for service, state, destinations in snapshot.entries()`. The configuration alone is a
-/// `VirtualService`.
+/// `for service, state, destinations in snapshot.entries()`. Equality compares the real
+/// servers in that order (two reads of an unchanged table give the same order). The
+/// configuration alone is a `VirtualService`, whose equality ignores order.
 #[pyclass(frozen, eq, hash, name = "VirtualServiceEntry", module = "lvs")]
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct PyVirtualServiceEntry {

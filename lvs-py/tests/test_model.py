@@ -150,6 +150,17 @@ def test_ruleset_parse_print_round_trip() -> None:
     assert lvs.Ruleset.parse(str(r)) == r
 
 
+def test_virtual_service_equality_ignores_order_not_count() -> None:
+    service = lvs.Service("10.0.0.1", 80)
+    a, b = lvs.Destination("10.0.0.2", 80), lvs.Destination("10.0.0.3", 80)
+    vs = lvs.VirtualService(service, [a, b])
+    assert vs == lvs.VirtualService(service, [b, a])
+    assert hash(vs) == hash(lvs.VirtualService(service, [b, a]))
+    assert vs != lvs.VirtualService(service, [a, lvs.Destination("10.0.0.3", 80, weight=2)])
+    assert lvs.VirtualService(service, [a, a, b]) != lvs.VirtualService(service, [a, b, b])
+    assert lvs.VirtualService(service, [a, b, b]) != lvs.VirtualService(service, [a, a, b])
+
+
 def test_ruleset_lossless_keeps_thresholds() -> None:
     r = lvs.Ruleset([lvs.VirtualService(
         lvs.Service("10.0.0.1", 80),
