@@ -229,6 +229,36 @@ impl Ruleset {
         Ok(())
     }
 
+    /// Carries out each command in order, as [`Ruleset::execute_with`] would one by one, going
+    /// on after a refusal, as the kernel does with pipelined requests: one result per command.
+    /// Finds services through hash indexes, as [`Ruleset::execute_all`] does, so the cost
+    /// stays flat per command however large the ruleset (what lvs-netlink's fake kernel
+    /// does with each datagram of requests).
+    ///
+    /// ```
+    /// use lvs_core::{Command, KernelProfile, Ruleset, Service, ServiceKey};
+    ///
+    /// let svc = Service::new(ServiceKey::tcp("10.0.0.13:80".parse()?));
+    /// let commands = [
+    ///     Command::AddService(svc.clone()),
+    ///     Command::AddService(svc.clone()), // refused: it exists
+    ///     Command::DeleteService(svc.key),
+    /// ];
+    /// let mut r = Ruleset::new();
+    /// let results = r.execute_each(&commands, &KernelProfile::default());
+    /// assert!(results[0].is_ok() && results[1].is_err() && results[2].is_ok());
+    /// assert!(r.services.is_empty());
+    /// # Ok::<(), std::net::AddrParseError>(())
+    /// ```
+    pub fn execute_each<'c>(
+        &mut self,
+        commands: impl IntoIterator<Item = &'c Command>,
+        kernel: &KernelProfile,
+    ) -> Vec<Result<(), Refusal>> {
+        let mut batch = Batch::new(self, kernel);
+        commands.into_iter().map(|c| batch.execute(c)).collect()
+    }
+
     /// [`Ruleset::execute_with`] finding services through `index`: a linear search for one
     /// command, hash maps for a batch. Each command with more than a line to it has a method of
     /// its own below.
@@ -1033,8 +1063,18 @@ mod tests {
             .collect()
     }
 
-    /// The batch (indexed real servers, deleted services kept aside) gives what commands
-    /// applied one at a time give, refusals and the order of every vector included.
+    /// Each service with its real servers in their order (`VirtualService`'s equality
+    /// ignores the order, which these tests check).
+    fn in_order(r: &Ruleset) -> Vec<(&Service, &[Destination])> {
+        r.services
+            .iter()
+            .map(|vs| (&vs.service, vs.destinations.as_slice()))
+            .collect()
+    }
+
+    /// The batch (indexed real servers, deleted services kept aside) and `execute_each` give
+    /// what commands applied one at a time give, refusals and the order of every vector
+    /// included.
     #[test]
     fn a_batch_is_execute_one_by_one() {
         let kernel = KernelProfile::default();
@@ -1052,14 +1092,23 @@ mod tests {
             let mut all = start.clone();
             let mut batch = Batch::new(&mut all, &kernel);
             let mut most = None;
+            let mut results = Vec::with_capacity(commands.len());
             for (i, c) in commands.iter().enumerate() {
                 let (a, b) = (one.execute(c), batch.execute(c));
                 assert_eq!(a, b, "seed {seed}, command {i}: {c:?}");
+                results.push(a);
                 most = most.max(one.services.iter().map(|vs| vs.destinations.len()).max());
             }
             drop(batch);
-            assert_eq!(one.services, all.services, "seed {seed}");
+            assert_eq!(in_order(&one), in_order(&all), "seed {seed}");
             assert_eq!(one.daemons, all.daemons, "seed {seed}");
+            let mut each = start.clone();
+            assert_eq!(
+                each.execute_each(&commands, &kernel),
+                results,
+                "seed {seed}"
+            );
+            assert_eq!(in_order(&one), in_order(&each), "seed {seed}");
             large += usize::from(most >= Some(LARGE + 16));
         }
         assert!(large > 50, "only {large} runs reached a large service");
@@ -1087,7 +1136,7 @@ mod tests {
             assert_eq!(one.execute(c), batch.execute(c), "{c:?}");
         }
         drop(batch);
-        assert_eq!(one.services, all.services);
+        assert_eq!(in_order(&one), in_order(&all));
         assert_eq!(all.services[0].destinations.len(), 100);
     }
 
@@ -1124,7 +1173,7 @@ mod tests {
         let mut all = start;
         all.execute_all(&commands, &KernelProfile::default())
             .unwrap();
-        assert_eq!(one.services, all.services);
+        assert_eq!(in_order(&one), in_order(&all));
         assert_eq!(
             all.services[0].destination(&twice.addr),
             Some(&twice.with_weight(4))
