@@ -292,16 +292,19 @@ fn reconcile_real(from: &str, to: &str, how: How) -> Result<String, String> {
 
 /// [`reconcile`] against the fake kernel, loaded with `from` first; adds the requests the
 /// Reconciler sent after its first read, by kind.
-fn reconcile_fake(from: &str, to: &str, how: How) -> Result<String, String> {
-    let (from, to) = (ruleset(from)?, ruleset(to)?);
+fn reconcile_fake(from_path: &str, to: &str, how: How) -> Result<String, String> {
+    let (from, to) = (ruleset(from_path)?, ruleset(to)?);
     let kernel = FakeKernel::new();
-    let load = lvs_core::plan(&Ruleset::new(), &from, &Default::default());
-    for command in load.commands() {
-        kernel.execute(command).map_err(|e| e.to_string())?;
-    }
     let ipvs = kernel.ipvs().map_err(|e| e.to_string())?;
+    let load = ipvs
+        .apply(&from, &ApplyOptions::default())
+        .map_err(|e| e.to_string())?;
+    if !load.is_success() {
+        return Err(format!("loading {from_path}:\n{load}"));
+    }
+    let loaded = kernel.requests().len();
     let line = reconcile(ipvs, &from, &to, how)?;
-    let requests = kernel.requests();
+    let requests = &kernel.requests()[loaded..];
     let first_write = requests
         .iter()
         .position(|op| !op.is_read())

@@ -36,6 +36,17 @@ pub(super) struct Answers {
     pub(super) late: Vec<Delivery>,
 }
 
+/// One request, read.
+enum Taken {
+    /// A change to the table (with the fault that hits it), carried out with the changes
+    /// around it.
+    Change(Command, Option<Fault>),
+    /// Any other request (`None`: the family lookup, or a request a fault refuses).
+    Other(Option<Call>, Option<Fault>),
+    /// Refused before any handler, with this answer.
+    Answered(Vec<u8>),
+}
+
 /// The kernel behind every connection of a [`super::FakeKernel`].
 #[derive(Debug)]
 pub(super) struct Kernel {
@@ -45,7 +56,8 @@ pub(super) struct Kernel {
     pub(super) family_id: u16,
     pub(super) ipvs: bool,
     pub(super) service_state: HashMap<ServiceKey, ServiceState>,
-    pub(super) dest_state: HashMap<(ServiceKey, SocketAddr), DestinationState>,
+    /// The state of each service's real servers, by service: a deleted service's go with it.
+    pub(super) dest_state: HashMap<ServiceKey, HashMap<SocketAddr, DestinationState>>,
     pub(super) conn_table: String,
     pub(super) faults: Vec<Armed>,
     pub(super) requests: Vec<Operation>,
@@ -85,38 +97,91 @@ impl Kernel {
         self.next_port
     }
 
-    /// Handles each request of `datagram` in order, as sent by the connection `port`.
+    /// Handles each request of `datagram` in order, as sent by the connection `port`. The
+    /// changes that follow each other run as one batch ([`Ruleset::execute_each`]), so that a
+    /// datagram of pipelined changes costs its own length, not a search of the table for each.
     pub(super) fn receive(&mut self, datagram: &[u8], port: u32) -> Answers {
         let mut answers = Answers::default();
+        let mut changes = Vec::new();
         // The kernel stops at a message whose length is wrong, silently.
         for m in netlink::messages(datagram).map_while(Result::ok) {
             if m.flags & flags::REQUEST == 0 {
                 continue;
             }
-            self.handle(&m, port, &mut answers);
+            match self.take(&m, port) {
+                Taken::Change(command, fault) => changes.push((m, command, fault)),
+                Taken::Answered(out) => {
+                    self.run(&mut changes, port, &mut answers);
+                    answers.now.push(Delivery::Datagram(out));
+                }
+                Taken::Other(call, fault) => {
+                    self.run(&mut changes, port, &mut answers);
+                    let out = match (&fault, &call) {
+                        (Some(Fault::Refuse(errno)), _) => vec![ack(port, &m, *errno)],
+                        (_, None) => self.family(port, &m),
+                        (_, Some(call)) => self.call(call, port, &m),
+                    };
+                    self.deliver(&m, port, fault, out, &mut answers);
+                }
+            }
         }
+        self.run(&mut changes, port, &mut answers);
         answers
     }
 
-    /// One request: what it is, the fault that hits it, and its answers.
-    fn handle(&mut self, m: &Message<'_>, port: u32, answers: &mut Answers) {
+    /// What one request is, with the fault that hits it (taken now, in the order of the
+    /// requests); a request the kernel refuses before any handler is answered at once.
+    fn take(&mut self, m: &Message<'_>, port: u32) -> Taken {
         let dump = m.flags & flags::DUMP == flags::DUMP;
         let (op, call) = match self.read(m, dump) {
             Ok(read) => read,
             Err(errno) => {
                 let mut out = Vec::new();
                 netlink::append_ack(&mut out, port, m, errno);
-                answers.now.push(Delivery::Datagram(out));
-                return;
+                return Taken::Answered(out);
             }
         };
         self.requests.push(op);
         let fault = fault::take(&mut self.faults, op, call.as_ref());
-        let mut out = match (&fault, &call) {
-            (Some(Fault::Refuse(errno)), _) => vec![ack(port, m, *errno)],
-            (_, None) => self.family(port, m),
-            (_, Some(call)) => self.call(call, port, m),
-        };
+        match (call, fault) {
+            (_, fault @ Some(Fault::Refuse(_))) => Taken::Other(None, fault),
+            (Some(Call::Command(command)), fault) => Taken::Change(command, fault),
+            (call, fault) => Taken::Other(call, fault),
+        }
+    }
+
+    /// Carries out the changes gathered so far as one batch, and answers each.
+    fn run(
+        &mut self,
+        changes: &mut Vec<(Message<'_>, Command, Option<Fault>)>,
+        port: u32,
+        answers: &mut Answers,
+    ) {
+        if changes.is_empty() {
+            return;
+        }
+        let results = self.execute_each(changes.iter().map(|(_, c, _)| c));
+        for ((m, _, fault), result) in changes.drain(..).zip(results) {
+            let errno = result.err().unwrap_or(0);
+            let out = if errno != 0 || m.flags & flags::ACK != 0 {
+                vec![ack(port, &m, errno)]
+            } else {
+                Vec::new()
+            };
+            self.deliver(&m, port, fault, out, answers);
+        }
+    }
+
+    /// Hands the answers `out` to request `m` over, as `fault` lets them through.
+    fn deliver(
+        &self,
+        m: &Message<'_>,
+        port: u32,
+        fault: Option<Fault>,
+        mut out: Vec<Vec<u8>>,
+        answers: &mut Answers,
+    ) {
+        let dump = m.flags & flags::DUMP == flags::DUMP;
         match fault {
             Some(Fault::Drop) => {}
             Some(Fault::Delay) => answers.late.extend(out.into_iter().map(Delivery::Datagram)),
@@ -206,7 +271,7 @@ impl Kernel {
     }
 
     /// The answers to an IPVS request.
-    fn call(&mut self, call: &Call, port: u32, m: &Message<'_>) -> Vec<Vec<u8>> {
+    fn call(&self, call: &Call, port: u32, m: &Message<'_>) -> Vec<Vec<u8>> {
         let family = self.family_id;
         let one = |msg: GenlMessage| {
             let mut out = vec![unicast(port, m.seq, family, &msg)];
@@ -216,14 +281,8 @@ impl Kernel {
             out
         };
         match call {
-            Call::Command(c) => {
-                let errno = self.execute(c).err().unwrap_or(0);
-                if errno != 0 || m.flags & flags::ACK != 0 {
-                    vec![ack(port, m, errno)]
-                } else {
-                    Vec::new()
-                }
-            }
+            // Changes run in batches (`run`); `take` never gives one here.
+            Call::Command(_) => Vec::new(),
             Call::GetInfo => one(reply::info(&self.info)),
             Call::GetTimeouts => one(reply::timeouts(&self.timeouts())),
             Call::GetService(key) => match self.service(key).map(|vs| self.service_reply(vs)) {
@@ -261,7 +320,7 @@ impl Kernel {
                     vs.destinations
                         .iter()
                         .map(|d| {
-                            let state = self.dest_state.get(&(*key, d.addr));
+                            let state = self.dest_state.get(key).and_then(|s| s.get(&d.addr));
                             reply::destination(d, &state.copied().unwrap_or_default())
                         })
                         .collect()
@@ -301,22 +360,53 @@ impl Kernel {
     /// Carries `command` out on the table as the kernel would, keeping the state of what it
     /// adds and removes; `Err` is the errno of a refusal.
     pub(super) fn execute(&mut self, command: &Command) -> Result<(), i32> {
+        self.forget_index(command);
+        self.table
+            .execute_with(command, &self.profile)
+            .map_err(|r| r.errno)?;
+        self.keep_state(command);
+        Ok(())
+    }
+
+    /// [`Kernel::execute`] for many changes in a row, as one batch: one result each.
+    fn execute_each<'c>(
+        &mut self,
+        commands: impl Iterator<Item = &'c Command> + Clone,
+    ) -> Vec<Result<(), i32>> {
+        for command in commands.clone() {
+            self.forget_index(command);
+        }
+        let results = self.table.execute_each(commands.clone(), &self.profile);
+        for (command, result) in commands.zip(&results) {
+            if result.is_ok() {
+                self.keep_state(command);
+            }
+        }
+        results
+            .into_iter()
+            .map(|r| r.map_err(|r| r.errno))
+            .collect()
+    }
+
+    /// Drops the index of services when `command` may change which services there are.
+    fn forget_index(&mut self, command: &Command) {
         if matches!(
             command,
             Command::AddService(_) | Command::DeleteService(_) | Command::Flush
         ) {
             *self.index.get_mut() = None;
         }
-        self.table
-            .execute_with(command, &self.profile)
-            .map_err(|r| r.errno)?;
+    }
+
+    /// The state of what `command`, carried out, added or removed.
+    fn keep_state(&mut self, command: &Command) {
         match command {
             Command::AddService(s) => {
                 self.service_state.insert(s.key, ServiceState::default());
             }
             Command::DeleteService(key) => {
                 self.service_state.remove(key);
-                self.dest_state.retain(|(k, _), _| k != key);
+                self.dest_state.remove(key);
             }
             Command::Flush => {
                 self.service_state.clear();
@@ -327,15 +417,17 @@ impl Kernel {
                 destination,
             } => {
                 let fresh = DestinationState::default();
-                self.dest_state.insert((*service, destination.addr), fresh);
+                let dests = self.dest_state.entry(*service).or_default();
+                dests.insert(destination.addr, fresh);
             }
             Command::DeleteDestination { service, addr } => {
-                self.dest_state.remove(&(*service, *addr));
+                if let Some(dests) = self.dest_state.get_mut(service) {
+                    dests.remove(addr);
+                }
             }
             Command::Zero(key) => self.zero(key.as_ref()),
             _ => {}
         }
-        Ok(())
     }
 
     /// `ipvsadm -Z`: the counters of one service and its real servers, or of everything.
@@ -346,9 +438,11 @@ impl Kernel {
                 s.stats = Default::default();
             }
         }
-        for ((k, _), d) in &mut self.dest_state {
+        for (k, dests) in &mut self.dest_state {
             if hit(k) {
-                d.stats = Default::default();
+                for d in dests.values_mut() {
+                    d.stats = Default::default();
+                }
             }
         }
     }

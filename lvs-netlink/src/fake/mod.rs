@@ -228,7 +228,7 @@ impl FakeKernel {
         if known.is_none() {
             return false;
         }
-        k.dest_state.insert((*key, *addr), state);
+        k.dest_state.entry(*key).or_default().insert(*addr, state);
         true
     }
 
